@@ -1,0 +1,24 @@
+"""cadrex — exact planning of cross-province exchanges of leading cadres (厅局级干部跨省交流).
+
+Public API::
+
+    case = cadrex.load_case("data/sample")
+    result = cadrex.solve(case, backend="highs", time_limit=60, seed=0)
+    result.write("out/")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from cadrex.io import Case, CaseError, load_case  # noqa: E402
+
+
+def solve(case, policy=None, backend=None, time_limit=None, seed=None, **kwargs):
+    """Solve a case and return a :class:`cadrex.result.Result` (see :func:`cadrex.solve_api.solve`)."""
+    from cadrex.solve_api import solve as _solve
+
+    return _solve(case, policy=policy, backend=backend, time_limit=time_limit, seed=seed, **kwargs)
+
+
+__all__ = ["Case", "CaseError", "load_case", "solve", "__version__"]

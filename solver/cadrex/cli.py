@@ -1,0 +1,178 @@
+"""``cadrex`` command line (SPEC §8). Exit codes: 0 ok, 2 invalid input, 3 infeasible/violations,
+4 no plan found in time, 1 internal error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+
+from cadrex import __version__
+from cadrex.io import CaseError, load_case
+
+log = logging.getLogger("cadrex")
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+
+def _setup_logging(args) -> None:
+    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if getattr(args, "log_file", None):
+        handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
+                        handlers=handlers, force=True)
+
+
+def _summary_text(case) -> str:
+    from cadrex.rules import Context
+
+    ctx = Context(case)
+    import numpy as np
+
+    I, J = ctx.I, ctx.J
+    tcount = case.teams["structure_model"].value_counts().sort_index()
+    by_model = ", ".join(f"{k} {v}" for k, v in tcount.items())
+    return (f"{case.path}: valid case '{case.name or os.path.basename(case.path)}' as of {case.as_of}: "
+            f"{len(case.cadres)} cadres ({len(I)} in play, {int(ctx.c_must[I].sum())} must move under H1), "
+            f"{len(case.posts)} posts ({len(J)} in play, {int((ctx.p_holder[J] < 0).sum())} vacancies, "
+            f"{int(np.sum(ctx.p_must[J]))} must fill), {len(case.teams)} teams by structure model: {by_model}; "
+            f"{len(case.provinces)} provinces, {len(case.relations)} relations, {len(case.preferences)} preferences, "
+            f"{len(case.pins)} pins, {len(case.scores)} scores.")
+
+
+def cmd_validate(args) -> int:
+    case = load_case(args.case, policy_file=args.policy)
+    print(_summary_text(case))
+    return EXIT_OK
+
+
+def cmd_solve(args) -> int:
+    import cadrex
+
+    case = load_case(args.case, policy_file=args.policy)
+
+    def progress(elapsed, obj, bound):
+        log.info("solve %.0fs: incumbent %s, bound %s", elapsed, obj, bound)
+
+    res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
+                       num_workers=args.num_workers, progress=None if args.quiet else progress)
+    res.write(args.out, xlsx=args.xlsx)
+    s = res.summary
+    if res.status in ("optimal", "feasible"):
+        gap = f"{s['gap']:.4%}" if s["gap"] is not None else "n/a"
+        print(f"{res.status}: objective {res.objective} (bound {s['best_bound']}, gap {gap}; status quo "
+              f"{res.status_quo_objective}); {s['counts']['moves']} moves, {s['counts']['vacancies_filled']} "
+              f"vacancies filled; backend {s['backend']}; {s['timings'].get('total', 0):.2f}s -> {args.out}")
+        if s.get("violations"):
+            print("plan violates rules (internal error):", *s["violations"], sep="\n  ", file=sys.stderr)
+            return EXIT_INTERNAL
+        return EXIT_OK
+    if res.status == "infeasible":
+        print("infeasible: no plan satisfies every rule. Diagnosis:", file=sys.stderr)
+        for d in res.diagnosis:
+            print(f"  {d['rule'] or '?'}: {d['message']}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out}", file=sys.stderr)
+    return EXIT_NO_PLAN
+
+
+def cmd_verify(args) -> int:
+    from cadrex.result import read_plan
+    from cadrex.verify import evaluate
+
+    case = load_case(args.case, policy_file=args.policy)
+    pol = case.policy
+    spath = os.path.join(args.plan, "summary.json")
+    claimed = None
+    if os.path.isfile(spath) and not args.policy:
+        with open(spath, encoding="utf-8") as fh:
+            s = json.load(fh)
+        pol = s.get("policy", pol)
+        claimed = s.get("objective")
+    if not os.path.isfile(os.path.join(args.plan, "assignments.csv")):
+        print(f"{args.plan}/assignments.csv:1:1: no plan to verify", file=sys.stderr)
+        return EXIT_INPUT
+    plan = read_plan(args.plan)
+    ev = evaluate(case, plan, pol)
+    problems = list(ev.violations)
+    if claimed is not None and claimed != ev.objective:
+        problems.append(f"objective: summary.json claims {claimed}, recomputed {ev.objective}")
+    if problems:
+        print(*problems, sep="\n", file=sys.stderr)
+        print(f"verify: {len(problems)} violation(s); recomputed objective {ev.objective}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    t = ev.terms
+    print(f"verify: plan satisfies E1–E10 and H1–H7; objective {ev.objective} = pairs(fit {t['fit']}, hard {t['hard']}, "
+          f"care {t['care']}, pref {t['pref']}, assess {t['assess']}) + fill {t['fill']} − move {t['move']} − structure "
+          f"{t['structure']} − flow {t['flow']} (unweighted terms)")
+    return EXIT_OK
+
+
+def cmd_generate(args) -> int:
+    from cadrex.generate import generate_case
+
+    generate_case(args.out, n_cadres=args.cadres, seed=args.seed)
+    print(f"generated case with {args.cadres} cadres in play (seed {args.seed}) -> {args.out}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cadrex", description="Exact planning of cross-province cadre exchanges.")
+    p.add_argument("--version", action="version", version=f"cadrex {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("validate", help="check a case; report every problem as file:line:column")
+    v.add_argument("case")
+    v.add_argument("--policy", help="policy file or scenario name in models/policies/")
+    v.set_defaults(fn=cmd_validate)
+    s = sub.add_parser("solve", help="solve a case and write the plan")
+    s.add_argument("case")
+    s.add_argument("--out", required=True)
+    s.add_argument("--backend", choices=["highs", "cpsat", "pyomo"])
+    s.add_argument("--time-limit", type=float)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--num-workers", type=int)
+    s.add_argument("--policy", help="policy file or scenario name in models/policies/")
+    s.add_argument("--xlsx", action="store_true", help="also write plan.xlsx")
+    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--log-file")
+    s.set_defaults(fn=cmd_solve)
+    r = sub.add_parser("verify", help="re-check a written plan against the case, independently of the solver")
+    r.add_argument("case")
+    r.add_argument("plan")
+    r.add_argument("--policy", help="verify under this policy instead of the one recorded in summary.json")
+    r.set_defaults(fn=cmd_verify)
+    g = sub.add_parser("generate", help="write a realistic synthetic case")
+    g.add_argument("--cadres", type=int, required=True, help="cadres in play")
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("out")
+    g.set_defaults(fn=cmd_generate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    try:
+        return args.fn(args)
+    except CaseError as exc:
+        for prob in exc.problems:
+            print(prob, file=sys.stderr)
+        print(f"cadrex: {len(exc.problems)} problem(s) in the input; nothing written", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("cadrex: interrupted", file=sys.stderr)
+        return EXIT_INTERNAL
+    except Exception as exc:  # never a bare traceback
+        if args.debug:
+            traceback.print_exc()
+        print(f"cadrex: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

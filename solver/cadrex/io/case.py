@@ -1,0 +1,237 @@
+"""Reading and validating a whole case folder (SPEC §2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cadrex.io.errors import CaseError, Collector
+from cadrex.io.parse import parse_table
+from cadrex.io.schema import FILES, GRADES
+from cadrex.io.tables import find_table, read_table
+from cadrex.io.tomlfiles import load_policy, load_structures, read_toml
+
+
+@dataclass
+class Case:
+    """A validated case: typed frames indexed by id, the effective policy and the structure models."""
+
+    path: str
+    as_of: dt.date
+    name: str
+    description: str
+    provinces: pd.DataFrame
+    specialties: pd.DataFrame
+    teams: pd.DataFrame
+    posts: pd.DataFrame
+    cadres: pd.DataFrame
+    relations: pd.DataFrame
+    preferences: pd.DataFrame
+    pins: pd.DataFrame
+    scores: pd.DataFrame
+    policy: dict
+    structures: dict[str, dict]
+    input_sha256: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def policy_sha256(self) -> str:
+        return hashlib.sha256(json.dumps(self.policy, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def with_policy(self, overrides: dict) -> Case:
+        """A copy of this case with policy keys replaced (``weights`` merged)."""
+        from cadrex.io.tomlfiles import merge_policy
+
+        new = Case(**{k: getattr(self, k) for k in self.__dataclass_fields__})
+        new.policy = merge_policy(self.policy, overrides)
+        return new
+
+
+def _as_of(case_dir: str, out: Collector) -> tuple[dt.date | None, str, str]:
+    path = os.path.join(case_dir, "case.toml")
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, "required file case.toml is missing")
+        return None, "", ""
+    got = read_toml(path, out)
+    if got is None:
+        return None, "", ""
+    data, pos = got
+    v = data.get("as_of")
+    line, col = pos.get("as_of", (1, 1))
+    as_of = None
+    if v is None:
+        out.add(path, 1, 1, "missing required key 'as_of' (a date such as 2026-06-30)")
+    elif isinstance(v, dt.datetime):
+        as_of = v.date()
+    elif isinstance(v, dt.date):
+        as_of = v
+    elif isinstance(v, str):
+        try:
+            as_of = dt.date.fromisoformat(v.strip())
+        except ValueError:
+            out.add(path, line, col, f"as_of: {v!r} is not a date YYYY-MM-DD")
+    else:
+        out.add(path, line, col, f"as_of: {v!r} is not a date YYYY-MM-DD")
+    for k in data:
+        if k not in ("as_of", "name", "description"):
+            kl, kc = pos.get(k, (1, 1))
+            out.add(path, kl, kc, f"unknown case key '{k}' (allowed: as_of, name, description)")
+    return as_of, str(data.get("name", "")), str(data.get("description", ""))
+
+
+def _dangling(out: Collector, df: pd.DataFrame, path: str, header: list[str], col: str, known: pd.Index,
+              what: str, allow_empty: bool = False) -> None:
+    if df is None or col not in df.columns or len(df) == 0:
+        return
+    vals = df[col].astype(str)
+    bad = ~vals.isin(known)
+    if allow_empty:
+        bad &= vals != ""
+    else:
+        bad &= vals != ""  # empty required values are reported by the parser already
+    c = header.index(col) + 1 if col in header else 1
+    for line, v in zip(df.loc[bad, "_line"], vals[bad], strict=True):
+        out.add(path, int(line), c, f"{col}: unknown {what} {v!r}")
+
+
+def _age(birth: pd.Series, as_of: dt.date) -> np.ndarray:
+    b = pd.DatetimeIndex(birth)
+    y = as_of.year - b.year.to_numpy()
+    before = (b.month.to_numpy() > as_of.month) | ((b.month.to_numpy() == as_of.month) & (b.day.to_numpy() > as_of.day))
+    return (y - before.astype(int)).astype(np.int64)
+
+
+def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
+    """Read and validate the case folder at ``path``; raise :class:`CaseError` listing every problem."""
+    case_dir = os.fspath(path)
+    out = Collector()
+    if not os.path.isdir(case_dir):
+        out.add(case_dir, 1, 1, "case folder not found")
+        out.raise_if_any()
+    as_of, name, description = _as_of(case_dir, out)
+    frames: dict[str, pd.DataFrame | None] = {}
+    headers: dict[str, list[str]] = {}
+    fpaths: dict[str, str] = {}
+    sha = hashlib.sha256()
+    for spec in FILES:
+        p = find_table(case_dir, spec.stem)
+        if p is None:
+            if spec.required_file:
+                out.add(os.path.join(case_dir, spec.stem + ".csv"), 1, 1, f"required file {spec.stem}.csv (or .xlsx) is missing")
+            frames[spec.stem] = None
+            continue
+        raw = read_table(p, out)
+        with open(p, "rb") as fh:
+            sha.update(spec.stem.encode() + b"\0" + fh.read())
+        if raw is None:
+            frames[spec.stem] = None
+            continue
+        fpaths[spec.stem] = p
+        headers[spec.stem] = raw.header
+        frames[spec.stem] = parse_table(raw, spec, out)
+    for extra in ("case.toml", "policy.toml"):
+        p = os.path.join(case_dir, extra)
+        if os.path.isfile(p):
+            with open(p, "rb") as fh:
+                sha.update(extra.encode() + b"\0" + fh.read())
+    policy = load_policy(case_dir, out, policy_file)
+    structures, _ = load_structures(case_dir, out)
+
+    def fp(stem: str) -> str:
+        return fpaths.get(stem, os.path.join(case_dir, stem + ".csv"))
+
+    prov, teams, posts, cadres = (frames[k] for k in ("provinces", "teams", "posts", "cadres"))
+    prov_ids = pd.Index(prov["province_id"]) if prov is not None else pd.Index([])
+    if prov is not None:
+        pass  # lat/lon ranges are checked by the parser
+    if teams is not None:
+        _dangling(out, teams, fp("teams"), headers["teams"], "province_id", prov_ids, "province")
+        _dangling(out, teams, fp("teams"), headers["teams"], "structure_model", pd.Index(list(structures)),
+                  "structure model (none in models/structures/ or the case's structures/)")
+    team_ids = pd.Index(teams["team_id"]) if teams is not None else pd.Index([])
+    cadre_ids = pd.Index(cadres["cadre_id"]) if cadres is not None else pd.Index([])
+    post_ids = pd.Index(posts["post_id"]) if posts is not None else pd.Index([])
+    if cadres is not None:
+        for col in ("province_id", "native_province", "home_province"):
+            _dangling(out, cadres, fp("cadres"), headers["cadres"], col, prov_ids, "province")
+        cadres.loc[cadres["native_province"] == "", "native_province"] = cadres["province_id"]
+        cadres.loc[cadres["home_province"] == "", "home_province"] = cadres["province_id"]
+    if posts is not None:
+        h = headers["posts"]
+        _dangling(out, posts, fp("posts"), h, "team_id", team_ids, "team")
+        _dangling(out, posts, fp("posts"), h, "holder_id", cadre_ids, "cadre", allow_empty=True)
+        held = posts[posts["holder_id"] != ""]
+        dup = held.duplicated(subset=["holder_id"], keep="first")
+        hc = h.index("holder_id") + 1 if "holder_id" in h else 1
+        if dup.any():
+            first = held.drop_duplicates("holder_id").set_index("holder_id")["post_id"]
+            for _, r in held[dup].iterrows():
+                out.add(fp("posts"), int(r["_line"]), hc,
+                        f"holder_id: cadre {r['holder_id']} already holds post {first[r['holder_id']]} (a cadre holds at most one post)")
+        if cadres is not None and teams is not None:
+            cg = cadres.set_index("cadre_id")
+            tp = teams.set_index("team_id")["province_id"]
+            ok = held[held["holder_id"].isin(cadre_ids)]
+            for _, r in ok.iterrows():
+                c = cg.loc[r["holder_id"]]
+                if r["grade"] is not None and c["grade"] is not None and int(c["grade"]) != int(r["grade"]):
+                    out.add(fp("posts"), int(r["_line"]), hc,
+                            f"holder_id: holder {r['holder_id']} has grade {GRADES[int(c['grade'])]} but post "
+                            f"{r['post_id']} is {GRADES[int(r['grade'])]}")
+                if r["team_id"] in tp.index and c["province_id"] != tp[r["team_id"]]:
+                    out.add(fp("posts"), int(r["_line"]), hc,
+                            f"holder_id: holder {r['holder_id']} serves in {c['province_id']} but team "
+                            f"{r['team_id']} is in {tp[r['team_id']]}")
+    rel = frames["relations"]
+    if rel is not None:
+        h = headers["relations"]
+        _dangling(out, rel, fp("relations"), h, "cadre_a", cadre_ids, "cadre")
+        _dangling(out, rel, fp("relations"), h, "cadre_b", cadre_ids, "cadre")
+        selfrel = rel["cadre_a"] == rel["cadre_b"]
+        for line, a in zip(rel.loc[selfrel, "_line"], rel.loc[selfrel, "cadre_a"], strict=True):
+            out.add(fp("relations"), int(line), h.index("cadre_b") + 1, f"cadre_b: cadre {a} is related to itself")
+    for stem in ("preferences", "pins", "scores"):
+        f = frames[stem]
+        if f is not None:
+            _dangling(out, f, fp(stem), headers[stem], "cadre_id", cadre_ids, "cadre")
+            _dangling(out, f, fp(stem), headers[stem], "post_id", post_ids, "post")
+    out.raise_if_any()
+    assert as_of is not None and cadres is not None and posts is not None and teams is not None and prov is not None
+
+    def empty(stem: str) -> pd.DataFrame:
+        spec = next(s for s in FILES if s.stem == stem)
+        return pd.DataFrame({c.name: pd.Series(dtype=object) for c in spec.cols} | {"_line": pd.Series(dtype=np.int64)})
+
+    cadres = cadres.copy()
+    cadres["age"] = _age(cadres["birth_date"], as_of)
+    for col in ("grade", "education"):
+        cadres[col] = cadres[col].astype(np.int64)
+    posts = posts.copy()
+    posts["grade"] = posts["grade"].astype(np.int64)
+    posts["min_education"] = posts["min_education"].astype(np.int64)
+    for f, col in ((cadres, "minority"), (cadres, "movable"), (posts, "specialty_strict"), (posts, "must_fill"),
+                   (teams, "ethnic_autonomous")):
+        f[col] = f[col].astype(bool)
+    spec_df = frames["specialties"] if frames["specialties"] is not None else empty("specialties")
+    return Case(
+        path=case_dir, as_of=as_of, name=name, description=description,
+        provinces=prov.set_index("province_id", drop=False),
+        specialties=spec_df.set_index("specialty_id", drop=False),
+        teams=teams.set_index("team_id", drop=False),
+        posts=posts.set_index("post_id", drop=False),
+        cadres=cadres.set_index("cadre_id", drop=False),
+        relations=frames["relations"] if frames["relations"] is not None else empty("relations"),
+        preferences=frames["preferences"] if frames["preferences"] is not None else empty("preferences"),
+        pins=frames["pins"] if frames["pins"] is not None else empty("pins"),
+        scores=frames["scores"] if frames["scores"] is not None else empty("scores"),
+        policy=policy, structures=structures, input_sha256=sha.hexdigest(), files=fpaths,
+    )
+
+
+__all__ = ["Case", "CaseError", "load_case"]

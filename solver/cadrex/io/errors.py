@@ -1,0 +1,40 @@
+"""Input problems reported as ``file:line:column: message``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in the input, located in a file (header = line 1, columns 1-based)."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class CaseError(Exception):
+    """The case is invalid; ``problems`` holds every problem found, in file/line order."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.col, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Collector:
+    """Accumulates problems while a case is read, so that all of them are reported in one run."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, line: int, col: int, message: str) -> None:
+        self.problems.append(Problem(str(file), int(line), int(col), message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise CaseError(self.problems)

@@ -1,0 +1,98 @@
+"""The output tables of a plan (SPEC §7): assignments with reasons in words, posts with the 以岗选人 short
+list, team structure before/after."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cadrex.io.schema import KIND_LABELS, KINDS
+from cadrex.rules.context import Context
+from cadrex.rules.model import Model
+from cadrex.verify import RULE_KEYS, Evaluation
+
+KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))
+
+
+def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
+            pinned: str | None) -> str:
+    pol = ctx.policy
+    bits: list[str] = []
+    kind = ctx.c_kind[c]
+    if dest is None:
+        return "unassigned: no post held and no eligible vacancy worth filling (H2 allows at most one)"
+    if dest == own:
+        bits.append("stays in own post")
+    else:
+        bits.append("moves" + (f" from {own}" if own else "") + f" to {dest}")
+    if ctx.c_must[c]:
+        if kind in ("mandatory", "avoidance", "disciplinary"):
+            bits.append(f"H1 must move: exchange kind {kind} ({KIND_ZH[kind]})")
+        else:
+            bits.append(f"H1 must move: {ctx.c_years_prov[c]:g} years in {ctx.prov_ids[ctx.c_prov[c]]} "
+                        f"(≥ {pol['mandatory_rotation_years']}, seed 001 十年交流)")
+    elif own and dest != own and not stay_possible:
+        bits.append("H4/E8: may not stay in own post (fixed relative in team or forbid pin)")
+    if pinned:
+        bits.append(f"H7 require pin to {pinned}")
+    if kind and not ctx.c_must[c]:
+        bits.append(f"kind {kind} ({KIND_ZH[kind]})")
+    main = [f"{k} {terms[k]:+d}" for k in ("fit", "hard", "care", "pref", "assess") if terms.get(k)]
+    if main:
+        bits.append("pair terms " + ", ".join(main))
+    return "; ".join(bits)
+
+
+def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:
+    stay_c = set(model.pair_c[model.pair_stay].tolist())
+    req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
+    rows = []
+    for c in ctx.I:
+        cid = ctx.cad_ids[c]
+        own = ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None
+        dest = plan.get(cid)
+        t = ev.cadre_terms.get(cid, {})
+        action = "unassigned" if dest is None else ("stay" if dest == own else "move")
+        to_prov = ctx.prov_ids[ctx.p_prov[ctx.pix[dest]]] if dest else ""
+        rows.append({
+            "cadre_id": cid, "name": ctx.case.cadres.at[cid, "name"], "action": action, "from_post": own or "",
+            "to_post": dest or "", "from_province": ctx.prov_ids[ctx.c_prov[c]], "to_province": to_prov,
+            "kind": ctx.c_kind[c], "fit": t.get("fit", 0), "hard": t.get("hard", 0), "care": t.get("care", 0),
+            "pref": t.get("pref", 0), "assess": t.get("assess", 0), "score": t.get("score", 0),
+            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid)),
+        })
+    return pd.DataFrame(rows)
+
+
+def candidates(ctx: Context, model: Model, k: int = 3) -> dict[str, list[str]]:
+    """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003)."""
+    df = pd.DataFrame({"p": ctx.post_ids[model.pair_p], "c": ctx.cad_ids[model.pair_c], "s": model.pair_score})
+    df = df.sort_values(["p", "s", "c"], ascending=[True, False, True], kind="stable")
+    top = df.groupby("p", sort=False).head(k)
+    return top.groupby("p", sort=False)["c"].agg(list).to_dict()
+
+
+def posts_table(ctx: Context, model: Model, plan: dict) -> pd.DataFrame:
+    after = {p: c for c, p in plan.items() if p}
+    cand = candidates(ctx, model)
+    J = ctx.J
+    before = [ctx.cad_ids[h] if h >= 0 else "" for h in ctx.p_holder[J]]
+    pid = ctx.post_ids[J]
+    ha = [after.get(p, "") for p in pid]
+    return pd.DataFrame({"post_id": pid, "team_id": ctx.team_ids[ctx.p_team[J]], "holder_before": before,
+                         "holder_after": ha, "changed": [a != b for a, b in zip(ha, before, strict=True)],
+                         "candidates": [";".join(cand.get(p, [])) for p in pid]})
+
+
+def teams_table(ctx: Context, ev: Evaluation) -> pd.DataFrame:
+    teams = np.unique(ctx.p_team[ctx.J])
+    rows = []
+    for t in teams:
+        tid = ctx.team_ids[t]
+        r = {"team_id": tid, "name": ctx.case.teams.at[tid, "name"], "structure_model": ctx.t_model[t]}
+        b, a = ev.shortfall_before.get(tid, {}), ev.shortfall_after.get(tid, {})
+        for k in RULE_KEYS:
+            r[f"{k}_before"] = b.get(k, "")
+            r[f"{k}_after"] = a.get(k, "")
+        rows.append(r)
+    return pd.DataFrame(rows)

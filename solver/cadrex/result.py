@@ -1,0 +1,108 @@
+"""A solved plan: its tables (SPEC §7), summary, and atomic writing of the output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cadrex.io import Case
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(v):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(v, str) and v.startswith(FORMULA_START):
+        return "'" + v
+    return v
+
+
+def unescape_cell(v):
+    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START):
+        return v[1:]
+    return v
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``df`` with every text cell escaped against formula injection."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(escape_cell)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str) -> None:
+    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`cadrex.solve`: ``status`` is optimal | feasible | infeasible | no_solution."""
+
+    status: str
+    objective: int | None
+    best_bound: float | None
+    gap: float | None
+    status_quo_objective: int
+    assignments: pd.DataFrame
+    posts: pd.DataFrame
+    teams: pd.DataFrame
+    summary: dict
+    diagnosis: list[dict] = field(default_factory=list)
+    case: Case | None = None
+
+    @property
+    def plan(self) -> pd.DataFrame:
+        """One row per cadre in play: who goes where."""
+        return self.assignments
+
+    @property
+    def timings(self) -> dict:
+        return self.summary.get("timings", {})
+
+    def write(self, out_dir: str | os.PathLike, xlsx: bool = False) -> None:
+        """Write the outputs atomically: a temporary folder renamed into place (the previous output stays
+        complete until the new one is)."""
+        out_dir = os.path.abspath(os.fspath(out_dir))
+        parent = os.path.dirname(out_dir)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
+        try:
+            if self.status in ("optimal", "feasible"):
+                write_csv(self.assignments, os.path.join(tmp, "assignments.csv"))
+                write_csv(self.posts, os.path.join(tmp, "posts.csv"))
+                write_csv(self.teams, os.path.join(tmp, "teams.csv"))
+            if self.diagnosis or self.status == "infeasible":
+                with open(os.path.join(tmp, "diagnosis.json"), "w", encoding="utf-8") as fh:
+                    json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2)
+            with open(os.path.join(tmp, "summary.json"), "w", encoding="utf-8") as fh:
+                json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True)
+            if xlsx and self.status in ("optimal", "feasible"):
+                from cadrex.report_xlsx import write_xlsx
+
+                write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
+                           os.path.join(tmp, "plan.xlsx"))
+            old = None
+            if os.path.exists(out_dir):
+                old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old-", dir=parent)
+                os.rmdir(old)
+                os.rename(out_dir, old)
+            os.rename(tmp, out_dir)
+            if old:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def read_plan(plan_dir: str) -> dict[str, str | None]:
+    """cadre_id -> to_post (None when unassigned) from a written ``assignments.csv``."""
+    df = pd.read_csv(os.path.join(plan_dir, "assignments.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = df.map(unescape_cell)
+    return {r["cadre_id"]: (r["to_post"] or None) for r in df.to_dict("records")}

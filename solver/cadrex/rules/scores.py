@@ -1,0 +1,71 @@
+"""Integer pair terms of the objective (SPEC §6): fit, hard, care, pref, assess; fill values of posts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cadrex.rules.context import Context
+
+TERMS = ("fit", "hard", "care", "pref", "assess")
+WEIGHT_OF = {"fit": "fit", "hard": "hardship", "care": "care", "pref": "preference", "assess": "assess"}
+
+
+def _lookup(keys: np.ndarray, table_keys: np.ndarray, table_vals: np.ndarray) -> np.ndarray:
+    if len(table_keys) == 0:
+        return np.zeros(len(keys), np.int64)
+    order = np.argsort(table_keys, kind="stable")
+    sk, sv = table_keys[order], table_vals[order]
+    pos = np.clip(np.searchsorted(sk, keys), 0, len(sk) - 1)
+    return np.where(sk[pos] == keys, sv[pos], 0).astype(np.int64)
+
+
+def pair_terms(ctx: Context, c: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """Unweighted integer terms for pairs of global cadre indices ``c`` and post indices ``p``."""
+    pol = ctx.policy
+    ns = max(1, len(ctx.spec_ids))
+    cs, ps = ctx.c_spec[c], ctx.p_spec[p]
+    other = np.isin(c.astype(np.int64) * ns + np.maximum(ps, 0), ctx.other_keys) & (ps >= 0)
+    fam = (ctx.p_family[p] >= 0) & (ctx.c_family[c] == ctx.p_family[p])
+    spec = np.select([ps < 0, cs == ps, other, fam], [20, 40, 25, 15], 0)
+    edu = np.where((ctx.p_min_edu[p] < 0) | (ctx.c_edu[c] >= ctx.p_min_edu[p]), 10, 0)
+    tsec = ctx.t_sector[ctx.p_team[p]]
+    sector = np.where((tsec >= 0) & np.isin(c.astype(np.int64) * ctx.n_sector + np.maximum(tsec, 0), ctx.sector_keys), 10, 0)
+    fit = (spec + edu + sector).astype(np.int64)
+    h = ctx.t_hard[ctx.p_team[p]].astype(np.int64)
+    kind = ctx.c_kind[c]
+    training = kind == "training"
+    care_k = kind == "care"
+    served = ctx.c_hardship_years[c] >= pol["hardship_served_years"]
+    hard = 10 * h * training - 15 * h * care_k - 10 * h * served
+    d = ctx.distance_km(ctx.c_home[c], ctx.p_prov[p])
+    care = np.where(care_k, np.maximum(0, 30 - np.floor(d / 100.0).astype(np.int64)), 0).astype(np.int64)
+    keys = c.astype(np.int64) * ctx.n_post + p
+    pref = np.zeros(len(c), np.int64)
+    prefs = ctx.case.preferences
+    if len(prefs):
+        pk = np.array([ctx.cix[a] for a in prefs["cadre_id"]], np.int64) * ctx.n_post + \
+            np.array([ctx.pix[b] for b in prefs["post_id"]], np.int64)
+        pv = 4 * (6 - prefs["rank"].to_numpy(np.int64))
+        for side in ("cadre", "post"):
+            sel = (prefs["side"] == side).to_numpy()
+            pref += _lookup(keys, pk[sel], pv[sel])
+    sc = ctx.case.scores
+    assess = np.zeros(len(c), np.int64)
+    if len(sc):
+        sk = np.array([ctx.cix[a] for a in sc["cadre_id"]], np.int64) * ctx.n_post + \
+            np.array([ctx.pix[b] for b in sc["post_id"]], np.int64)
+        assess = _lookup(keys, sk, sc["score"].to_numpy(np.int64))
+    return {"fit": fit, "hard": hard.astype(np.int64), "care": care, "pref": pref, "assess": assess}
+
+
+def weighted(ctx: Context, terms: dict[str, np.ndarray]) -> np.ndarray:
+    """The weighted pair score: Σ w·term."""
+    w = ctx.policy["weights"]
+    return sum(int(w[WEIGHT_OF[t]]) * terms[t] for t in TERMS)
+
+
+def fill_value(ctx: Context, p: np.ndarray) -> np.ndarray:
+    """Unweighted value of filling post ``p``: fill_base + fill_hardship_bonus·h + key_post_bonus·[key role]."""
+    pol = ctx.policy
+    return (pol["fill_base"] + pol["fill_hardship_bonus"] * ctx.t_hard[ctx.p_team[p]].astype(np.int64)
+            + pol["key_post_bonus"] * ctx.p_key[p].astype(np.int64))

@@ -1,0 +1,129 @@
+"""``cadrex.solve``: case -> model -> backend -> verified plan."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from cadrex import __version__
+from cadrex.backends import get_backend
+from cadrex.io import Case
+from cadrex.io.tomlfiles import merge_policy
+from cadrex.result import Result
+from cadrex.rules import Context, build_model
+from cadrex.rules.model import Model
+from cadrex.verify import evaluate
+
+log = logging.getLogger(__name__)
+
+
+def _policy_for(case: Case, policy) -> dict:
+    if policy is None:
+        return case.policy
+    if isinstance(policy, dict):
+        return merge_policy(case.policy, policy)
+    from cadrex.io.errors import Collector
+    from cadrex.io.tomlfiles import check_policy, read_toml, resolve_policy_path
+
+    out = Collector()
+    path = resolve_policy_path(str(policy))
+    got = read_toml(path, out)
+    over = check_policy(got[0], got[1], path, out) if got else {}
+    out.raise_if_any()
+    return merge_policy(case.policy, over)
+
+
+def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
+          seed: int | None = None, num_workers: int | None = None, progress=None) -> Result:
+    """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
+    case's own). Never raises for an infeasible case: the result says so."""
+    t0 = time.perf_counter()
+    pol = _policy_for(case, policy)
+    backend = backend or pol["backend"]
+    time_limit = float(time_limit if time_limit is not None else pol["time_limit"])
+    seed = int(seed if seed is not None else pol["seed"])
+    ctx = Context(case, pol)
+    model = build_model(ctx)
+    t_build = time.perf_counter() - t0
+    own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
+    sq = evaluate(case, own, pol).objective
+    timings = {"build": round(t_build, 3)} | {f"build_{k}": round(v, 3) for k, v in model.timings.items()}
+    base = {"backend": backend, "seed": seed, "time_limit": time_limit, "input_sha256": case.input_sha256,
+            "policy_sha256": _sha(pol),
+            "version": __version__, "policy": pol, "status_quo_objective": sq, "model": model.stats(),
+            "counts": {"cadres_in_play": int(len(ctx.I)), "posts_in_play": int(len(ctx.J)),
+                       "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}
+    if model.infeasible:
+        diag = [{"rule": r, "rules": [r], "cadres": [], "posts": [], "teams": [], "message": msg,
+                 "message_zh": msg} for r, msg in model.infeasible]
+        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+    solve_fn = get_backend(backend)
+    remaining = max(0.1, time_limit - t_build)
+    br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress)
+    timings["solve"] = round(br.runtime, 3)
+    if br.status == "infeasible":
+        diag = [{"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [],
+                 "message": "The rules together admit no plan (the solver proved infeasibility).",
+                 "message_zh": "在现有规则下不存在可行方案。"}]
+        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+    if br.x is None:
+        return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
+    t2 = time.perf_counter()
+    res = _assemble(case, ctx, model, br, base, timings, sq, pol)
+    res.summary["timings"]["assemble"] = round(time.perf_counter() - t2, 3)
+    res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
+    return res
+
+
+def _sha(pol: dict) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(pol, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _empty(case: Case, status: str, summary: dict, sq: int, diag: list[dict]) -> Result:
+    summary = summary | {"status": status, "objective": None, "best_bound": None, "gap": None}
+    e = pd.DataFrame()
+    return Result(status=status, objective=None, best_bound=None, gap=None, status_quo_objective=sq, assignments=e,
+                  posts=e, teams=e, summary=summary, diagnosis=diag, case=case)
+
+
+def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: dict, sq: int, pol: dict) -> Result:
+    x = np.round(br.x[: model.n_pairs]).astype(bool)
+    chosen_c, chosen_p, chosen_stay = model.pair_c[x], model.pair_p[x], model.pair_stay[x]
+    dest = dict(zip(ctx.cad_ids[chosen_c], ctx.post_ids[chosen_p], strict=True))
+    plan = {ctx.cad_ids[c]: dest.get(ctx.cad_ids[c]) for c in ctx.I}
+    ev = evaluate(case, plan, pol)
+    if ev.violations:
+        log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
+    obj = ev.objective
+    model_obj = model.objective_of(np.round(br.x))
+    if br.status == "optimal" and abs(model_obj - obj) > 0.5:
+        log.error("model objective %s differs from recomputed objective %s", model_obj, obj)
+    bound = br.bound
+    if br.status == "optimal":
+        bound = float(obj) if bound is None else bound
+    if bound is not None:
+        bound = float(math.floor(bound + 1e-6))  # integer objective: floor of a valid bound is valid
+        bound = max(bound, float(obj))
+    gap = (bound - obj) / max(1, abs(obj)) if bound is not None else None
+    status = br.status if br.status == "optimal" or (gap is None or gap > 0) else "optimal"
+    from cadrex.plan_tables import assignments_table, posts_table, teams_table
+
+    assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
+    posts = posts_table(ctx, model, plan)
+    teams = teams_table(ctx, ev)
+    moves = int((assign["action"] == "move").sum())
+    counts = base["counts"] | {"moves": moves, "stays": int((assign["action"] == "stay").sum()),
+                               "unassigned": int((assign["action"] == "unassigned").sum()),
+                               "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
+                               "violations": len(ev.violations)}
+    summary = base | {"status": status, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
+                      "terms": ev.terms, "timings": timings, "violations": ev.violations}
+    return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
+                  assignments=assign, posts=posts, teams=teams, summary=summary, case=case)
