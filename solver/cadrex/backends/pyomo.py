@@ -1,0 +1,74 @@
+"""Pyomo: the same model as a Pyomo ConcreteModel (linear expressions from the CSR rows), solved by HiGHS
+through Pyomo's appsi interface."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from cadrex.backends.base import BackendResult
+
+log = logging.getLogger(__name__)
+
+
+def build_pyomo(model) -> pyo.ConcreteModel:
+    """A Pyomo model equal to ``model``: maximize obj·x + offset subject to the CSR rows."""
+    m = pyo.ConcreteModel()
+    n = model.n_vars
+    idx = range(n)
+    integer = model.integer.astype(bool)
+    m.x = pyo.Var(idx, domain=lambda _m, i: pyo.Binary if integer[i] else pyo.NonNegativeReals,
+                  bounds=lambda _m, i: (float(model.lb[i]), float(model.ub[i])))
+    xs = [m.x[i] for i in idx]
+    A = model.A
+    indptr, indices, data = A.indptr, A.indices, A.data.tolist()
+    lo = [None if not np.isfinite(v) else float(v) for v in model.row_lo]
+    hi = [None if not np.isfinite(v) else float(v) for v in model.row_hi]
+
+    def row(_m, r):
+        s, e = indptr[r], indptr[r + 1]
+        expr = LinearExpression(constant=0.0, linear_coefs=data[s:e], linear_vars=[xs[j] for j in indices[s:e]])
+        return (lo[r], expr, hi[r])
+
+    m.rows = pyo.Constraint(range(model.n_rows), rule=row)
+    nz = np.flatnonzero(model.obj)
+    m.obj = pyo.Objective(expr=LinearExpression(constant=float(model.offset), linear_coefs=model.obj[nz].tolist(),
+                                                linear_vars=[xs[j] for j in nz]), sense=pyo.maximize)
+    return m
+
+
+def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
+                hint: np.ndarray | None = None, progress=None) -> BackendResult:
+    """Build the Pyomo model and solve it with HiGHS (appsi)."""
+    t0 = time.perf_counter()
+    m = build_pyomo(model)
+    from pyomo.contrib.appsi.solvers.highs import Highs
+
+    opt = Highs()
+    opt.config.time_limit = float(max(0.1, time_limit - (time.perf_counter() - t0)))
+    opt.config.mip_gap = 0.0
+    opt.config.stream_solver = False
+    opt.config.load_solution = False
+    opt.highs_options = {"random_seed": int(seed), "mip_abs_gap": 0.5}
+    res = opt.solve(m)
+    rt = time.perf_counter() - t0
+    tc = str(res.termination_condition)
+    x = None
+    if res.best_feasible_objective is not None:
+        res.solution_loader.load_vars()
+        x = np.array([pyo.value(m.x[i]) for i in range(model.n_vars)], dtype=float)
+    if "optimal" in tc.lower():
+        status = "optimal"
+    elif "infeasible" in tc.lower():
+        status = "infeasible"
+    else:
+        status = "feasible" if x is not None else "no_solution"
+    bound = res.best_objective_bound
+    bound = float(bound) if bound is not None and np.isfinite(bound) else None
+    log.info("pyomo: %s in %.2fs, objective %s, bound %s", tc, rt, res.best_feasible_objective, bound)
+    return BackendResult(status=status, x=x, objective=model.objective_of(np.round(x)) if x is not None else None,
+                         bound=bound, runtime=rt, message=tc)
