@@ -180,7 +180,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             ok = held[held["holder_id"].isin(cadre_ids)]
             for _, r in ok.iterrows():
                 c = cg.loc[r["holder_id"]]
-                if r["grade"] is not None and c["grade"] is not None and int(c["grade"]) != int(r["grade"]):
+                if not pd.isna(r["grade"]) and not pd.isna(c["grade"]) and int(c["grade"]) != int(r["grade"]):
                     out.add(fp("posts"), int(r["_line"]), hc,
                             f"holder_id: holder {r['holder_id']} has grade {GRADES[int(c['grade'])]} but post "
                             f"{r['post_id']} is {GRADES[int(r['grade'])]}")
