@@ -46,9 +46,14 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     """Build the Pyomo model and solve it with HiGHS (appsi)."""
     t0 = time.perf_counter()
     m = build_pyomo(model)
-    from pyomo.contrib.appsi.solvers.highs import Highs
+    import contextlib
 
-    opt = Highs()
+    import pyomo.contrib.appsi.solvers.highs as appsi_highs
+
+    # Pyomo wraps every HiGHS solve in capture_output(capture_fd=True), a tee thread over fd 1 that was seen to
+    # deadlock on a full pipe under pytest (pyomo 6.10.1). We never stream solver output, so capture nothing.
+    appsi_highs.capture_output = lambda *a, **k: contextlib.nullcontext()
+    opt = appsi_highs.Highs()
     opt.config.time_limit = float(max(0.1, time_limit - (time.perf_counter() - t0)))
     opt.config.mip_gap = 0.0
     opt.config.stream_solver = False

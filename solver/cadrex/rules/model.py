@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from cadrex.io.tomlfiles import COUNT_RULES
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import eligible_moves, stay_allowed
-from cadrex.rules.scores import TERMS, fill_value, pair_terms, weighted
+from cadrex.rules.scores import fill_value, pair_terms, weighted
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +149,12 @@ def build_model(ctx: Context) -> Model:
     holder = ctx.c_post[I] >= 0
     lo = np.where(holder | ctx.c_must[I], 1.0, 0.0)
     rows.add_block(cpos, cols, np.ones(n), lo, 1.0, "H2",
-                   [f"H2 {cad[c]} gets {'exactly' if l else 'at most'} one post" for c, l in zip(I, lo, strict=True)])
-    for k, c in enumerate(I):
-        pass
+                   [f"H2 {cad[c]} gets {'exactly' if low else 'at most'} one post" for c, low in zip(I, lo, strict=True)])
     # rows for cadres with must-move: mark H1 so a diagnosis can say why
     h1 = np.flatnonzero(ctx.c_must[I])
-    base_h2 = 0
-    for k in h1:
-        rows.rule[base_h2 + k] = "H1"
-        rows.label[base_h2 + k] = f"H1 {cad[I[k]]} must move"
+    for k in h1:  # the H2 block starts at row 0
+        rows.rule[k] = "H1"
+        rows.label[k] = f"H1 {cad[I[k]]} must move"
     # ---- H3 one cadre per post (exactly one if must_fill)
     J = ctx.J
     ppos = np.searchsorted(J, pair_p)
@@ -300,7 +297,7 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
         r = np.concatenate([rowof[pair_team[sel]], np.arange(len(teams))])
         c = np.concatenate([cols[sel], sv])
         rows.add_block(r, c, np.ones(len(r)), need[teams].astype(float), np.inf,
-                       "H6" if False else "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams])
+                       "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams])
         for j, t in enumerate(teams):
             if name in hard[t]:
                 rows.rule[rows.n - len(teams) + j] = "H6"
@@ -387,5 +384,3 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
             if "max_avg_age" in hard[t]:
                 rows.rule[rows.n - len(teams) + j] = "H6"
 
-
-TERMS = TERMS
