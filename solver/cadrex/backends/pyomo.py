@@ -58,7 +58,7 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     opt.config.mip_gap = 0.0
     opt.config.stream_solver = False
     opt.config.load_solution = False
-    opt.highs_options = {"random_seed": int(seed), "mip_abs_gap": 0.5}
+    opt.highs_options = {"random_seed": int(seed), "mip_abs_gap": 0.5, "output_flag": False, "log_to_console": False}
     res = opt.solve(m)
     rt = time.perf_counter() - t0
     tc = str(res.termination_condition)
