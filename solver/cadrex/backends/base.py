@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,3 +27,18 @@ class BackendResult:
 def default_workers() -> int:
     """Worker count for parallel solvers: the machine's cores."""
     return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def silence_stdout():
+    """Send file descriptor 1 to /dev/null for the duration (solver banners are printed from C++)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 
 import highspy
 import numpy as np
 
-from cadrex.backends.base import BackendResult
+from cadrex.backends.base import BackendResult, silence_stdout
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +85,8 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
 
 def new_highs() -> highspy.Highs:
     """A silent Highs instance (its banner would otherwise go to stdout)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    with silence_stdout():
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from cadrex.backends.base import BackendResult
+from cadrex.backends.base import BackendResult, silence_stdout
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     opt.config.stream_solver = False
     opt.config.load_solution = False
     opt.highs_options = {"random_seed": int(seed), "mip_abs_gap": 0.5, "output_flag": False, "log_to_console": False}
-    res = opt.solve(m)
+    with silence_stdout():
+        res = opt.solve(m)
     rt = time.perf_counter() - t0
     tc = str(res.termination_condition)
     x = None
