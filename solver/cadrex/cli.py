@@ -73,7 +73,8 @@ def cmd_solve(args) -> int:
     if res.status == "infeasible":
         print("infeasible: no plan satisfies every rule. Diagnosis:", file=sys.stderr)
         for d in res.diagnosis:
-            print(f"  {d['rule'] or '?'}: {d['message']}", file=sys.stderr)
+            print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
+            print(f"        {d['message_zh']}", file=sys.stderr)
         return EXIT_INFEASIBLE
     print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out}", file=sys.stderr)
     return EXIT_NO_PLAN

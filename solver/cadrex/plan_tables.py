@@ -44,7 +44,7 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
 
 
 def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:
-    stay_c = set(model.pair_c[model.pair_stay].tolist())
+    stay_c = set(model.pair_c[model.pair_stay & (model.ub[: model.n_pairs] > 0)].tolist())
     req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
     rows = []
     for c in ctx.I:
@@ -66,7 +66,8 @@ def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, ch
 
 def candidates(ctx: Context, model: Model, k: int = 3) -> dict[str, list[str]]:
     """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003)."""
-    df = pd.DataFrame({"p": ctx.post_ids[model.pair_p], "c": ctx.cad_ids[model.pair_c], "s": model.pair_score})
+    ok = model.ub[: model.n_pairs] > 0
+    df = pd.DataFrame({"p": ctx.post_ids[model.pair_p[ok]], "c": ctx.cad_ids[model.pair_c[ok]], "s": model.pair_score[ok]})
     df = df.sort_values(["p", "s", "c"], ascending=[True, False, True], kind="stable")
     top = df.groupby("p", sort=False).head(k)
     return top.groupby("p", sort=False)["c"].agg(list).to_dict()

@@ -58,17 +58,19 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
             "counts": {"cadres_in_play": int(len(ctx.I)), "posts_in_play": int(len(ctx.J)),
                        "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}
     if model.infeasible:
-        diag = [{"rule": r, "rules": [r], "cadres": [], "posts": [], "teams": [], "message": msg,
-                 "message_zh": msg} for r, msg in model.infeasible]
-        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+        from cadrex.diagnose import diagnose
+
+        return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose(model))
     solve_fn = get_backend(backend)
     remaining = max(0.1, time_limit - t_build)
     br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress)
     timings["solve"] = round(br.runtime, 3)
     if br.status == "infeasible":
-        diag = [{"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [],
-                 "message": "The rules together admit no plan (the solver proved infeasibility).",
-                 "message_zh": "在现有规则下不存在可行方案。"}]
+        from cadrex.diagnose import diagnose
+
+        t3 = time.perf_counter()
+        diag = diagnose(model, time_limit=max(10.0, time_limit))
+        timings["diagnose"] = round(time.perf_counter() - t3, 3)
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])

@@ -96,17 +96,24 @@ def eligible_moves(ctx: Context, block_cells: int = 4_000_000) -> tuple[np.ndarr
     return np.concatenate(out_c).astype(np.int32), np.concatenate(out_p).astype(np.int32)
 
 
-def stay_allowed(ctx: Context) -> np.ndarray:
-    """Per cadre in play (aligned with ``ctx.I``): may it keep its own post? Not if it holds none, must move
-    (H1), has a fixed relative in its team (H4) or a forbid pin on its own post (E8)."""
+def stay_block(ctx: Context) -> np.ndarray:
+    """Per cadre in play (aligned with ``ctx.I``): why it may not keep its own post — '' (it may), 'none' (holds no
+    post), 'H1' (must move), 'H4' (a fixed relative in its team) or 'E8' (forbid pin on its own post)."""
     I = ctx.I
     own = ctx.c_post[I]
-    ok = (own >= 0) & ~ctx.c_must[I]
+    out = np.full(len(I), "", dtype=object)
     if len(ctx.kin_fixed_keys):
         keys = I.astype(np.int64) * ctx.n_team + ctx.p_team[np.maximum(own, 0)]
-        ok &= ~np.isin(keys, ctx.kin_fixed_keys)  # H4: may not stay beside a fixed relative
+        out[np.isin(keys, ctx.kin_fixed_keys)] = "H4"  # H4: may not stay beside a fixed relative
     fb = ~ctx.pin_require
     if fb.any():
         fk = ctx.pin_c[fb].astype(np.int64) * ctx.n_post + ctx.pin_p[fb]
-        ok &= ~np.isin(I.astype(np.int64) * ctx.n_post + own, fk)
-    return ok
+        out[np.isin(I.astype(np.int64) * ctx.n_post + own, fk)] = "E8"
+    out[ctx.c_must[I]] = "H1"
+    out[own < 0] = "none"
+    return out
+
+
+def stay_allowed(ctx: Context) -> np.ndarray:
+    """Per cadre in play (aligned with ``ctx.I``): may it keep its own post (see :func:`stay_block`)?"""
+    return stay_block(ctx) == ""

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from cadrex.io.tomlfiles import COUNT_RULES
 from cadrex.rules.context import Context
-from cadrex.rules.eligibility import eligible_moves, stay_allowed
+from cadrex.rules.eligibility import eligible_moves, stay_block
 from cadrex.rules.scores import fill_value, pair_terms, weighted
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,14 @@ class Model:
     aux_label: list[str]
     offset: float = 0.0
     infeasible: list[tuple[str, str]] = field(default_factory=list)
+    #: per pair: '' or the rule that fixes this stay option at 0 (H1 must move, H4 fixed relative, E8 pin)
+    pair_block: np.ndarray | None = None
+    #: H6 caps on count-rule shortfall variables: (var, team index, rule name, capped ub, natural ub)
+    h6_caps: list[tuple[int, int, str, float, float]] = field(default_factory=list)
+    #: H7 require pins: (pair index or -1, cadre index, post index)
+    h7_pins: list[tuple[int, int, int]] = field(default_factory=list)
+    #: per row: ids it concerns (cadres, posts, teams) for messages
+    row_ent: list[tuple] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -75,13 +83,16 @@ class _Rows:
         self.hi: list[float] = []
         self.rule: list[str] = []
         self.label: list[str] = []
+        self.ent: list[tuple] = []
 
     @property
     def n(self) -> int:
         return len(self.lo)
 
-    def add_block(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo, hi, rule: str, labels: list[str]) -> None:
-        """Add ``len(labels)`` rows; ``rows`` are 0-based within the block."""
+    def add_block(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo, hi, rule: str, labels: list[str],
+                  ents: list[tuple] | None = None) -> None:
+        """Add ``len(labels)`` rows; ``rows`` are 0-based within the block; ``ents`` = (cadres, posts, teams) per row."""
+        self.ent.extend(ents if ents is not None else [((), (), ())] * len(labels))
         base = self.n
         self.r.append(np.asarray(rows, np.int64) + base)
         self.c.append(np.asarray(cols, np.int64))
@@ -111,14 +122,16 @@ def build_model(ctx: Context) -> Model:
     pol, w = ctx.policy, ctx.policy["weights"]
     I = ctx.I
     # ---- pairs: stays first (one per cadre that may stay), then moves
-    stay_ok = stay_allowed(ctx)
-    sc = I[stay_ok]
+    block = stay_block(ctx)
+    has_post = block != "none"
+    sc = I[has_post]
     mc, mp = eligible_moves(ctx)
     pair_c = np.concatenate([sc, mc]).astype(np.int32)
     pair_p = np.concatenate([ctx.c_post[sc], mp]).astype(np.int32)
     pair_stay = np.concatenate([np.ones(len(sc), bool), np.zeros(len(mc), bool)])
+    pair_block = np.concatenate([block[has_post], np.full(len(mc), "", dtype=object)])
     order = np.lexsort((pair_p, pair_c))
-    pair_c, pair_p, pair_stay = pair_c[order], pair_p[order], pair_stay[order]
+    pair_c, pair_p, pair_stay, pair_block = pair_c[order], pair_p[order], pair_stay[order], pair_block[order]
     t1 = time.perf_counter()
     terms = pair_terms(ctx, pair_c, pair_p)
     score = weighted(ctx, terms)
@@ -149,9 +162,10 @@ def build_model(ctx: Context) -> Model:
     holder = ctx.c_post[I] >= 0
     lo = np.where(holder | ctx.c_must[I], 1.0, 0.0)
     rows.add_block(cpos, cols, np.ones(n), lo, 1.0, "H2",
-                   [f"H2 {cad[c]} gets {'exactly' if low else 'at most'} one post" for c, low in zip(I, lo, strict=True)])
+                   [f"H2 {cad[c]} gets {'exactly' if low else 'at most'} one post" for c, low in zip(I, lo, strict=True)],
+                   [((c,), (), ()) for c in I])
     # rows for cadres with must-move: mark H1 so a diagnosis can say why
-    h1 = np.flatnonzero(ctx.c_must[I])
+    h1 = np.flatnonzero(ctx.c_must[I] & (ctx.c_post[I] < 0))  # holders: H1 is the stay option fixed at 0
     for k in h1:  # the H2 block starts at row 0
         rows.rule[k] = "H1"
         rows.label[k] = f"H1 {cad[I[k]]} must move"
@@ -159,7 +173,8 @@ def build_model(ctx: Context) -> Model:
     J = ctx.J
     ppos = np.searchsorted(J, pair_p)
     rows.add_block(ppos, cols, np.ones(n), np.where(ctx.p_must[J], 1.0, 0.0), 1.0, "H3",
-                   [f"H3 {posts[p]} {'must be filled' if ctx.p_must[p] else 'at most one holder'}" for p in J])
+                   [f"H3 {posts[p]} {'must be filled' if ctx.p_must[p] else 'at most one holder'}" for p in J],
+                   [((), (p,), (ctx.p_team[p],)) for p in J])
     # ---- H4 kinship among cadres in play: per related pair and team, at most one of them in the team
     pair_team = ctx.p_team[pair_p]
     inplay_rel = ctx.c_inplay[ctx.rel_a] & ctx.c_inplay[ctx.rel_b] & (ctx.rel_a < ctx.rel_b)
@@ -184,7 +199,8 @@ def build_model(ctx: Context) -> Model:
                 rcol.append(sel)
             rows.add_block(np.concatenate(rc), np.concatenate(rcol), np.ones(sum(len(s) for s in rcol)), -np.inf, 1.0,
                            "H4", [f"H4 {cad[ra[i]]} and {cad[rb[i]]} (relatives) not both in team {ctx.team_ids[t]}"
-                                  for i, t in zip(rr, tt, strict=True)])
+                                  for i, t in zip(rr, tt, strict=True)],
+                           [((ra[i], rb[i]), (), (t,)) for i, t in zip(rr, tt, strict=True)])
     # ---- H5 party-government heads: per locality at most one head post changes holder
     head_p = J[ctx.p_head[J] & (ctx.t_locality[ctx.p_team[J]] != "")]
     if len(head_p):
@@ -199,9 +215,10 @@ def build_model(ctx: Context) -> Model:
             sel_s = np.flatnonzero(np.isin(pair_p, held) & pair_stay)
             rows.add_block(np.zeros(len(sel_v) + len(sel_s)), np.concatenate([sel_v, sel_s]),
                            np.concatenate([np.ones(len(sel_v)), -np.ones(len(sel_s))]), -np.inf, 1.0 - len(held),
-                           "H5", [f"H5 locality {loc}: at most one of {', '.join(posts[hp])} changes holder"])
+                           "H5", [f"H5 locality {loc}: at most one of {', '.join(posts[hp])} changes holder"],
+                           [(tuple(int(ctx.p_holder[p]) for p in held), tuple(hp), tuple(sorted(set(ctx.p_team[hp]))))])
     # ---- structure rules (objective penalties over all teams; H6 for the model's hard list)
-    _structure(ctx, rows, new_aux, pair_c, pair_team, n)
+    h6_caps = _structure(ctx, rows, new_aux, pair_c, pair_team, n)
     # ---- flow balance per province
     fw = int(w["flow"]) * int(pol["flow_penalty"])
     if fw:
@@ -222,15 +239,17 @@ def build_model(ctx: Context) -> Model:
     A = rows.csr(nv)
     obj = np.concatenate([pair_obj, np.asarray(aux_obj, float)])
     lb = np.zeros(nv)
-    ub = np.concatenate([np.ones(n), np.asarray(aux_ub, float)])
+    ub = np.concatenate([(pair_block == "").astype(float), np.asarray(aux_ub, float)])
     integer = np.concatenate([np.ones(n, np.uint8), np.zeros(nv - n, np.uint8)])
     row_lo, row_hi = np.asarray(rows.lo), np.asarray(rows.hi)
     # ---- H7 require pins: fix the pair to 1, or the case is infeasible
     req = np.flatnonzero(ctx.pin_require)
     pk = pair_c.astype(np.int64) * ctx.n_post + pair_p
+    h7_pins: list[tuple[int, int, int]] = []
     for i in req:
         c, p = int(ctx.pin_c[i]), int(ctx.pin_p[i])
         hit = np.flatnonzero(pk == c * ctx.n_post + p)
+        h7_pins.append((int(hit[0]) if len(hit) else -1, c, p))
         if len(hit):
             lb[hit] = 1.0
         else:
@@ -244,14 +263,15 @@ def build_model(ctx: Context) -> Model:
     t3 = time.perf_counter()
     m = Model(ctx=ctx, pair_c=pair_c, pair_p=pair_p, pair_stay=pair_stay, terms=terms, pair_score=score, obj=obj, lb=lb,
               ub=ub, integer=integer, A=A, row_lo=row_lo, row_hi=row_hi, row_rule=np.asarray(rows.rule, dtype=object),
-              row_label=rows.label, aux_label=aux_label, offset=0.0, infeasible=infeasible,
+              row_label=rows.label, aux_label=aux_label, offset=0.0, infeasible=infeasible, pair_block=pair_block,
+              h6_caps=h6_caps, h7_pins=h7_pins, row_ent=rows.ent,
               timings={"pairs": t1 - t0, "scores": t2 - t1, "rows": t3 - t2})
     log.info("model: %d pairs, %d vars, %d rows, %d nnz (pairs %.2fs, scores %.2fs, rows %.2fs)", n, nv, A.shape[0],
              A.nnz, t1 - t0, t2 - t1, t3 - t2)
     return m
 
 
-def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team: np.ndarray, n: int) -> None:
+def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team: np.ndarray, n: int) -> list:
     """Structure shortfalls (SPEC §3) per team as auxiliaries; H6 caps those in a model's ``hard`` list."""
     pol, w = ctx.policy, ctx.policy["weights"]
     spen = int(w["structure"]) * int(pol["structure_penalty"])
@@ -271,6 +291,7 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
 
     hard = [set(m.get("hard", [])) for m in models]
     young_age = np.array([m.get("young_age", 45) for m in models], dtype=np.int64)
+    caps: list[tuple[int, int, str, float, float]] = []
     for name in COUNT_RULES:
         k = rule_k(name)
         if name == "min_minority":
@@ -297,10 +318,9 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
         r = np.concatenate([rowof[pair_team[sel]], np.arange(len(teams))])
         c = np.concatenate([cols[sel], sv])
         rows.add_block(r, c, np.ones(len(r)), need[teams].astype(float), np.inf,
-                       "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams])
-        for j, t in enumerate(teams):
-            if name in hard[t]:
-                rows.rule[rows.n - len(teams) + j] = "H6"
+                       "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams], [((), (), (t,)) for t in teams])
+        caps += [(int(v), int(t), name, float(u), float(need[t])) for v, t, u in zip(sv, teams, ub, strict=True)
+                 if name in hard[t]]
     # max_same_specialty: per (team, specialty)
     k = rule_k("max_same_specialty")
     NS = max(1, len(ctx.spec_ids))
@@ -333,7 +353,8 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
                 s0 = np.bincount(bu // NS, weights=np.maximum(0, bc - k[bu // NS]), minlength=T)
                 sel = np.flatnonzero(np.isin(kt, ht))
                 rows.add_block(np.searchsorted(ht, kt[sel]), ev[sel], np.ones(len(sel)), -np.inf, s0[ht].astype(float),
-                               "H6", [f"H6 max_same_specialty {tid[t]} not worse than today ({int(s0[t])})" for t in ht])
+                               "H6", [f"H6 max_same_specialty {tid[t]} not worse than today ({int(s0[t])})" for t in ht],
+                               [((), (), (t,)) for t in ht])
     # required_specialties: one shortfall unit per required specialty no member has
     rq_t, rq_s = [], []
     for t, m in enumerate(models):
@@ -362,7 +383,8 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
                                for t in ht], float)
                 sel = np.flatnonzero(np.isin(rq_t, ht))
                 rows.add_block(np.searchsorted(ht, rq_t[sel]), uv[sel], np.ones(len(sel)), -np.inf, s0, "H6",
-                               [f"H6 required_specialties {tid[t]} not worse than today ({int(v)})" for t, v in zip(ht, s0, strict=True)])
+                               [f"H6 required_specialties {tid[t]} not worse than today ({int(v)})" for t, v in zip(ht, s0, strict=True)],
+                               [((), (), (t,)) for t in ht])
     # max_avg_age: excess person-years = max(0, Σ age − k·members)
     k = rule_k("max_avg_age")
     teams = np.flatnonzero(k >= 0)
@@ -375,12 +397,13 @@ def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team
         coef = (ctx.c_age[pair_c[psel]] - k[pair_team[psel]]).astype(float)
         pos = np.bincount(rowof[pair_team[psel]], weights=np.maximum(coef, 0), minlength=len(teams))
         ub = np.maximum(0, fx[teams]) + pos
+        nat = ub.copy()
         ub = np.array([min(u, max(0, bx[t])) if "max_avg_age" in hard[t] else u for u, t in zip(ub, teams, strict=True)])
         ev = new_aux(len(teams), -apen, ub, [f"age_excess {tid[t]}" for t in teams])
+        caps += [(int(v), int(t), "max_avg_age", float(u), float(nu)) for v, t, u, nu in zip(ev, teams, ub, nat, strict=True)
+                 if "max_avg_age" in hard[t]]
         rows.add_block(np.concatenate([rowof[pair_team[psel]], np.arange(len(teams))]), np.concatenate([psel, ev]),
                        np.concatenate([coef, -np.ones(len(teams))]), -np.inf, -fx[teams], "structure",
-                       [f"max_avg_age {tid[t]} (k={k[t]})" for t in teams])
-        for j, t in enumerate(teams):
-            if "max_avg_age" in hard[t]:
-                rows.rule[rows.n - len(teams) + j] = "H6"
+                       [f"max_avg_age {tid[t]} (k={k[t]})" for t in teams], [((), (), (t,)) for t in teams])
+    return caps
 
