@@ -112,6 +112,22 @@ def cmd_verify(args) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args) -> int:
+    from cadrex.explain import explain, render
+
+    case = load_case(args.case, policy_file=args.policy)
+    try:
+        d = explain(case, cadre=args.cadre, post=args.post, plan_dir=args.plan, top=args.top, time_cap=args.time_cap)
+    except (KeyError, ValueError) as exc:
+        print(f"cadrex explain: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.json:
+        print(json.dumps(d, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render(d))
+    return EXIT_OK
+
+
 def cmd_generate(args) -> int:
     from cadrex.generate import generate_case
 
@@ -146,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("plan")
     r.add_argument("--policy", help="verify under this policy instead of the one recorded in summary.json")
     r.set_defaults(fn=cmd_verify)
+    e = sub.add_parser("explain", help="why this post, why not that one: every pair of a cadre or a post, with rule ids")
+    e.add_argument("case")
+    e.add_argument("--plan", help="a solved plan folder (else the case is solved first)")
+    grp = e.add_mutually_exclusive_group(required=True)
+    grp.add_argument("--cadre")
+    grp.add_argument("--post")
+    e.add_argument("--policy", help="policy file or scenario name in models/policies/")
+    e.add_argument("--top", type=int, default=5, help="forced-cost re-solves for the best N pairs by pair score")
+    e.add_argument("--time-cap", type=float, default=4.0, help="seconds per forced re-solve")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(fn=cmd_explain)
     g = sub.add_parser("generate", help="write a realistic synthetic case")
     g.add_argument("--cadres", type=int, required=True, help="cadres in play")
     g.add_argument("--seed", type=int, required=True)

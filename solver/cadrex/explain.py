@@ -1,0 +1,246 @@
+"""``cadrex explain``: why this post, why not that one (SPEC §8), from the cadre's or the post's side.
+
+Every post (or cadre) in play falls in one group: chosen; eligible but not chosen, with the objective change if the
+pair were forced (a re-solve with the pair pinned, for the best ``top`` pairs by pair score, each with a time cap;
+a capped re-solve gives an interval, never a number it has not proved); ineligible, with every rule that excludes it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from cadrex.io import Case
+from cadrex.rules import Context, build_model
+from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
+from cadrex.rules.model import Model
+from cadrex.rules.scores import TERMS
+
+
+@dataclass
+class Forced:
+    """Objective change if a pair is forced: exact when ``exact``, else within [low, high]."""
+
+    low: float | None
+    high: float | None
+    exact: bool
+    status: str
+
+    def text(self) -> str:
+        if self.status == "infeasible":
+            return "infeasible (no plan with this pair)"
+        if self.exact:
+            return f"{self.low:+.0f}"
+        lo = "?" if self.low is None else f"{self.low:+.0f}"
+        hi = "?" if self.high is None else f"{self.high:+.0f}"
+        return f"between {lo} and {hi} (re-solve hit its time cap: a bound, not exact)"
+
+    def as_dict(self) -> dict:
+        return {"low": self.low, "high": self.high, "exact": self.exact, "status": self.status}
+
+
+def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int = 0) -> Forced:
+    """Objective change if pair ``j`` is pinned, relative to ``optimum`` (re-solve with HiGHS)."""
+    from cadrex.backends.highs import solve_model
+
+    lb = model.lb.copy()
+    ub = model.ub.copy()
+    model.lb[j] = 1.0
+    model.ub[j] = 1.0
+    try:
+        r = solve_model(model, time_limit=time_cap, seed=seed)
+    finally:
+        model.lb, model.ub = lb, ub
+    if r.status == "infeasible":
+        return Forced(None, None, False, "infeasible")
+    hi = None if r.bound is None else float(np.floor(r.bound + 1e-6)) - optimum
+    lo = None if r.objective is None else r.objective - optimum
+    if r.status == "optimal":
+        return Forced(lo, lo, True, "optimal")
+    return Forced(lo, hi, False, r.status)
+
+
+def _plan_from(case: Case, plan_dir: str | None, policy: dict, time_limit: float) -> tuple[dict, int, dict]:
+    import json
+    import os
+
+    from cadrex.result import read_plan
+    from cadrex.verify import evaluate
+
+    if plan_dir:
+        plan = read_plan(plan_dir)
+        spath = os.path.join(plan_dir, "summary.json")
+        if os.path.isfile(spath):
+            with open(spath, encoding="utf-8") as fh:
+                policy = json.load(fh).get("policy", policy)
+        return plan, evaluate(case, plan, policy).objective, policy
+    import cadrex
+
+    res = cadrex.solve(case, policy=policy, time_limit=time_limit)
+    if res.status not in ("optimal", "feasible"):
+        raise ValueError(f"the case has no plan ({res.status}); run `cadrex solve` for the diagnosis")
+    return {r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}, res.objective, policy
+
+
+def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_dir: str | None = None,
+            top: int = 5, time_cap: float = 4.0, solve_time_limit: float = 60.0) -> dict:
+    """The explanation as a dict (``--json``); :func:`render` makes the terminal text."""
+    if (cadre is None) == (post is None):
+        raise ValueError("give exactly one of --cadre or --post")
+    plan, optimum, policy = _plan_from(case, plan_dir, case.policy, solve_time_limit)
+    ctx = Context(case, policy)
+    model = build_model(ctx)
+    if cadre is not None:
+        if cadre not in ctx.cix:
+            raise KeyError(f"unknown cadre {cadre}")
+        return _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap)
+    if post not in ctx.pix:
+        raise KeyError(f"unknown post {post}")
+    return _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap)
+
+
+def _terms(model: Model, j: int) -> dict:
+    return {t: int(model.terms[t][j]) for t in TERMS} | {"score": int(model.pair_score[j])}
+
+
+def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int, top: int, cap: float) -> dict:
+    cid = ctx.cad_ids[c]
+    out = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "in_play": bool(ctx.c_inplay[c]),
+           "must_move": bool(ctx.c_must[c]), "objective": optimum, "chosen": None, "eligible": [], "ineligible": []}
+    if not ctx.c_inplay[c]:
+        out["note"] = "not in play: movable is false and there is no H1 reason, so this cadre stays where it is"
+        return out
+    dest = plan.get(cid)
+    J = ctx.J
+    masks = rule_masks(ctx, np.array([c], np.int32), J)
+    mine = np.flatnonzero((model.pair_c == c) & (model.ub[: model.n_pairs] > 0))
+    by_post = {int(model.pair_p[j]): int(j) for j in mine}
+    own = ctx.c_post[c]
+    blk = stay_block(ctx)[np.searchsorted(ctx.I, c)]
+    cand = []
+    for k, p in enumerate(J):
+        pid = ctx.post_ids[p]
+        row = {"post": pid, "team": ctx.team_ids[ctx.p_team[p]], "province": ctx.prov_ids[ctx.p_prov[p]],
+               "title": ctx.case.posts.at[pid, "title"]}
+        if p == own:
+            row["stay"] = True
+            if blk:
+                row["rules"] = [blk]
+                out["ineligible"].append(row)
+                continue
+        else:
+            rules = [r for r, m in masks.items() if not m[0, k]]
+            if rules:
+                row["rules"] = rules
+                out["ineligible"].append(row)
+                continue
+        j = by_post.get(int(p))
+        if j is None:
+            continue
+        row |= _terms(model, j)
+        if pid == dest:
+            out["chosen"] = row
+        else:
+            cand.append((row, j))
+    cand.sort(key=lambda x: (-x[0]["score"], x[0]["post"]))
+    deadline = time.perf_counter() + 25.0
+    for i, (row, j) in enumerate(cand):
+        if i < top and time.perf_counter() < deadline:
+            row["forced"] = forced_change(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter()))).as_dict()
+        out["eligible"].append(row)
+    return out
+
+
+def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, top: int, cap: float) -> dict:
+    pid = ctx.post_ids[p]
+    holder = ctx.cad_ids[ctx.p_holder[p]] if ctx.p_holder[p] >= 0 else ""
+    after = next((c for c, d in plan.items() if d == pid), "")
+    out = {"post": pid, "title": ctx.case.posts.at[pid, "title"], "team": ctx.team_ids[ctx.p_team[p]],
+           "in_play": bool(ctx.p_inplay[p]), "holder_before": holder, "holder_after": after, "objective": optimum,
+           "chosen": None, "eligible": [], "ineligible": [], "short_list": []}
+    if not ctx.p_inplay[p]:
+        out["note"] = "not in play: held by a fixed cadre"
+        return out
+    I = ctx.I
+    masks = rule_masks(ctx, I, np.array([p], np.int32))
+    blocks = stay_block(ctx)
+    mine = np.flatnonzero((model.pair_p == p) & (model.ub[: model.n_pairs] > 0))
+    by_cad = {int(model.pair_c[j]): int(j) for j in mine}
+    cand = []
+    for i, c in enumerate(I):
+        cid = ctx.cad_ids[c]
+        row = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "province": ctx.prov_ids[ctx.c_prov[c]]}
+        if ctx.c_post[c] == p:
+            row["stay"] = True
+            if blocks[i]:
+                out["ineligible"].append(row | {"rules": [blocks[i]]})
+                continue
+        else:
+            rules = [r for r, m in masks.items() if not m[i, 0]]
+            if rules:
+                out["ineligible"].append(row | {"rules": rules})
+                continue
+        j = by_cad.get(int(c))
+        if j is None:
+            continue
+        row |= _terms(model, j)
+        if cid == after:
+            out["chosen"] = row
+        cand.append((row, j))
+    cand.sort(key=lambda x: (-x[0]["score"], x[0]["cadre"]))
+    out["short_list"] = [r["cadre"] for r, _ in cand[: max(3, top)]]
+    deadline = time.perf_counter() + 25.0
+    k = 0
+    for row, j in cand:
+        if row["cadre"] != after and k < top and time.perf_counter() < deadline:
+            row["forced"] = forced_change(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter()))).as_dict()
+            k += 1
+        out["eligible"].append(row)
+    return out
+
+
+def render(d: dict) -> str:
+    """Plain-text tables for a terminal."""
+    lines = []
+    who = f"cadre {d['cadre']} {d['name']}" if "cadre" in d else f"post {d['post']} {d['title']} (team {d['team']})"
+    lines.append(f"Explain {who}; plan objective {d['objective']}")
+    if d.get("note"):
+        lines.append("  " + d["note"])
+        return "\n".join(lines)
+    if "post" in d:
+        lines.append(f"  holder before: {d['holder_before'] or '(vacant)'}; after: {d['holder_after'] or '(vacant)'}")
+        lines.append(f"  以岗选人 short list (top by pair score): {', '.join(d['short_list']) or '(none eligible)'}")
+    key = "post" if "cadre" in d else "cadre"
+    c = d["chosen"]
+    lines.append("chosen:")
+    if c:
+        lines.append(f"  {c[key]}{' (stay)' if c.get('stay') else ''}: score {c['score']} = fit {c['fit']}, hard {c['hard']}, "
+                     f"care {c['care']}, pref {c['pref']}, assess {c['assess']}")
+    else:
+        lines.append("  (none)")
+    lines.append("eligible, not chosen (objective change if forced):")
+    rows = [r for r in d["eligible"] if not c or r[key] != c[key]]
+    for r in rows:
+        f = r.get("forced")
+        ftxt = "not computed (outside the top by pair score)" if not f else _ftext(f)
+        lines.append(f"  {r[key]:<10} score {r['score']:>5} (fit {r['fit']}, hard {r['hard']}, care {r['care']}, "
+                     f"pref {r['pref']}, assess {r['assess']})  forced: {ftxt}")
+    if not rows:
+        lines.append("  (none)")
+    lines.append("ineligible (every rule that excludes it):")
+    for r in d["ineligible"]:
+        rules = ", ".join(f"{x} {E_RULES.get(x, _STAY.get(x, ''))}".strip() for x in r["rules"])
+        lines.append(f"  {r[key]:<10} {rules}")
+    if not d["ineligible"]:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+_STAY = {"H1": "must move (may not stay)", "H4": "fixed relative in the team (may not stay)",
+         "E8": "forbid pin on own post"}
+
+
+def _ftext(f: dict) -> str:
+    return Forced(f["low"], f["high"], f["exact"], f["status"]).text()

@@ -1,0 +1,81 @@
+"""cadrex explain: every excluding rule (cross-checked by the independent verifier), forced cost equal to the
+optimum with a require pin minus the optimum, the short list, and the CLI in text and JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cadrex
+from cadrex.cli import main
+from cadrex.explain import explain
+from cadrex.verify import evaluate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "p"
+    res = cadrex.solve(cadrex.load_case(SAMPLE))
+    res.write(out)
+    return res, out
+
+
+def test_every_excluding_rule_listed(solved):
+    res, out = solved
+    case = cadrex.load_case(SAMPLE)
+    d = explain(case, post="P000054", plan_dir=str(out), top=0)
+    multi = [r for r in d["ineligible"] if len(r["rules"]) >= 2 and not r.get("stay")]
+    assert multi, "the sample should have a pair excluded by several rules"
+    plan = {r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}
+    for r in multi:
+        # the independent verifier, shown the same move, must name exactly the same E rules
+        moved = dict(plan) | {r["cadre"]: "P000054"}
+        holder = next((c for c, p in plan.items() if p == "P000054"), None)
+        if holder and holder != r["cadre"]:
+            moved[holder] = None
+        got = sorted({v.split(":")[0] for v in evaluate(case, moved).violations if v.startswith("E")})
+        assert got == sorted(r["rules"]), (r, got)
+
+
+def test_forced_cost_equals_reoptimisation_with_pin(solved, tmp_path):
+    res, out = solved
+    case = cadrex.load_case(SAMPLE)
+    d = explain(case, cadre="C000004", plan_dir=str(out), top=5, time_cap=20)
+    exact = [r for r in d["eligible"] if r.get("forced") and r["forced"]["exact"]]
+    assert exact
+    r = exact[0]
+    c2 = tmp_path / "c"
+    shutil.copytree(SAMPLE, c2)
+    with open(c2 / "pins.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"C000004,{r['post']},require\n")
+    pinned = cadrex.solve(cadrex.load_case(c2))
+    assert pinned.status == "optimal"
+    assert pinned.objective - res.objective == r["forced"]["low"] == r["forced"]["high"]
+
+
+def test_short_list_matches_posts_csv(solved):
+    res, out = solved
+    d = explain(cadrex.load_case(SAMPLE), post="P000054", plan_dir=str(out), top=0)
+    row = res.posts[res.posts["post_id"] == "P000054"].iloc[0]
+    assert row["candidates"].split(";") == d["short_list"][:3]
+
+
+def test_cli_text_and_json(solved, capsys):
+    _, out = solved
+    assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", "C000004", "--top", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "chosen:" in text and "ineligible (every rule that excludes it):" in text and "E9 disciplinary" in text
+    assert main(["explain", str(SAMPLE), "--plan", str(out), "--post", "P000054", "--json", "--top", "0"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["post"] == "P000054" and len(d["short_list"]) >= 3
+
+
+def test_unknown_ids_exit_2(solved, capsys):
+    _, out = solved
+    assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", "NOPE"]) == 2
+    assert "unknown cadre" in capsys.readouterr().err
