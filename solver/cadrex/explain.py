@@ -35,34 +35,76 @@ class Forced:
             return f"{self.low:+.0f}"
         lo = "?" if self.low is None else f"{self.low:+.0f}"
         hi = "?" if self.high is None else f"{self.high:+.0f}"
-        return f"between {lo} and {hi} (re-solve hit its time cap: a bound, not exact)"
+        how = "local re-solve" if self.status == "local" else "re-solve hit its time cap"
+        if self.low is None:
+            return f"at most {hi} (no forced plan found by the {how}; a bound, not exact)"
+        return f"between {lo} and {hi} (bounds, not exact: {how})"
 
     def as_dict(self) -> dict:
         return {"low": self.low, "high": self.high, "exact": self.exact, "status": self.status}
 
 
-def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int = 0) -> Forced:
-    """Objective change if pair ``j`` is pinned, relative to ``optimum`` (re-solve with HiGHS)."""
+LOCAL_ABOVE = 50_000  # pairs: above this, forced costs come from a neighbourhood re-solve plus the plan's bound
+
+
+def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int = 0, plan_x: np.ndarray | None = None,
+                  bound: float | None = None) -> Forced:
+    """Objective change if pair ``j`` is pinned, relative to the plan's ``optimum``.
+
+    Small models: an exact re-solve with the pin (HiGHS). Large ones (or a capped re-solve): an interval, whose
+    upper end is the plan's proven bound minus its objective (forcing cannot beat the bound) and whose lower end is
+    a feasible forced plan from a neighbourhood re-solve (everyone far from the change fixed to the plan)."""
     from cadrex.backends.highs import solve_model
 
-    lb = model.lb.copy()
-    ub = model.ub.copy()
-    model.lb[j] = 1.0
-    model.ub[j] = 1.0
+    lb, ub = model.lb.copy(), model.ub.copy()
+    high = None if bound is None else float(np.floor(bound + 1e-6)) - optimum
     try:
+        model.lb[j] = model.ub[j] = 1.0
+        if model.n_pairs <= LOCAL_ABOVE or plan_x is None:
+            r = solve_model(model, time_limit=time_cap, seed=seed)
+            if r.status == "infeasible":
+                return Forced(None, None, False, "infeasible")
+            if r.status == "optimal":
+                lo = r.objective - optimum
+                return Forced(lo, lo, True, "optimal")
+            hi = None if r.bound is None else float(np.floor(r.bound + 1e-6)) - optimum
+            hi = hi if high is None or hi is None else min(hi, high)
+            return Forced(None if r.objective is None else r.objective - optimum, hi, False, r.status)
+        free = _neighbourhood(model, j, plan_x)
+        fix = np.zeros(model.n_vars, bool)
+        fix[: model.n_pairs] = ~free
+        fix[j] = False
+        model.lb[fix] = model.ub[fix] = np.round(plan_x[fix])
+        model.lb[j] = model.ub[j] = 1.0
         r = solve_model(model, time_limit=time_cap, seed=seed)
+        lo = None if r.objective is None else r.objective - optimum
+        return Forced(lo, high, False, "local")
     finally:
         model.lb, model.ub = lb, ub
-    if r.status == "infeasible":
-        return Forced(None, None, False, "infeasible")
-    hi = None if r.bound is None else float(np.floor(r.bound + 1e-6)) - optimum
-    lo = None if r.objective is None else r.objective - optimum
-    if r.status == "optimal":
-        return Forced(lo, lo, True, "optimal")
-    return Forced(lo, hi, False, r.status)
 
 
-def _plan_from(case: Case, plan_dir: str | None, policy: dict, time_limit: float) -> tuple[dict, int, dict]:
+def _neighbourhood(model: Model, j: int, plan_x: np.ndarray) -> np.ndarray:
+    """Pairs free in a local forced re-solve: every pair of the cadres touched by forcing pair ``j`` (the cadre,
+    the post's planned holder, the planned members of both teams) and of the best candidates for the posts they
+    leave."""
+    ctx = model.ctx
+    n = model.n_pairs
+    chosen = np.flatnonzero(np.round(plan_x[:n]) > 0)
+    c, p = int(model.pair_c[j]), int(model.pair_p[j])
+    team = ctx.p_team
+    own_now = model.pair_p[chosen[model.pair_c[chosen] == c]]
+    teams = {int(team[p])} | {int(team[q]) for q in own_now}
+    touched = set(model.pair_c[chosen[np.isin(team[model.pair_p[chosen]], list(teams))]].tolist()) | {c}
+    posts_left = set(model.pair_p[chosen[np.isin(model.pair_c[chosen], list(touched))]].tolist())
+    ok = model.ub[:n] > 0
+    for q in posts_left:
+        cand = np.flatnonzero((model.pair_p == q) & ok)
+        best = cand[np.argsort(-model.pair_score[cand], kind="stable")[:20]]
+        touched |= set(model.pair_c[best].tolist())
+    return np.isin(model.pair_c, list(touched))
+
+
+def _plan_from(case: Case, plan_dir: str | None, policy: dict, time_limit: float) -> tuple[dict, int, dict, float | None]:
     import json
     import os
 
@@ -72,16 +114,19 @@ def _plan_from(case: Case, plan_dir: str | None, policy: dict, time_limit: float
     if plan_dir:
         plan = read_plan(plan_dir)
         spath = os.path.join(plan_dir, "summary.json")
+        bound = None
         if os.path.isfile(spath):
             with open(spath, encoding="utf-8") as fh:
-                policy = json.load(fh).get("policy", policy)
-        return plan, evaluate(case, plan, policy).objective, policy
+                s = json.load(fh)
+            policy, bound = s.get("policy", policy), s.get("best_bound")
+        return plan, evaluate(case, plan, policy).objective, policy, bound
     import cadrex
 
     res = cadrex.solve(case, policy=policy, time_limit=time_limit)
     if res.status not in ("optimal", "feasible"):
         raise ValueError(f"the case has no plan ({res.status}); run `cadrex solve` for the diagnosis")
-    return {r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}, res.objective, policy
+    return ({r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}, res.objective, policy,
+            res.best_bound)
 
 
 def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_dir: str | None = None,
@@ -89,9 +134,11 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     """The explanation as a dict (``--json``); :func:`render` makes the terminal text."""
     if (cadre is None) == (post is None):
         raise ValueError("give exactly one of --cadre or --post")
-    plan, optimum, policy = _plan_from(case, plan_dir, case.policy, solve_time_limit)
+    plan, optimum, policy, bound = _plan_from(case, plan_dir, case.policy, solve_time_limit)
     ctx = Context(case, policy)
     model = build_model(ctx)
+    model.plan_x = _plan_vector(model, plan)
+    model.plan_bound = bound
     if cadre is not None:
         if cadre not in ctx.cix:
             raise KeyError(f"unknown cadre {cadre}")
@@ -99,6 +146,20 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     if post not in ctx.pix:
         raise KeyError(f"unknown post {post}")
     return _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap)
+
+
+def _plan_vector(model: Model, plan: dict) -> np.ndarray:
+    """The plan as values of the model's variables (pairs only; auxiliaries 0)."""
+    ctx = model.ctx
+    x = np.zeros(model.n_vars)
+    want = {(ctx.cix[c], ctx.pix[p]) for c, p in plan.items() if p}
+    keys = model.pair_c.astype(np.int64) * ctx.n_post + model.pair_p
+    x[np.flatnonzero(np.isin(keys, [c * ctx.n_post + p for c, p in want]))] = 1.0
+    return x
+
+
+def _force(model: Model, j: int, optimum: int, cap: float) -> dict:
+    return forced_change(model, j, optimum, cap, plan_x=model.plan_x, bound=model.plan_bound).as_dict()
 
 
 def _terms(model: Model, j: int) -> dict:
@@ -148,7 +209,7 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
     deadline = time.perf_counter() + 25.0
     for i, (row, j) in enumerate(cand):
         if i < top and time.perf_counter() < deadline:
-            row["forced"] = forced_change(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter()))).as_dict()
+            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())))
         out["eligible"].append(row)
     return out
 
@@ -195,7 +256,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     k = 0
     for row, j in cand:
         if row["cadre"] != after and k < top and time.perf_counter() < deadline:
-            row["forced"] = forced_change(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter()))).as_dict()
+            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())))
             k += 1
         out["eligible"].append(row)
     return out
