@@ -251,7 +251,9 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
             out["chosen"] = row
         cand.append((row, j))
     cand.sort(key=lambda x: (-x[0]["score"], x[0]["cadre"]))
-    out["short_list"] = [r["cadre"] for r, _ in cand[: max(3, top)]]
+    from cadrex.plan_tables import candidates
+
+    out["short_list"] = candidates(ctx, model, k=max(3, top)).get(pid, [])  # the same code as posts.csv
     deadline = time.perf_counter() + 25.0
     k = 0
     for row, j in cand:
