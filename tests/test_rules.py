@@ -135,6 +135,12 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, encoding="utf-8")
 
 
+def _append(case: Path, stem: str, row: dict) -> None:
+    """Add one row to ``stem.csv`` of an edited case copy."""
+    df = pd.read_csv(case / f"{stem}.csv", dtype=str, keep_default_na=False)
+    _write(pd.concat([df, pd.DataFrame([row])]), case / f"{stem}.csv")
+
+
 def test_e4_kin_with_fixed_binds(base, tmp_path):
     """Plant a relative of a moving cadre as a fixed member of its destination team."""
     d, relaxed = base
@@ -144,8 +150,7 @@ def test_e4_kin_with_fixed_binds(base, tmp_path):
     inplay = set(relaxed.assignments["cadre_id"])
     fixed = [h for h in case.posts[case.posts["team_id"] == team]["holder_id"] if h and h not in inplay]
     e = _copy(d, tmp_path)
-    rel = pd.read_csv(e / "relations.csv", dtype=str, keep_default_na=False)
-    _write(pd.concat([rel, pd.DataFrame([{"cadre_a": mv["cadre_id"], "cadre_b": fixed[0], "relation": "配偶"}])]), e / "relations.csv")
+    _append(e, "relations", {"cadre_a": mv["cadre_id"], "cadre_b": fixed[0], "relation": "配偶"})
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "E4")
 
@@ -159,8 +164,7 @@ def test_h4_kin_in_play_binds(base, tmp_path):
     pair = a.groupby("team")["cadre_id"].agg(list)
     pair = pair[pair.map(len) >= 2].iloc[0]
     e = _copy(d, tmp_path)
-    rel = pd.read_csv(e / "relations.csv", dtype=str, keep_default_na=False)
-    _write(pd.concat([rel, pd.DataFrame([{"cadre_a": pair[0], "cadre_b": pair[1], "relation": "兄弟姐妹"}])]), e / "relations.csv")
+    _append(e, "relations", {"cadre_a": pair[0], "cadre_b": pair[1], "relation": "兄弟姐妹"})
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "H4")
 
@@ -169,8 +173,7 @@ def test_e8_forbid_pin_binds(base, tmp_path):
     d, relaxed = base
     mv = _moves(relaxed).iloc[0]
     e = _copy(d, tmp_path)
-    pins = pd.read_csv(e / "pins.csv", dtype=str, keep_default_na=False)
-    _write(pd.concat([pins, pd.DataFrame([{"cadre_id": mv["cadre_id"], "post_id": mv["to_post"], "mode": "forbid"}])]), e / "pins.csv")
+    _append(e, "pins", {"cadre_id": mv["cadre_id"], "post_id": mv["to_post"], "mode": "forbid"})
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "E8")
 
