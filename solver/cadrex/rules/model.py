@@ -2,6 +2,10 @@
 
 Variables ``0 .. n_pairs-1`` are the binary pair choices x[c,p] (stays included); the rest are non-negative
 auxiliaries (structure shortfalls, province flow imbalance) that are integral at every optimum.
+
+The rows do not depend on which pairs are present: :func:`build_rows` makes a :class:`RowIndex` for the whole case
+(from a cheap summary of every eligible pair) and :func:`pair_columns` gives the column of any batch of pairs
+against it. The full model and the restricted masters of column generation (``cadrex.scale``) share that code.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Model:
     #: per row: ids it concerns (cadres, posts, teams) for messages
     row_ent: list[tuple] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    rows: RowIndex | None = None
 
     @property
     def n_pairs(self) -> int:
@@ -72,338 +77,416 @@ class Model:
         return {"pairs": self.n_pairs, "vars": self.n_vars, "rows": self.n_rows, "nnz": int(self.A.nnz)}
 
 
-class _Rows:
-    """Collects constraint rows as COO triplets, then one CSR matrix."""
+# ------------------------------------------------------------------------------------------------ pairs
+@dataclass
+class Pairs:
+    """A set of (cadre, post) pairs with what the objective needs of them."""
 
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[float] = []
-        self.hi: list[float] = []
-        self.rule: list[str] = []
-        self.label: list[str] = []
-        self.ent: list[tuple] = []
+    c: np.ndarray
+    p: np.ndarray
+    stay: np.ndarray
+    block: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.c)
+
+    def take(self, idx: np.ndarray) -> Pairs:
+        return Pairs(self.c[idx], self.p[idx], self.stay[idx], self.block[idx])
+
+
+def all_pairs(ctx: Context) -> Pairs:
+    """Every stay option (blocked ones included, see :func:`stay_block`) and every eligible move, sorted."""
+    block = stay_block(ctx)
+    has_post = block != "none"
+    sc = ctx.I[has_post]
+    mc, mp = eligible_moves(ctx)
+    c = np.concatenate([sc, mc]).astype(np.int32)
+    p = np.concatenate([ctx.c_post[sc], mp]).astype(np.int32)
+    stay = np.concatenate([np.ones(len(sc), bool), np.zeros(len(mc), bool)])
+    blk = np.concatenate([block[has_post], np.full(len(mc), "", dtype=object)])
+    order = np.lexsort((p, c))
+    return Pairs(c[order], p[order], stay[order], blk[order])
+
+
+def pair_objective(ctx: Context, pairs: Pairs) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Unweighted terms, weighted pair score, and the objective coefficient (score + fill − move cost)."""
+    pol, w = ctx.policy, ctx.policy["weights"]
+    terms = pair_terms(ctx, pairs.c, pairs.p)
+    score = weighted(ctx, terms)
+    fill = int(w["fill"]) * fill_value(ctx, pairs.p)
+    holder_move = (~pairs.stay) & (ctx.c_post[pairs.c] >= 0) & ~ctx.c_must[pairs.c]
+    move = int(w["move"]) * int(pol["move_cost"]) * holder_move
+    return terms, score, (score + fill - move).astype(np.float64)
+
+
+# ------------------------------------------------------------------------------------------------ rows
+@dataclass
+class Summary:
+    """What the rows need to know of the full pair set: (team, specialty) combos, kin rows."""
+
+    spec_keys: np.ndarray
+    kin_rows: list[tuple[int, int, int]]  # (cadre a, cadre b, team)
+
+
+def summarize(ctx: Context, pairs: Pairs) -> Summary:
+    NS = max(1, len(ctx.spec_ids))
+    T = ctx.n_team
+    pt = ctx.p_team[pairs.p]
+    cs = ctx.c_spec[pairs.c]
+    keys = np.unique(pt[cs >= 0].astype(np.int64) * NS + cs[cs >= 0])
+    kin: list[tuple[int, int, int]] = []
+    rel = ctx.c_inplay[ctx.rel_a] & ctx.c_inplay[ctx.rel_b] & (ctx.rel_a < ctx.rel_b)
+    if rel.any():
+        kin_c = np.unique(np.concatenate([ctx.rel_a[rel], ctx.rel_b[rel]]))
+        sel = np.isin(pairs.c, kin_c)
+        ct = np.unique(pairs.c[sel].astype(np.int64) * T + pt[sel])
+        for a, b in zip(ctx.rel_a[rel], ctx.rel_b[rel], strict=True):
+            ta = ct[(ct // T) == a] % T
+            tb = ct[(ct // T) == b] % T
+            kin += [(int(a), int(b), int(t)) for t in np.intersect1d(ta, tb)]
+    return Summary(keys, kin)
+
+
+@dataclass
+class RowIndex:
+    """All rows and auxiliary variables of a case, independent of which pairs are present."""
+
+    lo: list[float] = field(default_factory=list)
+    hi: list[float] = field(default_factory=list)
+    rule: list[str] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+    ent: list[tuple] = field(default_factory=list)
+    aux_obj: list[float] = field(default_factory=list)
+    aux_ub: list[float] = field(default_factory=list)
+    aux_label: list[str] = field(default_factory=list)
+    aux_r: list[np.ndarray] = field(default_factory=list)  # aux entries: row, aux index (0-based), value
+    aux_a: list[np.ndarray] = field(default_factory=list)
+    aux_v: list[np.ndarray] = field(default_factory=list)
+    h6_caps: list[tuple[int, int, str, float, float]] = field(default_factory=list)  # aux index based
+    # maps used by pair_columns
+    h2_row: np.ndarray | None = None  # per cadre (global), -1
+    h3_row: np.ndarray | None = None  # per post (global), -1
+    kin_key: np.ndarray | None = None  # cadre*T+team, sorted, with kin_rowid
+    kin_rowid: np.ndarray | None = None
+    h5_row: np.ndarray | None = None  # per post, -1
+    count_rows: dict = field(default_factory=dict)  # rule -> per team row (-1)
+    young_age: np.ndarray | None = None
+    spec_keys: np.ndarray | None = None
+    spec_rowid: np.ndarray | None = None
+    req_keys: np.ndarray | None = None
+    req_rowid: np.ndarray | None = None
+    age_row: np.ndarray | None = None
+    age_k: np.ndarray | None = None
+    flow_row: np.ndarray | None = None  # per province
 
     @property
     def n(self) -> int:
         return len(self.lo)
 
-    def add_block(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo, hi, rule: str, labels: list[str],
-                  ents: list[tuple] | None = None) -> None:
-        """Add ``len(labels)`` rows; ``rows`` are 0-based within the block; ``ents`` = (cadres, posts, teams) per row."""
-        self.ent.extend(ents if ents is not None else [((), (), ())] * len(labels))
+    def add(self, k: int, lo, hi, rule: str, labels: list[str], ents: list[tuple] | None = None) -> np.ndarray:
         base = self.n
-        self.r.append(np.asarray(rows, np.int64) + base)
-        self.c.append(np.asarray(cols, np.int64))
-        self.v.append(np.asarray(vals, np.float64))
-        k = len(labels)
         self.lo.extend(np.broadcast_to(np.asarray(lo, float), (k,)).tolist())
         self.hi.extend(np.broadcast_to(np.asarray(hi, float), (k,)).tolist())
         self.rule.extend([rule] * k)
         self.label.extend(labels)
+        self.ent.extend(ents if ents is not None else [((), (), ())] * k)
+        return np.arange(base, base + k)
 
-    def csr(self, n_cols: int) -> sp.csr_matrix:
-        if not self.r:
-            return sp.csr_matrix((0, n_cols))
-        r, c, v = np.concatenate(self.r), np.concatenate(self.c), np.concatenate(self.v)
-        return sp.csr_matrix((v, (r, c)), shape=(self.n, n_cols))
+    def aux(self, k: int, obj, ub, labels: list[str], rows: np.ndarray, vals) -> np.ndarray:
+        """``k`` auxiliaries, auxiliary i entering row ``rows[i]`` with ``vals[i]``."""
+        base = len(self.aux_obj)
+        ids = np.arange(base, base + k)
+        self.aux_obj.extend(np.broadcast_to(np.asarray(obj, float), (k,)).tolist())
+        self.aux_ub.extend(np.asarray(ub, float).tolist())
+        self.aux_label.extend(labels)
+        self.aux_r.append(np.asarray(rows, np.int64))
+        self.aux_a.append(ids)
+        self.aux_v.append(np.broadcast_to(np.asarray(vals, float), (k,)).copy())
+        return ids
+
+    def aux_entries(self, ids: np.ndarray, rows: np.ndarray, vals) -> None:
+        self.aux_r.append(np.asarray(rows, np.int64))
+        self.aux_a.append(np.asarray(ids, np.int64))
+        self.aux_v.append(np.broadcast_to(np.asarray(vals, float), (len(ids),)).copy())
 
 
-def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique keys and, per element, its row index among them."""
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return uniq, inv
-
-
-def build_model(ctx: Context) -> Model:
-    """Build the full model of SPEC §5–§6 for the case and policy of ``ctx``."""
-    t0 = time.perf_counter()
+def build_rows(ctx: Context, summ: Summary) -> RowIndex:
+    """Every row of SPEC §5–§6 for the case: H1–H6, structure penalties, flow balance."""
     pol, w = ctx.policy, ctx.policy["weights"]
-    I = ctx.I
-    # ---- pairs: stays first (one per cadre that may stay), then moves
-    block = stay_block(ctx)
-    has_post = block != "none"
-    sc = I[has_post]
-    mc, mp = eligible_moves(ctx)
-    pair_c = np.concatenate([sc, mc]).astype(np.int32)
-    pair_p = np.concatenate([ctx.c_post[sc], mp]).astype(np.int32)
-    pair_stay = np.concatenate([np.ones(len(sc), bool), np.zeros(len(mc), bool)])
-    pair_block = np.concatenate([block[has_post], np.full(len(mc), "", dtype=object)])
-    order = np.lexsort((pair_p, pair_c))
-    pair_c, pair_p, pair_stay, pair_block = pair_c[order], pair_p[order], pair_stay[order], pair_block[order]
-    t1 = time.perf_counter()
-    terms = pair_terms(ctx, pair_c, pair_p)
-    score = weighted(ctx, terms)
-    fill = int(w["fill"]) * fill_value(ctx, pair_p)
-    holder_move = (~pair_stay) & (ctx.c_post[pair_c] >= 0) & ~ctx.c_must[pair_c]
-    move = int(w["move"]) * int(pol["move_cost"]) * holder_move
-    pair_obj = (score + fill - move).astype(np.float64)
-    t2 = time.perf_counter()
-    n = len(pair_c)
-    rows = _Rows()
-    aux_obj: list[float] = []
-    aux_ub: list[float] = []
-    aux_label: list[str] = []
-    infeasible: list[tuple[str, str]] = []
-
-    def new_aux(k: int, obj: float | np.ndarray, ub: np.ndarray, labels: list[str]) -> np.ndarray:
-        start = n + len(aux_obj)
-        aux_obj.extend(np.broadcast_to(np.asarray(obj, float), (k,)).tolist())
-        aux_ub.extend(np.asarray(ub, float).tolist())
-        aux_label.extend(labels)
-        return np.arange(start, start + k)
-
-    cad = ctx.cad_ids
-    posts = ctx.post_ids
-    cols = np.arange(n)
-    # ---- H2 one post per cadre (holders exactly one; must-move non-holders exactly one — H1)
-    cpos = np.searchsorted(I, pair_c)
+    I, J, T = ctx.I, ctx.J, ctx.n_team
+    cad, posts, tid = ctx.cad_ids, ctx.post_ids, ctx.team_ids
+    ri = RowIndex()
+    # H2 one post per cadre (holders exactly one; must-move non-holders exactly one: H1)
     holder = ctx.c_post[I] >= 0
     lo = np.where(holder | ctx.c_must[I], 1.0, 0.0)
-    rows.add_block(cpos, cols, np.ones(n), lo, 1.0, "H2",
-                   [f"H2 {cad[c]} gets {'exactly' if low else 'at most'} one post" for c, low in zip(I, lo, strict=True)],
-                   [((c,), (), ()) for c in I])
-    # rows for cadres with must-move: mark H1 so a diagnosis can say why
-    h1 = np.flatnonzero(ctx.c_must[I] & (ctx.c_post[I] < 0))  # holders: H1 is the stay option fixed at 0
-    for k in h1:  # the H2 block starts at row 0
-        rows.rule[k] = "H1"
-        rows.label[k] = f"H1 {cad[I[k]]} must move"
-    # ---- H3 one cadre per post (exactly one if must_fill)
-    J = ctx.J
-    ppos = np.searchsorted(J, pair_p)
-    rows.add_block(ppos, cols, np.ones(n), np.where(ctx.p_must[J], 1.0, 0.0), 1.0, "H3",
-                   [f"H3 {posts[p]} {'must be filled' if ctx.p_must[p] else 'at most one holder'}" for p in J],
-                   [((), (p,), (ctx.p_team[p],)) for p in J])
-    # ---- H4 kinship among cadres in play: per related pair and team, at most one of them in the team
-    pair_team = ctx.p_team[pair_p]
-    inplay_rel = ctx.c_inplay[ctx.rel_a] & ctx.c_inplay[ctx.rel_b] & (ctx.rel_a < ctx.rel_b)
-    if inplay_rel.any():
-        ra, rb = ctx.rel_a[inplay_rel].astype(np.int64), ctx.rel_b[inplay_rel].astype(np.int64)
-        ct_key = pair_c.astype(np.int64) * ctx.n_team + pair_team
-        uniq_ct = np.unique(ct_key)
-        # candidate (relation, team) rows: teams where both have a pair
-        rr, tt = [], []
-        for i, (a, b) in enumerate(zip(ra, rb, strict=True)):
-            ta = uniq_ct[(uniq_ct // ctx.n_team) == a] % ctx.n_team
-            tb = uniq_ct[(uniq_ct // ctx.n_team) == b] % ctx.n_team
-            both = np.intersect1d(ta, tb)
-            rr.extend([i] * len(both))
-            tt.extend(both.tolist())
-        if rr:
-            rr, tt = np.array(rr), np.array(tt)
-            rc, rcol = [], []
-            for k, (i, t) in enumerate(zip(rr, tt, strict=True)):
-                sel = np.flatnonzero(((pair_c == ra[i]) | (pair_c == rb[i])) & (pair_team == t))
-                rc.append(np.full(len(sel), k))
-                rcol.append(sel)
-            rows.add_block(np.concatenate(rc), np.concatenate(rcol), np.ones(sum(len(s) for s in rcol)), -np.inf, 1.0,
-                           "H4", [f"H4 {cad[ra[i]]} and {cad[rb[i]]} (relatives) not both in team {ctx.team_ids[t]}"
-                                  for i, t in zip(rr, tt, strict=True)],
-                           [((ra[i], rb[i]), (), (t,)) for i, t in zip(rr, tt, strict=True)])
-    # ---- H5 party-government heads: per locality at most one head post changes holder
+    r = ri.add(len(I), lo, 1.0, "H2", [f"H2 {cad[c]} gets {'exactly' if x else 'at most'} one post" for c, x in zip(I, lo, strict=True)],
+               [((int(c),), (), ()) for c in I])
+    for k in np.flatnonzero(ctx.c_must[I] & ~holder):  # holders: H1 is the stay option fixed at 0
+        ri.rule[r[k]] = "H1"
+        ri.label[r[k]] = f"H1 {cad[I[k]]} must move"
+    ri.h2_row = np.full(ctx.n_cad, -1, np.int64)
+    ri.h2_row[I] = r
+    # H3 one cadre per post (exactly one if must_fill)
+    r = ri.add(len(J), np.where(ctx.p_must[J], 1.0, 0.0), 1.0, "H3",
+               [f"H3 {posts[p]} {'must be filled' if ctx.p_must[p] else 'at most one holder'}" for p in J],
+               [((), (int(p),), (int(ctx.p_team[p]),)) for p in J])
+    ri.h3_row = np.full(ctx.n_post, -1, np.int64)
+    ri.h3_row[J] = r
+    # H4 kinship among cadres in play: per related pair and team, at most one of them in the team
+    if summ.kin_rows:
+        r = ri.add(len(summ.kin_rows), -np.inf, 1.0, "H4",
+                   [f"H4 {cad[a]} and {cad[b]} (relatives) not both in team {tid[t]}" for a, b, t in summ.kin_rows],
+                   [((a, b), (), (t,)) for a, b, t in summ.kin_rows])
+        keys = np.array([k for a, b, t in summ.kin_rows for k in (a * T + t, b * T + t)], np.int64)
+        rid = np.repeat(r, 2)
+        o = np.argsort(keys, kind="stable")
+        ri.kin_key, ri.kin_rowid = keys[o], rid[o]
+    # H5 party-government heads: per locality at most one head post changes holder
+    ri.h5_row = np.full(ctx.n_post, -1, np.int64)
     head_p = J[ctx.p_head[J] & (ctx.t_locality[ctx.p_team[J]] != "")]
-    if len(head_p):
-        loc_of = ctx.t_locality[ctx.p_team[head_p]]
-        for loc in sorted(set(loc_of)):
-            hp = head_p[loc_of == loc]
-            if len(hp) < 2:
-                continue
-            held = hp[ctx.p_holder[hp] >= 0]
-            vac = hp[ctx.p_holder[hp] < 0]
-            sel_v = np.flatnonzero(np.isin(pair_p, vac))
-            sel_s = np.flatnonzero(np.isin(pair_p, held) & pair_stay)
-            rows.add_block(np.zeros(len(sel_v) + len(sel_s)), np.concatenate([sel_v, sel_s]),
-                           np.concatenate([np.ones(len(sel_v)), -np.ones(len(sel_s))]), -np.inf, 1.0 - len(held),
-                           "H5", [f"H5 locality {loc}: at most one of {', '.join(posts[hp])} changes holder"],
-                           [(tuple(int(ctx.p_holder[p]) for p in held), tuple(hp), tuple(sorted(set(ctx.p_team[hp]))))])
-    # ---- structure rules (objective penalties over all teams; H6 for the model's hard list)
-    h6_caps = _structure(ctx, rows, new_aux, pair_c, pair_team, n)
-    # ---- flow balance per province
+    loc_of = ctx.t_locality[ctx.p_team[head_p]]
+    for loc in sorted(set(loc_of)):
+        hp = head_p[loc_of == loc]
+        if len(hp) < 2:
+            continue
+        held = hp[ctx.p_holder[hp] >= 0]
+        (r,) = ri.add(1, -np.inf, 1.0 - len(held), "H5", [f"H5 locality {loc}: at most one of {', '.join(posts[hp])} changes holder"],
+                      [(tuple(int(ctx.p_holder[p]) for p in held), tuple(int(p) for p in hp), tuple(sorted({int(t) for t in ctx.p_team[hp]})))])
+        ri.h5_row[hp] = r
+    _structure_rows(ctx, ri, summ)
+    # flow balance per province: arrivals − departures − f⁺ + f⁻ = 0
     fw = int(w["flow"]) * int(pol["flow_penalty"])
+    ri.flow_row = np.full(len(ctx.prov_ids), -1, np.int64)
     if fw:
-        cp, pp = ctx.c_prov[pair_c], ctx.p_prov[pair_p]
-        mv = np.flatnonzero(cp != pp)
-        if len(mv):
-            provs = np.unique(np.concatenate([cp[mv], pp[mv]]))
-            rp = np.searchsorted(provs, pp[mv])
-            rd = np.searchsorted(provs, cp[mv])
-            k = len(provs)
-            fpv = new_aux(k, -fw, np.full(k, len(I)), [f"flow+ {ctx.prov_ids[q]}" for q in provs])
-            fnv = new_aux(k, -fw, np.full(k, len(I)), [f"flow- {ctx.prov_ids[q]}" for q in provs])
-            r = np.concatenate([rp, rd, np.arange(k), np.arange(k)])
-            c = np.concatenate([mv, mv, fpv, fnv])
-            v = np.concatenate([np.ones(len(mv)), -np.ones(len(mv)), -np.ones(k), np.ones(k)])
-            rows.add_block(r, c, v, 0.0, 0.0, "flow", [f"flow balance {ctx.prov_ids[q]}" for q in provs])
-    nv = n + len(aux_obj)
-    A = rows.csr(nv)
-    obj = np.concatenate([pair_obj, np.asarray(aux_obj, float)])
-    lb = np.zeros(nv)
-    ub = np.concatenate([(pair_block == "").astype(float), np.asarray(aux_ub, float)])
-    integer = np.concatenate([np.ones(n, np.uint8), np.zeros(nv - n, np.uint8)])
-    row_lo, row_hi = np.asarray(rows.lo), np.asarray(rows.hi)
-    # ---- H7 require pins: fix the pair to 1, or the case is infeasible
-    req = np.flatnonzero(ctx.pin_require)
-    pk = pair_c.astype(np.int64) * ctx.n_post + pair_p
-    h7_pins: list[tuple[int, int, int]] = []
-    for i in req:
-        c, p = int(ctx.pin_c[i]), int(ctx.pin_p[i])
-        hit = np.flatnonzero(pk == c * ctx.n_post + p)
-        h7_pins.append((int(hit[0]) if len(hit) else -1, c, p))
-        if len(hit):
-            lb[hit] = 1.0
-        else:
-            why = "is not in play" if not ctx.c_inplay[c] else (
-                "post is not in play (held by a fixed cadre)" if not ctx.p_inplay[p] else "pair is not eligible")
-            infeasible.append(("H7", f"H7 require pin {cad[c]} -> {posts[p]}: {why}"))
-    # rows without entries that cannot hold
-    nnz_row = np.diff(A.indptr)
-    for r in np.flatnonzero((nnz_row == 0) & ((row_lo > 0) | (row_hi < 0))):
-        infeasible.append((rows.rule[r], rows.label[r] + " — no eligible option"))
-    t3 = time.perf_counter()
-    m = Model(ctx=ctx, pair_c=pair_c, pair_p=pair_p, pair_stay=pair_stay, terms=terms, pair_score=score, obj=obj, lb=lb,
-              ub=ub, integer=integer, A=A, row_lo=row_lo, row_hi=row_hi, row_rule=np.asarray(rows.rule, dtype=object),
-              row_label=rows.label, aux_label=aux_label, offset=0.0, infeasible=infeasible, pair_block=pair_block,
-              h6_caps=h6_caps, h7_pins=h7_pins, row_ent=rows.ent,
-              timings={"pairs": t1 - t0, "scores": t2 - t1, "rows": t3 - t2})
-    log.info("model: %d pairs, %d vars, %d rows, %d nnz (pairs %.2fs, scores %.2fs, rows %.2fs)", n, nv, A.shape[0],
-             A.nnz, t1 - t0, t2 - t1, t3 - t2)
-    return m
+        Q = len(ctx.prov_ids)
+        r = ri.add(Q, 0.0, 0.0, "flow", [f"flow balance {q}" for q in ctx.prov_ids])
+        ri.flow_row[:] = r
+        ri.aux(Q, -fw, np.full(Q, len(I)), [f"flow+ {q}" for q in ctx.prov_ids], r, -1.0)
+        ri.aux(Q, -fw, np.full(Q, len(I)), [f"flow- {q}" for q in ctx.prov_ids], r, 1.0)
+    return ri
 
 
-def _structure(ctx: Context, rows: _Rows, new_aux, pair_c: np.ndarray, pair_team: np.ndarray, n: int) -> list:
-    """Structure shortfalls (SPEC §3) per team as auxiliaries; H6 caps those in a model's ``hard`` list."""
+def _structure_rows(ctx: Context, ri: RowIndex, summ: Summary) -> None:
+    """Structure shortfalls (SPEC §3) per team; H6 caps those in a model's ``hard`` list."""
     pol, w = ctx.policy, ctx.policy["weights"]
     spen = int(w["structure"]) * int(pol["structure_penalty"])
     apen = int(w["structure"]) * int(pol["age_penalty_per_year"])
-    T = ctx.n_team
-    # members before (all holders) and fixed members (holders not in play)
+    T, NS, tid = ctx.n_team, max(1, len(ctx.spec_ids)), ctx.team_ids
     hp = np.flatnonzero(ctx.p_holder >= 0)
     before_c, before_t = ctx.p_holder[hp], ctx.p_team[hp]
     fp = np.flatnonzero(ctx.p_fixed)
     fixed_c, fixed_t = ctx.p_holder[fp], ctx.p_team[fp]
     models = [ctx.case.structures[m] for m in ctx.t_model]
-    tid = ctx.team_ids
-    cols = np.arange(n)
+    hard = [set(m.get("hard", [])) for m in models]
+    nP = np.bincount(ctx.p_team[ctx.J], minlength=T)  # posts in play per team: bounds members that can change
+    ri.young_age = np.array([m.get("young_age", 45) for m in models], dtype=np.int64)
 
     def rule_k(name: str) -> np.ndarray:
         return np.array([m.get(name, -1) for m in models], dtype=np.int64)
 
-    hard = [set(m.get("hard", [])) for m in models]
-    young_age = np.array([m.get("young_age", 45) for m in models], dtype=np.int64)
-    caps: list[tuple[int, int, str, float, float]] = []
     for name in COUNT_RULES:
         k = rule_k(name)
         if name == "min_minority":
             k = np.where(ctx.t_ethnic, k, -1)
-
-        def attr(c: np.ndarray, t: np.ndarray, name=name) -> np.ndarray:
-            return {"min_female": ctx.c_female[c], "min_young": ctx.c_age[c] <= young_age[t],
-                    "min_non_cpc": ctx.c_noncpc[c], "min_minority": ctx.c_minority[c],
-                    "min_grassroots": ctx.c_grassroots[c]}[name]
-
-        F = np.bincount(fixed_t, weights=attr(fixed_c, fixed_t), minlength=T)
-        B = np.bincount(before_t, weights=attr(before_c, before_t), minlength=T)
+        a_f = count_attr(ctx, ri, name, fixed_c, fixed_t)
+        a_b = count_attr(ctx, ri, name, before_c, before_t)
+        F = np.bincount(fixed_t, weights=a_f, minlength=T)
+        B = np.bincount(before_t, weights=a_b, minlength=T)
         need = k - F
         teams = np.flatnonzero((k > 0) & (need > 0))
+        rows = np.full(T, -1, np.int64)
+        ri.count_rows[name] = rows
         if not len(teams):
             continue
-        s0 = np.maximum(0, k - B)
-        ub = np.array([min(need[t], s0[t]) if name in hard[t] else need[t] for t in teams], float)
-        sv = new_aux(len(teams), -spen, ub, [f"{name} shortfall {tid[t]}" for t in teams])
-        rowof = np.full(T, -1)
-        rowof[teams] = np.arange(len(teams))
-        a = attr(pair_c, pair_team) & (rowof[pair_team] >= 0)
-        sel = np.flatnonzero(a)
-        r = np.concatenate([rowof[pair_team[sel]], np.arange(len(teams))])
-        c = np.concatenate([cols[sel], sv])
-        rows.add_block(r, c, np.ones(len(r)), need[teams].astype(float), np.inf,
-                       "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams], [((), (), (t,)) for t in teams])
-        caps += [(int(v), int(t), name, float(u), float(need[t])) for v, t, u in zip(sv, teams, ub, strict=True)
-                 if name in hard[t]]
-    # max_same_specialty: per (team, specialty)
+        is_hard = np.array([name in hard[t] for t in teams])
+        r = ri.add(len(teams), need[teams].astype(float), np.inf, "structure", [f"{name} {tid[t]} (k={k[t]})" for t in teams],
+                   [((), (), (int(t),)) for t in teams])
+        rows[teams] = r
+        s0 = np.maximum(0, k - B)[teams]
+        ub = np.where(is_hard, np.minimum(need[teams], s0), need[teams]).astype(float)
+        ids = ri.aux(len(teams), -spen, ub, [f"{name} shortfall {tid[t]}" for t in teams], r, 1.0)
+        ri.h6_caps += [(int(v), int(t), name, float(u), float(need[t])) for v, t, u, h in zip(ids, teams, ub, is_hard, strict=True) if h]
+    # max_same_specialty: one row per (team, specialty) that any eligible pair or fixed member has
     k = rule_k("max_same_specialty")
-    NS = max(1, len(ctx.spec_ids))
-    has = k >= 0
-    if has.any():
-        pc = ctx.c_spec[pair_c]
-        psel = np.flatnonzero(has[pair_team] & (pc >= 0))
-        pkey = pair_team[psel].astype(np.int64) * NS + pc[psel]
-        fs = ctx.c_spec[fixed_c]
-        fsel = (fs >= 0) & has[fixed_t]
-        fkey = fixed_t[fsel].astype(np.int64) * NS + fs[fsel]
-        bs = ctx.c_spec[before_c]
-        bsel = (bs >= 0) & has[before_t]
-        bkey = before_t[bsel].astype(np.int64) * NS + bs[bsel]
-        keys = np.unique(np.concatenate([pkey, fkey]))
-        if len(keys):
-            kt = keys // NS
-            F = np.searchsorted(np.sort(fkey), keys, "right") - np.searchsorted(np.sort(fkey), keys, "left")
-            npair = np.searchsorted(np.sort(pkey), keys, "right") - np.searchsorted(np.sort(pkey), keys, "left")
-            ub = np.maximum(0, F + npair - k[kt])
-            ev = new_aux(len(keys), -spen, ub, [f"same_specialty {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(kt, keys % NS, strict=True)])
-            rk = np.searchsorted(keys, pkey)
-            rows.add_block(np.concatenate([rk, np.arange(len(keys))]), np.concatenate([psel, ev]),
-                           np.concatenate([np.ones(len(psel)), -np.ones(len(keys))]), -np.inf, (k[kt] - F).astype(float),
-                           "structure", [f"max_same_specialty {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(kt, keys % NS, strict=True)])
-            # H6: Σ_s excess ≤ excess today
-            ht = np.array([t for t in np.unique(kt) if "max_same_specialty" in hard[t]], dtype=np.int64)
-            if len(ht):
-                bu, bc = np.unique(bkey, return_counts=True)
-                s0 = np.bincount(bu // NS, weights=np.maximum(0, bc - k[bu // NS]), minlength=T)
-                sel = np.flatnonzero(np.isin(kt, ht))
-                rows.add_block(np.searchsorted(ht, kt[sel]), ev[sel], np.ones(len(sel)), -np.inf, s0[ht].astype(float),
-                               "H6", [f"H6 max_same_specialty {tid[t]} not worse than today ({int(s0[t])})" for t in ht],
-                               [((), (), (t,)) for t in ht])
+    fs = ctx.c_spec[fixed_c]
+    fkey = fixed_t[fs >= 0].astype(np.int64) * NS + fs[fs >= 0]
+    keys = np.unique(np.concatenate([summ.spec_keys, fkey]))
+    keys = keys[k[keys // NS] >= 0]
+    if len(keys):
+        kt = keys // NS
+        fsorted = np.sort(fkey)
+        F = np.searchsorted(fsorted, keys, "right") - np.searchsorted(fsorted, keys, "left")
+        r = ri.add(len(keys), -np.inf, (k[kt] - F).astype(float), "structure",
+                   [f"max_same_specialty {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(kt, keys % NS, strict=True)],
+                   [((), (), (int(t),)) for t in kt])
+        ri.spec_keys, ri.spec_rowid = keys, r
+        ub = np.maximum(0, F + nP[kt] - k[kt]).astype(float)
+        ev = ri.aux(len(keys), -spen, ub, [f"same_specialty {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(kt, keys % NS, strict=True)], r, -1.0)
+        ht = np.array(sorted({int(t) for t in kt if "max_same_specialty" in hard[t]}), dtype=np.int64)
+        if len(ht):
+            bs = ctx.c_spec[before_c]
+            bkey = before_t[bs >= 0].astype(np.int64) * NS + bs[bs >= 0]
+            bu, bc = np.unique(bkey, return_counts=True)
+            s0 = np.bincount(bu // NS, weights=np.maximum(0, bc - k[bu // NS]), minlength=T)
+            rh = ri.add(len(ht), -np.inf, s0[ht].astype(float), "H6",
+                        [f"H6 max_same_specialty {tid[t]} not worse than today ({int(s0[t])})" for t in ht], [((), (), (int(t),)) for t in ht])
+            sel = np.flatnonzero(np.isin(kt, ht))
+            ri.aux_entries(ev[sel], rh[np.searchsorted(ht, kt[sel])], 1.0)
     # required_specialties: one shortfall unit per required specialty no member has
-    rq_t, rq_s = [], []
-    for t, m in enumerate(models):
-        for s in m.get("required_specialties", []):
-            rq_t.append(t)
-            rq_s.append(ctx.six[s])
-    if rq_t:
-        rq_t, rq_s = np.array(rq_t, np.int64), np.array(rq_s, np.int64)
-        rkey = rq_t * NS + rq_s
+    rq = [(t, ctx.six[s]) for t, m in enumerate(models) for s in m.get("required_specialties", [])]
+    if rq:
+        rkey = np.unique(np.array([t * NS + s for t, s in rq], np.int64))
         fk = fixed_t.astype(np.int64) * NS + ctx.c_spec[fixed_c]
-        bk = before_t.astype(np.int64) * NS + ctx.c_spec[before_c]
-        open_ = ~np.isin(rkey, fk)
-        rkey, rq_t = rkey[open_], rq_t[open_]
+        rkey = rkey[~np.isin(rkey, fk)]
         if len(rkey):
-            order = np.argsort(rkey)
-            rkey, rq_t = rkey[order], rq_t[order]
-            uv = new_aux(len(rkey), -spen, np.ones(len(rkey)), [f"required {tid[k_ // NS]} {ctx.spec_ids[k_ % NS]}" for k_ in rkey])
-            pk = pair_team.astype(np.int64) * NS + ctx.c_spec[pair_c]
-            psel = np.flatnonzero(np.isin(pk, rkey) & (ctx.c_spec[pair_c] >= 0))
-            rows.add_block(np.concatenate([np.searchsorted(rkey, pk[psel]), np.arange(len(rkey))]),
-                           np.concatenate([psel, uv]), np.ones(len(psel) + len(rkey)), 1.0, np.inf, "structure",
-                           [f"required_specialty {tid[k_ // NS]} {ctx.spec_ids[k_ % NS]}" for k_ in rkey])
-            ht = np.array(sorted({t for t in rq_t if "required_specialties" in hard[t]}), dtype=np.int64)
+            rt = rkey // NS
+            r = ri.add(len(rkey), 1.0, np.inf, "structure", [f"required_specialty {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(rt, rkey % NS, strict=True)],
+                       [((), (), (int(t),)) for t in rt])
+            ri.req_keys, ri.req_rowid = rkey, r
+            uv = ri.aux(len(rkey), -spen, np.ones(len(rkey)), [f"required {tid[t]} {ctx.spec_ids[s]}" for t, s in zip(rt, rkey % NS, strict=True)], r, 1.0)
+            ht = np.array(sorted({int(t) for t in rt if "required_specialties" in hard[t]}), dtype=np.int64)
             if len(ht):
-                s0 = np.array([sum(1 for s in models[t]["required_specialties"] if t * NS + ctx.six[s] not in set(bk.tolist()))
-                               for t in ht], float)
-                sel = np.flatnonzero(np.isin(rq_t, ht))
-                rows.add_block(np.searchsorted(ht, rq_t[sel]), uv[sel], np.ones(len(sel)), -np.inf, s0, "H6",
-                               [f"H6 required_specialties {tid[t]} not worse than today ({int(v)})" for t, v in zip(ht, s0, strict=True)],
-                               [((), (), (t,)) for t in ht])
+                bk = set((before_t.astype(np.int64) * NS + ctx.c_spec[before_c]).tolist())
+                s0 = np.array([sum(1 for s in models[t]["required_specialties"] if t * NS + ctx.six[s] not in bk) for t in ht], float)
+                rh = ri.add(len(ht), -np.inf, s0, "H6", [f"H6 required_specialties {tid[t]} not worse than today ({int(v)})" for t, v in zip(ht, s0, strict=True)],
+                            [((), (), (int(t),)) for t in ht])
+                sel = np.flatnonzero(np.isin(rt, ht))
+                ri.aux_entries(uv[sel], rh[np.searchsorted(ht, rt[sel])], 1.0)
     # max_avg_age: excess person-years = max(0, Σ age − k·members)
     k = rule_k("max_avg_age")
+    ri.age_k = k
+    ri.age_row = np.full(T, -1, np.int64)
     teams = np.flatnonzero(k >= 0)
     if len(teams):
         fx = np.bincount(fixed_t, weights=ctx.c_age[fixed_c] - k[fixed_t], minlength=T)
         bx = np.bincount(before_t, weights=ctx.c_age[before_c] - k[before_t], minlength=T)
-        rowof = np.full(T, -1)
-        rowof[teams] = np.arange(len(teams))
-        psel = np.flatnonzero(rowof[pair_team] >= 0)
-        coef = (ctx.c_age[pair_c[psel]] - k[pair_team[psel]]).astype(float)
-        pos = np.bincount(rowof[pair_team[psel]], weights=np.maximum(coef, 0), minlength=len(teams))
-        ub = np.maximum(0, fx[teams]) + pos
-        nat = ub.copy()
-        ub = np.array([min(u, max(0, bx[t])) if "max_avg_age" in hard[t] else u for u, t in zip(ub, teams, strict=True)])
-        ev = new_aux(len(teams), -apen, ub, [f"age_excess {tid[t]}" for t in teams])
-        caps += [(int(v), int(t), "max_avg_age", float(u), float(nu)) for v, t, u, nu in zip(ev, teams, ub, nat, strict=True)
-                 if "max_avg_age" in hard[t]]
-        rows.add_block(np.concatenate([rowof[pair_team[psel]], np.arange(len(teams))]), np.concatenate([psel, ev]),
-                       np.concatenate([coef, -np.ones(len(teams))]), -np.inf, -fx[teams], "structure",
-                       [f"max_avg_age {tid[t]} (k={k[t]})" for t in teams], [((), (), (t,)) for t in teams])
-    return caps
+        r = ri.add(len(teams), -np.inf, -fx[teams], "structure", [f"max_avg_age {tid[t]} (k={k[t]})" for t in teams],
+                   [((), (), (int(t),)) for t in teams])
+        ri.age_row[teams] = r
+        amax = int(ctx.c_age[ctx.I].max()) if len(ctx.I) else 0
+        nat = np.maximum(0, fx[teams]) + nP[teams] * np.maximum(0, amax - k[teams])
+        is_hard = np.array(["max_avg_age" in hard[t] for t in teams])
+        ub = np.where(is_hard, np.minimum(nat, np.maximum(0, bx[teams])), nat)
+        ev = ri.aux(len(teams), -apen, ub, [f"age_excess {tid[t]}" for t in teams], r, -1.0)
+        ri.h6_caps += [(int(v), int(t), "max_avg_age", float(u), float(n)) for v, t, u, n, h in zip(ev, teams, ub, nat, is_hard, strict=True) if h]
 
+
+def count_attr(ctx: Context, ri: RowIndex, name: str, c: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Does cadre ``c`` count for rule ``name`` in team ``t``?"""
+    if name == "min_female":
+        return ctx.c_female[c]
+    if name == "min_young":
+        return ctx.c_age[c] <= ri.young_age[t]
+    if name == "min_non_cpc":
+        return ctx.c_noncpc[c]
+    if name == "min_minority":
+        return ctx.c_minority[c]
+    return ctx.c_grassroots[c]
+
+
+def _lookup_rows(keys_sorted: np.ndarray | None, rowid: np.ndarray | None, q: np.ndarray) -> np.ndarray:
+    if keys_sorted is None or not len(keys_sorted):
+        return np.full(len(q), -1, np.int64)
+    pos = np.clip(np.searchsorted(keys_sorted, q), 0, len(keys_sorted) - 1)
+    return np.where(keys_sorted[pos] == q, rowid[pos], -1)
+
+
+def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO entries (row, pair index, value) of the pairs' columns against the row index."""
+    n = len(pairs)
+    j = np.arange(n, dtype=np.int64)
+    c, p = pairs.c, pairs.p
+    t = ctx.p_team[p]
+    NS, T = max(1, len(ctx.spec_ids)), ctx.n_team
+    R, C, V = [ri.h2_row[c], ri.h3_row[p]], [j, j], [np.ones(n), np.ones(n)]
+
+    def put(rows: np.ndarray, vals) -> None:
+        ok = rows >= 0
+        R.append(rows[ok])
+        C.append(j[ok])
+        V.append(np.broadcast_to(np.asarray(vals, float), (n,))[ok] if np.ndim(vals) else np.full(int(ok.sum()), float(vals)))
+
+    if ri.kin_key is not None:  # a cadre may have several relatives: one entry per matching row
+        q = c.astype(np.int64) * T + t
+        lo_, hi_ = np.searchsorted(ri.kin_key, q, "left"), np.searchsorted(ri.kin_key, q, "right")
+        has = np.flatnonzero(hi_ > lo_)
+        for k in has:
+            for m in range(lo_[k], hi_[k]):
+                R.append(np.array([ri.kin_rowid[m]]))
+                C.append(np.array([k]))
+                V.append(np.ones(1))
+    h5 = ri.h5_row[p]
+    vacant = ctx.p_holder[p] < 0
+    put(np.where(vacant, h5, -1), 1.0)
+    put(np.where(~vacant & pairs.stay, h5, -1), -1.0)
+    for name, rows in ri.count_rows.items():
+        put(np.where(count_attr(ctx, ri, name, c, t), rows[t], -1), 1.0)
+    cs = ctx.c_spec[c]
+    key = t.astype(np.int64) * NS + np.maximum(cs, 0)
+    put(np.where(cs >= 0, _lookup_rows(ri.spec_keys, ri.spec_rowid, key), -1), 1.0)
+    put(np.where(cs >= 0, _lookup_rows(ri.req_keys, ri.req_rowid, key), -1), 1.0)
+    if ri.age_row is not None:
+        put(ri.age_row[t], (ctx.c_age[c] - ri.age_k[t]).astype(float))
+    cp, pp = ctx.c_prov[c], ctx.p_prov[p]
+    mv = cp != pp
+    put(np.where(mv, ri.flow_row[pp], -1), 1.0)
+    put(np.where(mv, ri.flow_row[cp], -1), -1.0)
+    return np.concatenate(R), np.concatenate(C), np.concatenate(V)
+
+
+def assemble(ctx: Context, ri: RowIndex, pairs: Pairs, terms: dict, score: np.ndarray, obj: np.ndarray) -> Model:
+    """The model over ``pairs`` (plus every auxiliary) against the row index."""
+    n = len(pairs)
+    r, cidx, v = pair_columns(ctx, ri, pairs)
+    na = len(ri.aux_obj)
+    if ri.aux_r:
+        r = np.concatenate([r] + ri.aux_r)
+        cidx = np.concatenate([cidx] + [n + a for a in ri.aux_a])
+        v = np.concatenate([v] + ri.aux_v)
+    nv = n + na
+    A = sp.csr_matrix((v, (r, cidx)), shape=(ri.n, nv))
+    A.sum_duplicates()
+    lb = np.zeros(nv)
+    ub = np.concatenate([(pairs.block == "").astype(float), np.asarray(ri.aux_ub, float)])
+    row_lo, row_hi = np.asarray(ri.lo, float), np.asarray(ri.hi, float)
+    infeasible: list[tuple[str, str]] = []
+    # H7 require pins: fix the pair to 1, or the case is infeasible
+    pk = pairs.c.astype(np.int64) * ctx.n_post + pairs.p
+    order = np.argsort(pk, kind="stable")
+    h7: list[tuple[int, int, int]] = []
+    for i in np.flatnonzero(ctx.pin_require):
+        c, p = int(ctx.pin_c[i]), int(ctx.pin_p[i])
+        pos = np.searchsorted(pk, c * ctx.n_post + p, sorter=order)
+        hit = int(order[pos]) if pos < n and pk[order[pos]] == c * ctx.n_post + p else -1
+        h7.append((hit, c, p))
+        if hit >= 0:
+            lb[hit] = 1.0
+        else:
+            why = "is not in play" if not ctx.c_inplay[c] else (
+                "post is not in play (held by a fixed cadre)" if not ctx.p_inplay[p] else "pair is not eligible")
+            infeasible.append(("H7", f"H7 require pin {ctx.cad_ids[c]} -> {ctx.post_ids[p]}: {why}"))
+    nnz_row = np.diff(A.indptr)
+    for k in np.flatnonzero((nnz_row == 0) & ((row_lo > 0) | (row_hi < 0))):
+        infeasible.append((ri.rule[k], ri.label[k] + " — no eligible option"))
+    caps = [(n + v_, t, name, cap, nat) for v_, t, name, cap, nat in ri.h6_caps]
+    return Model(ctx=ctx, pair_c=pairs.c, pair_p=pairs.p, pair_stay=pairs.stay, terms=terms, pair_score=score,
+                 obj=np.concatenate([obj, np.asarray(ri.aux_obj, float)]), lb=lb, ub=ub,
+                 integer=np.concatenate([np.ones(n, np.uint8), np.zeros(na, np.uint8)]), A=A, row_lo=row_lo, row_hi=row_hi,
+                 row_rule=np.asarray(ri.rule, dtype=object), row_label=ri.label, aux_label=ri.aux_label, infeasible=infeasible,
+                 pair_block=pairs.block, h6_caps=caps, h7_pins=h7, row_ent=ri.ent, rows=ri)
+
+
+def build_model(ctx: Context) -> Model:
+    """The full model of SPEC §5–§6: every eligible pair a variable."""
+    t0 = time.perf_counter()
+    pairs = all_pairs(ctx)
+    t1 = time.perf_counter()
+    terms, score, obj = pair_objective(ctx, pairs)
+    t2 = time.perf_counter()
+    ri = build_rows(ctx, summarize(ctx, pairs))
+    m = assemble(ctx, ri, pairs, terms, score, obj)
+    t3 = time.perf_counter()
+    m.timings = {"pairs": t1 - t0, "scores": t2 - t1, "rows": t3 - t2}
+    log.info("model: %d pairs, %d vars, %d rows, %d nnz (pairs %.2fs, scores %.2fs, rows %.2fs)", len(pairs), m.n_vars,
+             m.n_rows, m.A.nnz, t1 - t0, t2 - t1, t3 - t2)
+    return m
