@@ -66,8 +66,9 @@ def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, ch
 
 def candidates(ctx: Context, model: Model, k: int = 3) -> dict[str, list[str]]:
     """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003)."""
-    ok = model.ub[: model.n_pairs] > 0
-    df = pd.DataFrame({"p": ctx.post_ids[model.pair_p[ok]], "c": ctx.cad_ids[model.pair_c[ok]], "s": model.pair_score[ok]})
+    pool = getattr(model, "candidate_pool", None)  # column generation: every eligible pair, not just the master's
+    pc, pp, ps, ok = pool if pool is not None else (model.pair_c, model.pair_p, model.pair_score, model.ub[: model.n_pairs] > 0)
+    df = pd.DataFrame({"p": ctx.post_ids[pp[ok]], "c": ctx.cad_ids[pc[ok]], "s": ps[ok]})
     df = df.sort_values(["p", "s", "c"], ascending=[True, False, True], kind="stable")
     top = df.groupby("p", sort=False).head(k)
     return top.groupby("p", sort=False)["c"].agg(list).to_dict()

@@ -22,7 +22,15 @@ from cadrex.backends.base import BackendResult
 from cadrex.backends.highs import new_highs
 from cadrex.backends.highs import solve_model as solve_mip
 from cadrex.rules.context import Context
-from cadrex.rules.model import Model, Pairs, all_pairs, assemble, build_rows, pair_columns, pair_objective, summarize
+from cadrex.rules.model import (
+    Model,
+    all_pairs,
+    assemble,
+    build_rows,
+    pair_columns,
+    pair_objective,
+    summarize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,8 @@ def _top_per_group(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
 class ColumnGeneration:
     """State of a price-and-branch solve of one context."""
 
-    def __init__(self, ctx: Context, k_init: int = 12, add_per_cadre: int = 6, chunk: int = 1_000_000):
+    def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int = 1_000_000,
+                 cache_nnz: int = 60_000_000):
         t0 = time.perf_counter()
         self.ctx = ctx
         self.pairs = all_pairs(ctx)
@@ -52,6 +61,15 @@ class ColumnGeneration:
             self.obj[sl], self.score[sl] = ob, sc
         self.rows = build_rows(ctx, summarize(ctx, self.pairs))
         self.chunk, self.add_per_cadre = chunk, add_per_cadre
+        # the columns of every pair, kept as one CSC matrix when it fits (pricing is then one product Aᵀy)
+        self.AT = None
+        if n * 8 <= cache_nnz:
+            parts = []
+            for s in range(0, n, chunk):
+                idx = np.arange(s, min(n, s + chunk))
+                r, c, v = pair_columns(ctx, self.rows, self.pairs.take(idx))
+                parts.append(sp.csr_matrix((v.astype(np.float32), (c, r)), shape=(len(idx), self.rows.n)))
+            self.AT = sp.vstack(parts, format="csr")
         ok = self.pairs.block == ""
         keep = np.zeros(n, bool)
         keep[self.pairs.stay] = True  # every stay option, blocked ones too (the diagnosis relies on them)
@@ -63,6 +81,7 @@ class ColumnGeneration:
         self.in_R = keep
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[dict] = []
+        self.resolve_strategy = 1  # dual simplex (primal was 10x slower on re-solves, measured at 2000 in play)
         log.info("column generation: %d eligible pairs, %d in the first master (%.2fs)", n, int(keep.sum()), self.timings["setup"])
 
     def model(self, idx: np.ndarray | None = None) -> Model:
@@ -76,12 +95,14 @@ class ColumnGeneration:
     def price(self, y: np.ndarray) -> tuple[np.ndarray, float]:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc)."""
         n = len(self.pairs)
-        rc = np.empty(n)
-        for s in range(0, n, self.chunk):
-            idx = np.arange(s, min(n, s + self.chunk))
-            r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(idx))
-            aty = np.bincount(c, weights=v * y[r], minlength=len(idx))
-            rc[idx] = self.obj[idx] - aty
+        if self.AT is not None:
+            rc = self.obj - self.AT @ y
+        else:
+            rc = np.empty(n)
+            for s in range(0, n, self.chunk):
+                idx = np.arange(s, min(n, s + self.chunk))
+                r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(idx))
+                rc[idx] = self.obj[idx] - np.bincount(c, weights=v * y[r], minlength=len(idx))
         rc[self.pairs.block != ""] = -np.inf  # fixed at 0
         extra = float(np.maximum(0.0, rc[~self.in_R]).sum())
         return rc, extra
@@ -97,6 +118,17 @@ class ColumnGeneration:
         h.passModel(m.n_vars, m.n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMaximize), 0.0,
                     m.obj, m.lb, m.ub, lo, hi, A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(m.n_vars, np.int32))
         h.setOptionValue("solver", "simplex")
+        # Phase I in one: big-M artificial columns on every finite row side keep the master feasible while the
+        # duals price in the pairs that are needed; artificials still positive at convergence mean no LP solution.
+        big = 1e6
+        lo_rows = np.flatnonzero(np.isfinite(m.row_lo))
+        hi_rows = np.flatnonzero(np.isfinite(m.row_hi))
+        arows = np.concatenate([lo_rows, hi_rows]).astype(np.int32)
+        avals = np.concatenate([np.ones(len(lo_rows)), -np.ones(len(hi_rows))])
+        na = len(arows)
+        self.art_first = m.n_vars
+        h.addCols(na, np.full(na, -big), np.zeros(na), np.full(na, inf), na, np.arange(na, dtype=np.int32), arows, avals)
+        self.n_art = na
         cols = list(np.flatnonzero(self.in_R))  # LP column k <-> pair cols[k] for k < n_pairs in the master
         best_bound = np.inf
         rc = np.zeros(len(self.pairs))
@@ -104,20 +136,35 @@ class ColumnGeneration:
         while True:
             h.setOptionValue("time_limit", max(1.0, deadline - time.perf_counter()))
             t0 = time.perf_counter()
+            if self.rounds:  # after adding columns the basis stays primal feasible
+                h.setOptionValue("simplex_strategy", self.resolve_strategy)
             h.run()
+            t_lp = time.perf_counter() - t0
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 log.warning("master LP: %s", h.modelStatusToString(h.getModelStatus()))
                 break
             z = h.getInfo().objective_function_value
-            y = np.array(h.getSolution().row_dual)
+            sol = h.getSolution()
+            y = np.array(sol.row_dual)
+            # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
+            xv = np.array(sol.col_value)
+            n0 = m.n_pairs
+            self.x_lp = np.zeros(len(self.pairs))
+            self.x_lp[cols[:n0]] = xv[:n0]
+            if len(cols) > n0:
+                self.x_lp[cols[n0:]] = xv[m.n_vars + self.n_art:]
+            art = np.array(sol.col_value)[self.art_first:self.art_first + self.n_art]
+            self.artificial = float(art.sum())
             rc, extra = self.price(y)
             bound = z + extra
             best_bound = min(best_bound, bound)
             add = np.flatnonzero((rc > 1e-6) & ~self.in_R)
             self.rounds.append({"lp": z, "bound": bound, "added": len(add), "secs": time.perf_counter() - t0})
-            log.info("CG round %d: LP %.2f, bound %.2f, %d pairs priced in (%.1fs)", len(self.rounds), z, bound, len(add),
-                     time.perf_counter() - t0)
+            log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0 (LP %.1fs, total %.1fs)", len(self.rounds), z, bound,
+                     len(add), t_lp, time.perf_counter() - t0)
             if not len(add) or time.perf_counter() > deadline:
+                if self.artificial > 1e-6 and not len(add):
+                    log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
             add = add[_top_per_group(self.pairs.c[add], rc[add], self.add_per_cadre)]
             self._add_cols(h, add)
@@ -135,41 +182,67 @@ class ColumnGeneration:
         self.in_R[add] = True
 
 
-def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None) -> tuple[BackendResult, Model, dict]:
-    """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info."""
+def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float) -> np.ndarray | None:
+    """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest."""
+    x_lp = getattr(cg, "x_lp", None)
+    if x_lp is None:
+        return None
+    v = x_lp[m.pair_index]
+    one = v > 1 - 1e-6
+    lb, ub = m.lb.copy(), m.ub.copy()
+    try:
+        m.lb[: m.n_pairs][one] = 1.0
+        r = solve_mip(m, time_limit=time_cap, seed=seed)
+    finally:
+        m.lb, m.ub = lb, ub
+    log.info("LP dive: %d of %d master pairs fixed at 1 -> %s %s", int(one.sum()), m.n_pairs, r.status, r.objective)
+    return r.x
+
+
+def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000
+                 ) -> tuple[BackendResult, Model, dict]:
+    """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info.
+
+    Proof of optimality: with row duals y and reduced costs rc, every feasible plan x has
+    c·x ≤ B + Σ_{rc_j<0} rc_j·x_j, where B is the Lagrangian bound. So a plan better than an incumbent z₁ uses only
+    pairs with rc ≥ −(B − z₁). Once the master holds all of those (the closure), the global optimum is at most
+    max(z₁, bound of the MIP over the master), and a closed master solved to optimality is globally optimal."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     cg = ColumnGeneration(ctx)
-    lp_deadline = t0 + 0.6 * time_limit
-    z_lp, bound, rc = cg.solve_lp(lp_deadline)
+    z_lp, bound, rc = cg.solve_lp(t0 + 0.5 * time_limit)
     m = cg.model()
+    info: dict = {"pairs_total": len(cg.pairs), "lp_value": z_lp, "lagrangian_bound": bound}
     if m.infeasible:
-        return BackendResult("infeasible", None, None, None, time.perf_counter() - t0), m, {}
-    r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress)
-    info = {"lp_rounds": len(cg.rounds), "lp_value": z_lp, "lagrangian_bound": bound, "pairs_total": len(cg.pairs),
-            "pairs_master": int(cg.in_R.sum())}
-    if r.x is not None and np.isfinite(bound) and time.perf_counter() < deadline - 1:
-        gap_abs = bound - r.objective
-        if gap_abs >= 1:  # pairs that could still be in a better plan: reduced cost within the gap
-            more = np.flatnonzero(~cg.in_R & (rc > -gap_abs))
-            if 0 < len(more) <= 200_000:
-                x_old = np.zeros(len(cg.pairs))
-                x_old[m.pair_index] = r.x[: m.n_pairs]
-                cg.in_R[more] = True
-                m2 = cg.model()
-                hint = np.concatenate([x_old[m2.pair_index], np.zeros(m2.n_vars - m2.n_pairs)])
-                hint[m2.n_pairs:] = r.x[m.n_pairs:]
-                r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress)
-                info["closure_pairs"] = int(len(more))
-                if r2.x is not None and r2.objective >= r.objective:
-                    r, m = r2, m2
-    valid = bound if np.isfinite(bound) else None
-    if r.bound is not None and valid is not None:
-        # the MIP's own bound is for the restricted model only; the valid one is the Lagrangian bound
-        valid = max(valid, r.objective if r.objective is not None else -np.inf)
-    status = r.status
-    if status == "optimal" and valid is not None and r.objective is not None and valid - r.objective >= 1:
-        status = "feasible"  # optimal for the restricted pair set only
-    info["cg_rounds"] = cg.rounds
-    info["timings"] = cg.timings | {"total": time.perf_counter() - t0}
+        return BackendResult("infeasible", None, None, None, time.perf_counter() - t0), m, info
+    if getattr(cg, "artificial", 0.0) > 1e-6 and not (rc[~cg.in_R] > 1e-6).any():
+        return BackendResult("infeasible", None, None, None, time.perf_counter() - t0, message="LP relaxation infeasible"), m, info
+    hint = _dive(cg, m, seed, max(1.0, 0.25 * (deadline - time.perf_counter())))
+    r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, hint=hint)
+    if r.x is None:
+        return BackendResult("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, None,
+                             bound if np.isfinite(bound) else None, time.perf_counter() - t0), m, info
+    z1 = r.objective
+    more = np.flatnonzero(~cg.in_R & (rc >= -(bound - z1) - 1e-6)) if np.isfinite(bound) else np.zeros(0, int)
+    closed = np.isfinite(bound) and len(more) <= closure_cap
+    if closed and len(more):
+        x_old = np.zeros(len(cg.pairs))
+        x_old[m.pair_index] = r.x[: m.n_pairs]
+        cg.in_R[more] = True
+        m2 = cg.model()
+        hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
+        r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress)
+        if r2.x is not None and r2.objective >= z1:
+            r, m = r2, m2
+        elif r2.bound is not None:
+            r = BackendResult(r.status, r.x, r.objective, r2.bound, r.runtime, r.message)
+            m = cg.model(m.pair_index)
+    valid = bound
+    if closed and r.bound is not None:
+        valid = min(valid, max(z1, r.bound))
+    valid = max(valid, r.objective)
+    status = "optimal" if valid - r.objective < 1 - 1e-6 else "feasible"
+    info |= {"lp_rounds": len(cg.rounds), "pairs_master": int(cg.in_R.sum()), "closure_pairs": int(len(more)),
+             "closed": bool(closed), "cg_rounds": cg.rounds, "timings": cg.timings | {"total": time.perf_counter() - t0}}
+    m.candidate_pool = (cg.pairs.c, cg.pairs.p, cg.score, cg.pairs.block == "")
     return BackendResult(status, r.x, r.objective, valid, time.perf_counter() - t0, message=r.message), m, info

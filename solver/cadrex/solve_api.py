@@ -37,16 +37,28 @@ def _policy_for(case: Case, policy) -> dict:
     return merge_policy(case.policy, over)
 
 
+#: above this many cadre × post combinations in play, ``method="auto"`` uses column generation (HiGHS only)
+CG_ABOVE = 250_000
+
+
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
-          seed: int | None = None, num_workers: int | None = None, progress=None) -> Result:
+          seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto") -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
-    case's own). Never raises for an infeasible case: the result says so."""
+    case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
+    :mod:`cadrex.scale`; HiGHS only) or ``auto``. Never raises for an infeasible case: the result says so."""
     t0 = time.perf_counter()
     pol = _policy_for(case, policy)
     backend = backend or pol["backend"]
     time_limit = float(time_limit if time_limit is not None else pol["time_limit"])
     seed = int(seed if seed is not None else pol["seed"])
     ctx = Context(case, pol)
+    if method not in ("auto", "full", "cg"):
+        raise ValueError(f"unknown method {method!r} (auto, full, cg)")
+    if method == "cg" and backend != "highs":
+        raise ValueError("method 'cg' (column generation) runs on the highs backend")
+    use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
+    if use_cg:
+        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0)
     model = build_model(ctx)
     t_build = time.perf_counter() - t0
     own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
@@ -77,6 +89,41 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     t2 = time.perf_counter()
     res = _assemble(case, ctx, model, br, base, timings, sq, pol)
     res.summary["timings"]["assemble"] = round(time.perf_counter() - t2, 3)
+    res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
+    return res
+
+
+def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, time_limit: float, method: str) -> tuple[dict, int]:
+    own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
+    sq = evaluate(case, own, pol).objective
+    return {"backend": backend, "method": method, "seed": seed, "time_limit": time_limit, "input_sha256": case.input_sha256,
+            "policy_sha256": _sha(pol), "version": __version__, "policy": pol, "status_quo_objective": sq,
+            "counts": {"cadres_in_play": int(len(ctx.I)), "posts_in_play": int(len(ctx.J)),
+                       "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}, sq
+
+
+def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float) -> Result:
+    from cadrex.scale import solve_scaled
+
+    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg")
+    br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress)
+    timings = {"solve": round(br.runtime, 3)}
+    base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
+    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "lp_rounds", "pairs_total",
+                                                       "pairs_master", "closure_pairs", "closed") if k in info}
+    if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
+        if br.status == "restricted_infeasible":  # the master lacks pairs the MIP needs: solve the full model
+            log.info("restricted master infeasible; solving the full model")
+            return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
+                         seed=seed, progress=progress, method="full")
+        from cadrex.diagnose import diagnose
+
+        full = build_model(ctx)
+        diag = diagnose(full, time_limit=max(10.0, time_limit))
+        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+    if br.x is None:
+        return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
+    res = _assemble(case, ctx, model, br, base, timings, sq, pol)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
 
