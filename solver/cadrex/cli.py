@@ -128,6 +128,29 @@ def cmd_explain(args) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args) -> int:
+    from cadrex.batch import run_batch
+
+    df = run_batch(args.scenarios, args.out, scheduler=args.scheduler, workers=args.workers)
+    ok = df["status"].isin(["optimal", "feasible"])
+    print(f"batch: {int(ok.sum())} of {len(df)} scenarios solved ({int(df['skipped'].sum())} unchanged, skipped); "
+          f"index: {os.path.join(args.out, 'index.csv')}")
+    for r in df[~ok].to_dict("records"):
+        print(f"  {r['scenario']}: {r['status']}: {r['error']}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from cadrex.compare import compare
+
+    t = compare(args.dirs, html_path=args.html, xlsx_path=args.xlsx)
+    import pandas as pd
+
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        print(t.T.to_string(header=False))
+    return EXIT_OK
+
+
 def cmd_generate(args) -> int:
     from cadrex.generate import generate_case
 
@@ -175,6 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--time-cap", type=float, default=4.0, help="seconds per forced re-solve")
     e.add_argument("--json", action="store_true")
     e.set_defaults(fn=cmd_explain)
+    b = sub.add_parser("batch", help="solve every scenario of a scenarios file on Dask")
+    b.add_argument("scenarios")
+    b.add_argument("--out", required=True)
+    b.add_argument("--scheduler", help="address of an existing dask.distributed scheduler (default: a local cluster)")
+    b.add_argument("--workers", type=int, help="local cluster worker processes (default: cores)")
+    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--log-file")
+    b.set_defaults(fn=cmd_batch)
+    c = sub.add_parser("compare", help="compare scenario folders; --html report, --xlsx workbook")
+    c.add_argument("dirs", nargs="+")
+    c.add_argument("--html")
+    c.add_argument("--xlsx")
+    c.set_defaults(fn=cmd_compare)
     g = sub.add_parser("generate", help="write a realistic synthetic case")
     g.add_argument("--cadres", type=int, required=True, help="cadres in play")
     g.add_argument("--seed", type=int, required=True)

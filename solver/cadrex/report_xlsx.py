@@ -41,6 +41,9 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: str) -> None:
     os.close(fd)
     try:
         wb.save(tmp)
+        from cadrex.result import _umask
+
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -73,6 +73,7 @@ class Result:
         parent = os.path.dirname(out_dir)
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; outputs are ordinary folders
         try:
             if self.status in ("optimal", "feasible"):
                 write_csv(self.assignments, os.path.join(tmp, "assignments.csv"))
@@ -99,6 +100,12 @@ class Result:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
 
 
 def read_plan(plan_dir: str) -> dict[str, str | None]:

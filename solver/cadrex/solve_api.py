@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 
 import numpy as np
@@ -24,9 +25,15 @@ log = logging.getLogger(__name__)
 def _policy_for(case: Case, policy) -> dict:
     if policy is None:
         return case.policy
-    if isinstance(policy, dict):
-        return merge_policy(case.policy, policy)
     from cadrex.io.errors import Collector
+
+    if isinstance(policy, dict):  # overrides get the same checks as a policy file
+        from cadrex.io.tomlfiles import check_policy
+
+        out = Collector()
+        over = check_policy(policy, {}, "<policy overrides>", out)
+        out.raise_if_any()
+        return merge_policy(case.policy, over)
     from cadrex.io.tomlfiles import check_policy, read_toml, resolve_policy_path
 
     out = Collector()
@@ -128,6 +135,32 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     return res
 
 
+def _metrics(case: Case, ctx: Context, assign: pd.DataFrame, posts: pd.DataFrame, ev) -> dict:
+    """Figures a scenario comparison needs (SPEC §7 summary, extended)."""
+    filled = posts[(posts["holder_before"] == "") & (posts["holder_after"] != "")]
+    hard = case.teams.loc[filled["team_id"], "hardship"].astype(int) if len(filled) else pd.Series(dtype=int)
+    moves = assign[assign["action"] == "move"]
+    promo = int(sum(case.posts.at[p, "grade"] > case.cadres.at[c, "grade"] for c, p in zip(moves["cadre_id"], moves["to_post"], strict=True)))
+    must = set(ctx.cad_ids[ctx.I[ctx.c_must[ctx.I]]])
+    arr = moves[moves["from_province"] != moves["to_province"]]
+    flows = arr.groupby(["from_province", "to_province"]).size()
+    provs = sorted(set(arr["from_province"]) | set(arr["to_province"]))
+    bal = {q: int((arr["to_province"] == q).sum() - (arr["from_province"] == q).sum()) for q in provs}
+
+    def tot(d: dict) -> dict:
+        out: dict = {}
+        for v in d.values():
+            for k, x in v.items():
+                out[k] = out.get(k, 0) + int(x)
+        return out
+
+    return {"vacancies_filled_by_hardship": {str(h): int((hard == h).sum()) for h in range(4)},
+            "must_move_honoured": int(moves["cadre_id"].isin(must).sum()), "must_move": len(must), "promotions": promo,
+            "structure_before": tot(ev.shortfall_before), "structure_after": tot(ev.shortfall_after),
+            "flow_imbalance": int(sum(abs(v) for v in bal.values())), "province_balance": bal,
+            "flows": [[a, b, int(n)] for (a, b), n in flows.items()]}
+
+
 def _sha(pol: dict) -> str:
     import hashlib
     import json
@@ -173,6 +206,7 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
                                "violations": len(ev.violations)}
     summary = base | {"status": status, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
-                      "terms": ev.terms, "timings": timings, "violations": ev.violations}
+                      "terms": ev.terms, "timings": timings, "violations": ev.violations,
+                      "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path)}
     return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
                   assignments=assign, posts=posts, teams=teams, summary=summary, case=case)

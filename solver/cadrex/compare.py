@@ -1,0 +1,148 @@
+"""``cadrex compare``: scenarios side by side, who goes where differently, and a static HTML report (plots embedded,
+no external requests) and/or an Excel workbook."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+
+import pandas as pd
+
+from cadrex.result import escape_cell, safe_frame, unescape_cell
+
+TERMS = ("fit", "hard", "care", "pref", "assess", "fill", "move", "structure", "flow")
+
+
+def scenario_dirs(paths: list[str]) -> list[str]:
+    """Plan folders: each path itself, or every scenario listed in a batch folder's index.csv."""
+    out = []
+    for p in paths:
+        idx = os.path.join(p, "index.csv")
+        if os.path.isfile(idx) and not os.path.isfile(os.path.join(p, "summary.json")):
+            df = pd.read_csv(idx, dtype=str, keep_default_na=False, encoding="utf-8-sig").map(unescape_cell)
+            ok = df["status"].isin(["optimal", "feasible", "infeasible", "no_solution"])
+            out += [os.path.join(p, s) for s in df.loc[ok, "scenario"] if os.path.isfile(os.path.join(p, s, "summary.json"))]
+        else:
+            out.append(p)
+    return out
+
+
+def load(d: str) -> tuple[str, dict, pd.DataFrame | None]:
+    with open(os.path.join(d, "summary.json"), encoding="utf-8") as fh:
+        s = json.load(fh)
+    a = None
+    ap = os.path.join(d, "assignments.csv")
+    if os.path.isfile(ap):
+        a = pd.read_csv(ap, dtype={"to_post": str, "from_post": str}, keep_default_na=False, encoding="utf-8-sig")
+        a = a.map(unescape_cell)
+    return s.get("scenario") or os.path.basename(os.path.normpath(d)), s, a
+
+
+def table(loaded: list[tuple[str, dict, pd.DataFrame | None]]) -> pd.DataFrame:
+    """One row per scenario: objective and each term, moves, vacancies by hardship, must-move, promotions, structure
+    before → after, flow balance, runtime, gap."""
+    rows = []
+    for name, s, _ in loaded:
+        t, m, c = s.get("terms", {}), s.get("metrics", {}), s.get("counts", {})
+        r = {"scenario": name, "status": s.get("status"), "objective": s.get("objective"), "best_bound": s.get("best_bound"),
+             "gap": s.get("gap"), "status_quo_objective": s.get("status_quo_objective")}
+        r |= {f"term_{k}": t.get(k) for k in TERMS}
+        r |= {"moves": c.get("moves"), "vacancies_filled": c.get("vacancies_filled")}
+        r |= {f"filled_hardship_{h}": m.get("vacancies_filled_by_hardship", {}).get(str(h)) for h in range(4)}
+        r |= {"must_move_honoured": f"{m.get('must_move_honoured')}/{m.get('must_move')}" if m else None,
+              "promotions": m.get("promotions"),
+              "structure_units_before": sum(v for k, v in m.get("structure_before", {}).items() if k != "max_avg_age") if m else None,
+              "structure_units_after": sum(v for k, v in m.get("structure_after", {}).items() if k != "max_avg_age") if m else None,
+              "flow_imbalance": m.get("flow_imbalance"), "runtime_s": s.get("timings", {}).get("total"),
+              "backend": s.get("backend"), "method": s.get("method")}
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def differences(a: tuple, b: tuple) -> pd.DataFrame:
+    """Cadres whose destination differs between two scenarios."""
+    (na, _, da), (nb, _, db) = a, b
+    if da is None or db is None:
+        return pd.DataFrame(columns=["cadre_id", "name", f"to_post_{na}", f"to_post_{nb}"])
+    m = da[["cadre_id", "name", "to_post"]].merge(db[["cadre_id", "to_post"]], on="cadre_id", how="outer",
+                                                   suffixes=(f"_{na}", f"_{nb}"))
+    m = m.fillna("")
+    return m[m[f"to_post_{na}"] != m[f"to_post_{nb}"]].reset_index(drop=True)
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    df = safe_frame(df)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in r) + "</tr>"
+                   for r in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_html(loaded: list, path: str) -> None:
+    """One static file: tables and plots embedded as data URIs, no external resource."""
+    from cadrex.plots import flow_map, hardship_filled, score_hist, structure_bars
+
+    summaries = {n: s for n, s, _ in loaded if s.get("metrics")}
+    assigns = {n: a for n, _, a in loaded if a is not None}
+    figs = []
+    if summaries:
+        figs.append(("结构短板 / Structure shortfalls before and after", _png(structure_bars(summaries))))
+        figs.append(("艰苦地区补缺 / Hardship postings filled", _png(hardship_filled(summaries))))
+    if assigns:
+        figs.append(("配对得分分布 / Score distributions", _png(score_hist(assigns))))
+    for n, s, _ in loaded:
+        cp = s.get("case_path")
+        if s.get("metrics") and cp and os.path.isdir(cp):
+            from cadrex.io import load_case
+
+            prov = load_case(cp).provinces[["lat", "lon"]]
+            figs.append((f"跨省流动 / Province-to-province moves: {n}", _png(flow_map(s["metrics"]["flows"], prov, f"Moves: {n}"))))
+    diff = differences(loaded[0], loaded[1]) if len(loaded) >= 2 else None
+    parts = ["<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>cadrex 方案比较 / scenario comparison</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
+             "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#f0f0f0}img{max-width:100%}</style></head><body>",
+             "<h1>干部交流方案比较 / Cadre exchange scenarios compared</h1>",
+             "<h2>方案总览 / Scenarios</h2>", _html_table(table(loaded))]
+    if diff is not None:
+        parts += [f"<h2>人选差异 / Who goes where differently: {html.escape(str(loaded[0][0]))} vs {html.escape(str(loaded[1][0]))}</h2>",
+                  _html_table(diff) if len(diff) else "<p>无差异 / identical assignments</p>"]
+    for title, uri in figs:
+        parts += [f"<h2>{html.escape(title)}</h2>", f"<img alt='{html.escape(title)}' src='{uri}'>"]
+    parts.append("</body></html>")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(parts))
+    os.replace(tmp, path)
+
+
+def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | None = None) -> pd.DataFrame:
+    """Compare scenario folders; optionally write the HTML report and the workbook."""
+    loaded = [load(d) for d in scenario_dirs(paths)]
+    if not loaded:
+        raise ValueError("no scenario folders with a summary.json")
+    t = table(loaded)
+    if html_path:
+        write_html(loaded, html_path)
+    if xlsx_path:
+        from cadrex.report_xlsx import write_xlsx
+
+        sheets = {"scenarios": t}
+        if len(loaded) >= 2:
+            sheets["differences"] = differences(loaded[0], loaded[1])
+        write_xlsx(sheets, xlsx_path)
+    return t
+
+
+__all__ = ["compare", "differences", "escape_cell", "table"]
