@@ -1,0 +1,65 @@
+"""Write the scenario notebooks (run: python notebooks/make_notebooks.py). CI executes them with nbmake."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat as nbf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SETUP = """import os, sys, tempfile
+ROOT = os.path.abspath(os.path.join(os.getcwd(), '..')) if os.path.basename(os.getcwd()) == 'notebooks' else os.getcwd()
+sys.path.insert(0, os.path.join(ROOT, 'solver'))
+import cadrex
+SAMPLE = os.path.join(ROOT, 'data', 'sample')
+OUT = tempfile.mkdtemp(prefix='cadrex-nb-')"""
+
+NOTEBOOKS = {
+    "01_quick_start.ipynb": [
+        ("md", "# Quick start: 样例案例\nLoad the sample case, solve it, check the plan independently, and ask why."),
+        ("code", SETUP),
+        ("code", "case = cadrex.load_case(SAMPLE)\nres = cadrex.solve(case, seed=0)\nres.status, res.objective, res.best_bound, res.status_quo_objective"),
+        ("code", "res.plan[res.plan.action == 'move'][['cadre_id', 'name', 'from_post', 'to_post', 'score', 'reasons']]"),
+        ("code", "from cadrex.verify import evaluate\nplan = {c: (p or None) for c, p in zip(res.plan.cadre_id, res.plan.to_post)}\n"
+                 "ev = evaluate(case, plan)\nassert not ev.violations and ev.objective == res.objective\nev.terms"),
+        ("code", "from cadrex.explain import explain, render\nres.write(os.path.join(OUT, 'plan'))\n"
+                 "print(render(explain(case, post='P000054', plan_dir=os.path.join(OUT, 'plan'), top=2)))"),
+    ],
+    "02_scenario_comparison.ipynb": [
+        ("md", "# 方案比较 / Scenario comparison\nThe same case under the default, care-first and promote policies."),
+        ("code", SETUP),
+        ("code", "from cadrex.compare import compare, differences, load\ncase = cadrex.load_case(SAMPLE)\ndirs = []\n"
+                 "for name in ['default', 'care-first', 'promote']:\n"
+                 "    r = cadrex.solve(case, policy=None if name == 'default' else name)\n"
+                 "    r.summary['scenario'] = name\n    d = os.path.join(OUT, name)\n    r.write(d)\n    dirs.append(d)\n"
+                 "table = compare(dirs, html_path=os.path.join(OUT, 'report.html'))\n"
+                 "table[['scenario', 'objective', 'moves', 'promotions', 'term_care', 'term_pref', 'flow_imbalance']]"),
+        ("code", "differences(load(dirs[0]), load(dirs[1]))"),
+        ("code", "from cadrex.plots import hardship_filled, score_hist\nsummaries = {n: s for n, s, _ in map(load, dirs)}\n"
+                 "fig = hardship_filled(summaries)\nfig"),
+        ("code", "score_hist({n: a for n, _, a in map(load, dirs)})"),
+    ],
+    "03_team_structure.ipynb": [
+        ("md", "# 班子结构 / Team structure before and after\nShortfalls per team and rule (SPEC §3), today and after the plan."),
+        ("code", SETUP),
+        ("code", "res = cadrex.solve(cadrex.load_case(SAMPLE))\nt = res.teams\n"
+                 "cols = [c for c in t.columns if c.endswith('_before') or c.endswith('_after')]\nt[['team_id', 'name', 'structure_model'] + cols]"),
+        ("code", "import pandas as pd\nrules = sorted({c.rsplit('_', 1)[0] for c in cols})\n"
+                 "tot = pd.DataFrame({'before': [pd.to_numeric(t[r + '_before'], errors='coerce').sum() for r in rules],\n"
+                 "                    'after': [pd.to_numeric(t[r + '_after'], errors='coerce').sum() for r in rules]}, index=rules)\n"
+                 "assert (tot['after'] <= tot['before'] + 1).all()\ntot"),
+        ("code", "from cadrex.plots import structure_bars\nstructure_bars({'plan': res.summary})"),
+    ],
+}
+
+
+def main() -> None:
+    for name, cells in NOTEBOOKS.items():
+        nb = nbf.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src) for kind, src in cells]
+        nbf.write(nb, os.path.join(HERE, name))
+
+
+if __name__ == "__main__":
+    main()
