@@ -60,3 +60,15 @@ def test_cg_sample_and_infeasible(tiny_path, tmp_path):
     (case / "pins.csv").write_text("cadre_id,post_id,mode\nC000005,P000008,require\n", encoding="utf-8")
     res = cadrex.solve(cadrex.load_case(case), method="cg")
     assert res.status == "infeasible" and res.diagnosis[0]["rule"] == "H7"
+
+
+def test_gap_tolerance_reports_feasible_with_certified_gap(tmp_path):
+    generate_case(str(tmp_path / "g"), 250, 9)
+    case = cadrex.load_case(tmp_path / "g")
+    exact = cadrex.solve(case, method="cg", time_limit=60)
+    loose = cadrex.solve(case, method="cg", time_limit=60, gap=0.01)
+    assert exact.status == "optimal"
+    assert loose.status in ("optimal", "feasible") and loose.gap <= 0.01
+    assert loose.best_bound >= exact.objective >= loose.objective  # the bound is valid for the full model
+    if loose.status == "optimal":
+        assert loose.objective == exact.objective

@@ -58,7 +58,8 @@ def cmd_solve(args) -> int:
         log.info("solve %.0fs: incumbent %s, bound %s", elapsed, obj, bound)
 
     res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-                       num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method)
+                       num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method,
+                       gap=args.gap)
     res.write(args.out, xlsx=args.xlsx)
     s = res.summary
     if res.status in ("optimal", "feasible"):
@@ -178,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=["auto", "full", "cg"], default="auto",
                    help="full model, column generation (highs), or auto (column generation on large cases)")
     s.add_argument("--policy", help="policy file or scenario name in models/policies/")
+    s.add_argument("--gap", type=float, default=0.0,
+                   help="stop once the certified relative gap is at most this (default 0: prove optimality)")
     s.add_argument("--xlsx", action="store_true", help="also write plan.xlsx")
     s.add_argument("--quiet", action="store_true")
     s.add_argument("--log-file")

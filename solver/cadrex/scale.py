@@ -199,8 +199,8 @@ def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float) -> np.ndar
     return r.x
 
 
-def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000
-                 ) -> tuple[BackendResult, Model, dict]:
+def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000,
+                 gap: float = 0.0) -> tuple[BackendResult, Model, dict]:
     """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info.
 
     Proof of optimality: with row duals y and reduced costs rc, every feasible plan x has
@@ -218,27 +218,28 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     if getattr(cg, "artificial", 0.0) > 1e-6 and not (rc[~cg.in_R] > 1e-6).any():
         return BackendResult("infeasible", None, None, None, time.perf_counter() - t0, message="LP relaxation infeasible"), m, info
     hint = _dive(cg, m, seed, max(1.0, 0.25 * (deadline - time.perf_counter())))
-    r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, hint=hint)
+    r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, hint=hint, gap=gap)
     if r.x is None:
         return BackendResult("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, None,
                              bound if np.isfinite(bound) else None, time.perf_counter() - t0), m, info
     z1 = r.objective
     more = np.flatnonzero(~cg.in_R & (rc >= -(bound - z1) - 1e-6)) if np.isfinite(bound) else np.zeros(0, int)
     closed = np.isfinite(bound) and len(more) <= closure_cap
-    if closed and len(more):
+    good_enough = gap > 0 and (bound - z1) / max(1.0, abs(z1)) <= gap
+    if closed and len(more) and not good_enough:
         x_old = np.zeros(len(cg.pairs))
         x_old[m.pair_index] = r.x[: m.n_pairs]
         cg.in_R[more] = True
         m2 = cg.model()
         hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
-        r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress)
+        r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap)
         if r2.x is not None and r2.objective >= z1:
             r, m = r2, m2
         elif r2.bound is not None:
             r = BackendResult(r.status, r.x, r.objective, r2.bound, r.runtime, r.message)
             m = cg.model(m.pair_index)
     valid = bound
-    if closed and r.bound is not None:
+    if closed and r.bound is not None and not (good_enough and len(more)):
         valid = min(valid, max(z1, r.bound))
     valid = max(valid, r.objective)
     status = "optimal" if valid - r.objective < 1 - 1e-6 else "feasible"

@@ -49,10 +49,13 @@ CG_ABOVE = 250_000
 
 
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
-          seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto") -> Result:
+          seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto",
+          gap: float = 0.0) -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
     case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
-    :mod:`cadrex.scale`; HiGHS only) or ``auto``. Never raises for an infeasible case: the result says so."""
+    :mod:`cadrex.scale`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
+    (default 0: prove optimality; a plan stopped early is reported ``feasible``, never ``optimal``). Never raises for
+    an infeasible case: the result says so."""
     t0 = time.perf_counter()
     pol = _policy_for(case, policy)
     backend = backend or pol["backend"]
@@ -65,7 +68,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         raise ValueError("method 'cg' (column generation) runs on the highs backend")
     use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
     if use_cg:
-        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0)
+        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap)
     model = build_model(ctx)
     t_build = time.perf_counter() - t0
     own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
@@ -82,7 +85,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose(model))
     solve_fn = get_backend(backend)
     remaining = max(0.1, time_limit - t_build)
-    br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress)
+    extra = {"gap": gap} if backend == "highs" else {}
+    br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress, **extra)
     timings["solve"] = round(br.runtime, 3)
     if br.status == "infeasible":
         from cadrex.diagnose import diagnose
@@ -109,11 +113,13 @@ def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, 
                        "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}, sq
 
 
-def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float) -> Result:
+def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
+              gap: float = 0.0) -> Result:
     from cadrex.scale import solve_scaled
 
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg")
-    br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress)
+    br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
+                                   gap=gap)
     timings = {"solve": round(br.runtime, 3)}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "lp_rounds", "pairs_total",
@@ -122,7 +128,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
         if br.status == "restricted_infeasible":  # the master lacks pairs the MIP needs: solve the full model
             log.info("restricted master infeasible; solving the full model")
             return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
-                         seed=seed, progress=progress, method="full")
+                         seed=seed, progress=progress, method="full", gap=gap)
         from cadrex.diagnose import diagnose
 
         full = build_model(ctx)
@@ -194,7 +200,8 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
         bound = float(math.floor(bound + 1e-6))  # integer objective: floor of a valid bound is valid
         bound = max(bound, float(obj))
     gap = (bound - obj) / max(1, abs(obj)) if bound is not None else None
-    status = br.status if br.status == "optimal" or (gap is None or gap > 0) else "optimal"
+    # optimal only when proven: a zero certified gap; a solver's "optimal" within a gap tolerance is "feasible"
+    status = "optimal" if gap == 0 else ("feasible" if br.status == "optimal" else br.status)
     from cadrex.plan_tables import assignments_table, posts_table, teams_table
 
     assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)

@@ -14,14 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
-                hint: np.ndarray | None = None, progress=None) -> BackendResult:
+                hint: np.ndarray | None = None, progress=None, gap: float = 0.0) -> BackendResult:
     """Solve ``model`` with HiGHS MIP; stop at ``time_limit`` seconds of wall clock whatever the phase."""
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("time_limit", float(max(0.1, time_limit)))
-    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("mip_abs_gap", 0.5)  # integer objective: a gap below 1 proves optimality
     if num_workers:
         h.setOptionValue("threads", int(num_workers))
