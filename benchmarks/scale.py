@@ -29,11 +29,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_cadrex(case_dir, time_limit, method, q):
+def run_cadrex(case_dir, time_limit, method, gap, q):
     import cadrex
 
     t0 = time.perf_counter()
-    res = cadrex.solve(cadrex.load_case(case_dir), time_limit=time_limit, method=method)
+    res = cadrex.solve(cadrex.load_case(case_dir), time_limit=time_limit, method=method, gap=gap)
     out = os.path.join(tempfile.mkdtemp(), "plan")
     res.write(out)
     from cadrex.cli import main
@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600)
     ap.add_argument("--full-up-to", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gap", type=float, default=0.0, help="relative gap tolerance for cadrex and the full model alike")
     a = ap.parse_args()
     from cadrex.generate import generate_case
 
@@ -112,9 +113,9 @@ def main() -> None:
     for n in map(int, a.sizes.split(",")):
         d = os.path.join(tempfile.mkdtemp(), f"g{n}")
         generate_case(d, n, a.seed)
-        r = in_process(run_cadrex, d, a.time_limit, "auto")
+        r = in_process(run_cadrex, d, a.time_limit, "auto", a.gap)
         lsa = in_process(run_lsa, d)
-        full = in_process(run_cadrex, d, a.time_limit, "full") if n <= a.full_up_to else None
+        full = in_process(run_cadrex, d, a.time_limit, "full", a.gap) if n <= a.full_up_to else None
         row = {"in_play": n, "pairs": r["pairs"], "cadrex_s": r["secs"], "status": r["status"], "objective": r["objective"],
                "bound": r["bound"], "gap": r["gap"], "peak_mb": r["peak_mb"], "verified": r["verified"], "lsa_s": lsa["secs"],
                "lsa_objective": lsa["objective"], "full_s": full["secs"] if full else None,

@@ -48,7 +48,7 @@ class ColumnGeneration:
     """State of a price-and-branch solve of one context."""
 
     def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int = 1_000_000,
-                 cache_nnz: int = 60_000_000):
+                 cache_nnz: int = 120_000_000):
         t0 = time.perf_counter()
         self.ctx = ctx
         self.pairs = all_pairs(ctx)
