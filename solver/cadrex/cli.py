@@ -55,7 +55,12 @@ def cmd_solve(args) -> int:
     case = load_case(args.case, policy_file=args.policy)
 
     def progress(elapsed, obj, bound):
-        log.info("solve %.0fs: incumbent %s, bound %s", elapsed, obj, bound)
+        import math
+
+        have = obj is not None and math.isfinite(obj)
+        gap = f"{(bound - obj) / max(1.0, abs(obj)):.3%}" if have and bound is not None and math.isfinite(bound) else "n/a"
+        log.info("solve %.0fs: incumbent %s, bound %s, gap %s", elapsed, f"{obj:.0f}" if have else "none",
+                 f"{bound:.1f}" if bound is not None and math.isfinite(bound) else "none", gap)
 
     res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
                        num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method,
