@@ -87,9 +87,7 @@ def test_e3_native_avoidance_binds(base, tmp_path):
     mv = _moves(relaxed)
     hit = mv[[case.posts.at[p, "role"] in KEY_ROLES for p in mv["to_post"]]].iloc[0]
     e = _copy(d, tmp_path)
-    cad = pd.read_csv(e / "cadres.csv", dtype=str, keep_default_na=False)
-    cad.loc[cad["cadre_id"] == hit["cadre_id"], "native_province"] = hit["to_province"]
-    _write(cad, e / "cadres.csv")
+    _set_cell(e, "cadres", "cadre_id", hit["cadre_id"], "native_province", hit["to_province"])
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "E3")
 
@@ -133,6 +131,13 @@ def _moves(res) -> pd.DataFrame:
 
 def _write(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, encoding="utf-8")
+
+
+def _set_cell(case: Path, stem: str, key_col: str, key: str, col: str, value: str) -> None:
+    """Set one cell of ``stem.csv`` in an edited case copy."""
+    df = pd.read_csv(case / f"{stem}.csv", dtype=str, keep_default_na=False)
+    df.loc[df[key_col] == key, col] = value
+    _write(df, case / f"{stem}.csv")
 
 
 def _append(case: Path, stem: str, row: dict) -> None:
@@ -209,9 +214,7 @@ def test_e9_disciplinary_binds(base, tmp_path):
     hit = mv[[case.posts.at[p, "role"] in KEY_ROLES or case.posts.at[p, "grade"] > case.cadres.at[c, "grade"]
               for c, p in zip(mv["cadre_id"], mv["to_post"], strict=True)]].iloc[0]
     e = _copy(d, tmp_path)
-    cad = pd.read_csv(e / "cadres.csv", dtype=str, keep_default_na=False)
-    cad.loc[cad["cadre_id"] == hit["cadre_id"], "exchange_kind"] = "处理性"
-    _write(cad, e / "cadres.csv")
+    _set_cell(e, "cadres", "cadre_id", hit["cadre_id"], "exchange_kind", "处理性")
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "E9", pure=False)  # disciplinary also forces a move (H1) and lifts E5
 
@@ -224,9 +227,7 @@ def test_e10_strict_specialty_binds(base, tmp_path):
               and case.posts.at[p, "specialty"] not in case.cadres.at[c, "other_specialties"]
               for c, p in zip(mv["cadre_id"], mv["to_post"], strict=True)]].iloc[0]
     e = _copy(d, tmp_path)
-    posts = pd.read_csv(e / "posts.csv", dtype=str, keep_default_na=False)
-    posts.loc[posts["post_id"] == hit["to_post"], "specialty_strict"] = "是"
-    _write(posts, e / "posts.csv")
+    _set_cell(e, "posts", "post_id", hit["to_post"], "specialty_strict", "是")
     strict = cadrex.solve(cadrex.load_case(e), time_limit=60)
     _check(e, relaxed, strict, "E10")
 
