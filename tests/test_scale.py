@@ -72,3 +72,23 @@ def test_gap_tolerance_reports_feasible_with_certified_gap(tmp_path):
     assert loose.best_bound >= exact.objective >= loose.objective  # the bound is valid for the full model
     if loose.status == "optimal":
         assert loose.objective == exact.objective
+
+
+def test_guarded_highs_matches_in_process_and_stops(tmp_path):
+    """The child-process wall-clock guard returns the same optimum, and returns near the deadline when cut short."""
+    import time
+
+    from cadrex.backends.highs import solve_model
+    from cadrex.rules import build_model
+
+    generate_case(str(tmp_path / "g"), 250, 9)
+    m = build_model(Context(cadrex.load_case(tmp_path / "g")))
+    a = solve_model(m, time_limit=60, guard=False)
+    b = solve_model(m, time_limit=60, guard=True)
+    assert a.status == b.status == "optimal" and a.objective == b.objective
+    t0 = time.perf_counter()
+    c = solve_model(m, time_limit=0.5, guard=True)
+    assert time.perf_counter() - t0 < 10
+    assert c.status in ("feasible", "no_solution", "optimal")
+    if c.x is not None:
+        assert c.bound is None or c.bound >= a.objective - 1e-6
