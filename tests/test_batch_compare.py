@@ -98,3 +98,12 @@ def test_compare_escapes_formula_names(tmp_path):
     cells = [c for r in wb["differences"].iter_rows() for c in r if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert cells and all(c.data_type == "s" and c.value.startswith("'") for c in cells)
     assert "=HYPERLINK" not in (tmp_path / "r.html").read_text(encoding="utf-8").replace("&#x27;=HYPERLINK", "")
+
+
+def test_bad_scenarios_file_and_compare_dir_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[defaults]\ncase = "x"\n[[scenario]]\nname = "a"\nfoo = = 1\n', encoding="utf-8")
+    assert main(["batch", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert f"{bad}:5:" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "nothing")]) == 2
+    assert "summary.json:1:1: not a plan folder" in capsys.readouterr().err

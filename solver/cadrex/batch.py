@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import time
-import tomllib
 
 import pandas as pd
 
@@ -35,24 +34,38 @@ INDEX_COLUMNS = ["scenario", "status", "objective", "best_bound", "gap", "moves"
 
 def read_scenarios(path: str) -> list[dict]:
     """The scenarios of a file, each with absolute ``case`` and resolved ``policy``."""
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
+    from cadrex.io.errors import CaseError, Collector
+    from cadrex.io.tomlfiles import read_toml
+
+    out = Collector()
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, "scenarios file not found")
+        raise CaseError(out.problems)
+    got = read_toml(path, out)
+    out.raise_if_any()
+    data, pos = got
+    for k in data:
+        if k not in ("defaults", "scenario"):
+            line, col = pos.get(k, (1, 1))
+            out.add(path, line, col, f"unknown key '{k}' (allowed: [defaults], [[scenario]])")
     base = os.path.dirname(os.path.abspath(path))
     defaults = data.get("defaults", {})
-    out = []
+    scen: list[dict] = []
     for i, sc in enumerate(data.get("scenario", [])):
         s = defaults | sc
         if "name" not in s or "case" not in s:
-            raise ValueError(f"{path}: scenario {i + 1} needs 'name' and 'case'")
+            out.add(path, 1, 1, f"scenario {i + 1} needs 'name' and 'case'")
+            continue
         s["case"] = os.path.normpath(os.path.join(base, s["case"]))
         pol = s.get("policy")
         if pol and (os.sep in pol or pol.endswith(".toml")):
             s["policy"] = os.path.normpath(os.path.join(base, pol))
-        out.append(s)
-    names = [s["name"] for s in out]
+        scen.append(s)
+    names = [s["name"] for s in scen]
     if len(set(names)) != len(names):
-        raise ValueError(f"{path}: scenario names must be unique")
-    return out
+        out.add(path, 1, 1, "scenario names must be unique")
+    out.raise_if_any()
+    return scen
 
 
 def scenario_hash(sc: dict) -> str:

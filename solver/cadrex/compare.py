@@ -129,7 +129,13 @@ def write_html(loaded: list, path: str) -> None:
 
 def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | None = None) -> pd.DataFrame:
     """Compare scenario folders; optionally write the HTML report and the workbook."""
-    loaded = [load(d) for d in scenario_dirs(paths)]
+    from cadrex.io.errors import CaseError, Problem
+
+    dirs = scenario_dirs(paths)
+    missing = [d for d in dirs if not os.path.isfile(os.path.join(d, "summary.json"))]
+    if missing:
+        raise CaseError([Problem(os.path.join(d, "summary.json"), 1, 1, "not a plan folder (no summary.json)") for d in missing])
+    loaded = [load(d) for d in dirs]
     if not loaded:
         raise ValueError("no scenario folders with a summary.json")
     t = table(loaded)
