@@ -19,6 +19,15 @@ def _lookup(keys: np.ndarray, table_keys: np.ndarray, table_vals: np.ndarray) ->
     return np.where(sk[pos] == keys, sv[pos], 0).astype(np.int64)
 
 
+def _ids(ctx: Context, df) -> np.ndarray:
+    """cadre index × n_post + post index for the rows of a (cadre_id, post_id) table (ids validated on load)."""
+    import pandas as pd
+
+    c = pd.Index(ctx.cad_ids).get_indexer(df["cadre_id"]).astype(np.int64)
+    p = pd.Index(ctx.post_ids).get_indexer(df["post_id"]).astype(np.int64)
+    return c * ctx.n_post + p
+
+
 def pair_terms(ctx: Context, c: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
     """Unweighted integer terms for pairs of global cadre indices ``c`` and post indices ``p``."""
     pol = ctx.policy
@@ -43,8 +52,7 @@ def pair_terms(ctx: Context, c: np.ndarray, p: np.ndarray) -> dict[str, np.ndarr
     pref = np.zeros(len(c), np.int64)
     prefs = ctx.case.preferences
     if len(prefs):
-        pk = np.array([ctx.cix[a] for a in prefs["cadre_id"]], np.int64) * ctx.n_post + \
-            np.array([ctx.pix[b] for b in prefs["post_id"]], np.int64)
+        pk = _ids(ctx, prefs)
         pv = 4 * (6 - prefs["rank"].to_numpy(np.int64))
         for side in ("cadre", "post"):
             sel = (prefs["side"] == side).to_numpy()
@@ -52,8 +60,7 @@ def pair_terms(ctx: Context, c: np.ndarray, p: np.ndarray) -> dict[str, np.ndarr
     sc = ctx.case.scores
     assess = np.zeros(len(c), np.int64)
     if len(sc):
-        sk = np.array([ctx.cix[a] for a in sc["cadre_id"]], np.int64) * ctx.n_post + \
-            np.array([ctx.pix[b] for b in sc["post_id"]], np.int64)
+        sk = _ids(ctx, sc)
         assess = _lookup(keys, sk, sc["score"].to_numpy(np.int64))
     return {"fit": fit, "hard": hard.astype(np.int64), "care": care, "pref": pref, "assess": assess}
 
