@@ -162,6 +162,19 @@ def _force(model: Model, j: int, optimum: int, cap: float) -> dict:
     return forced_change(model, j, optimum, cap, plan_x=model.plan_x, bound=model.plan_bound).as_dict()
 
 
+def _place(out: dict, model: Model, row: dict, rules: list[str], j: int | None, chosen: bool) -> tuple[dict, int] | None:
+    """File ``row`` as ineligible (with every excluding rule) or eligible (with its terms; chosen if so)."""
+    if rules:
+        out["ineligible"].append(row | {"rules": rules})
+        return None
+    if j is None:
+        return None
+    row |= _terms(model, j)
+    if chosen:
+        out["chosen"] = row
+    return row, j
+
+
 def _terms(model: Model, j: int) -> dict:
     return {t: int(model.terms[t][j]) for t in TERMS} | {"score": int(model.pair_score[j])}
 
@@ -187,24 +200,12 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
                "title": ctx.case.posts.at[pid, "title"]}
         if p == own:
             row["stay"] = True
-            if blk:
-                row["rules"] = [blk]
-                out["ineligible"].append(row)
-                continue
+            rules = [blk] if blk else []
         else:
             rules = [r for r, m in masks.items() if not m[0, k]]
-            if rules:
-                row["rules"] = rules
-                out["ineligible"].append(row)
-                continue
-        j = by_post.get(int(p))
-        if j is None:
-            continue
-        row |= _terms(model, j)
-        if pid == dest:
-            out["chosen"] = row
-        else:
-            cand.append((row, j))
+        placed = _place(out, model, row, rules, by_post.get(int(p)), chosen=pid == dest)
+        if placed and pid != dest:
+            cand.append(placed)
     cand.sort(key=lambda x: (-x[0]["score"], x[0]["post"]))
     deadline = time.perf_counter() + 25.0
     for i, (row, j) in enumerate(cand):
@@ -235,21 +236,12 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
         row = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "province": ctx.prov_ids[ctx.c_prov[c]]}
         if ctx.c_post[c] == p:
             row["stay"] = True
-            if blocks[i]:
-                out["ineligible"].append(row | {"rules": [blocks[i]]})
-                continue
+            rules = [blocks[i]] if blocks[i] else []
         else:
             rules = [r for r, m in masks.items() if not m[i, 0]]
-            if rules:
-                out["ineligible"].append(row | {"rules": rules})
-                continue
-        j = by_cad.get(int(c))
-        if j is None:
-            continue
-        row |= _terms(model, j)
-        if cid == after:
-            out["chosen"] = row
-        cand.append((row, j))
+        placed = _place(out, model, row, rules, by_cad.get(int(c)), chosen=cid == after)
+        if placed:
+            cand.append(placed)
     cand.sort(key=lambda x: (-x[0]["score"], x[0]["cadre"]))
     from cadrex.plan_tables import candidates
 

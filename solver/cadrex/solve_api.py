@@ -71,14 +71,9 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap)
     model = build_model(ctx)
     t_build = time.perf_counter() - t0
-    own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
-    sq = evaluate(case, own, pol).objective
+    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
+    base["model"] = model.stats()
     timings = {"build": round(t_build, 3)} | {f"build_{k}": round(v, 3) for k, v in model.timings.items()}
-    base = {"backend": backend, "seed": seed, "time_limit": time_limit, "input_sha256": case.input_sha256,
-            "policy_sha256": _sha(pol),
-            "version": __version__, "policy": pol, "status_quo_objective": sq, "model": model.stats(),
-            "counts": {"cadres_in_play": int(len(ctx.I)), "posts_in_play": int(len(ctx.J)),
-                       "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}
     if model.infeasible:
         from cadrex.diagnose import diagnose
 
