@@ -165,3 +165,18 @@ def test_infeasible_exit_3(tiny_path, tmp_path, capsys):
     s = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     d = json.loads((tmp_path / "o" / "diagnosis.json").read_text(encoding="utf-8"))
     assert s["status"] == "infeasible" and d[0]["rule"] == "H7"
+
+
+def test_bad_cli_input_exit_2(tiny_path, tmp_path, capsys):
+    """A malformed plan, too small a generated case, column generation on another backend: exit 2, located."""
+    out = tmp_path / "p"
+    assert main(["solve", str(tiny_path), "--out", str(out), "--quiet"]) == 0
+    (out / "assignments.csv").write_text("cadre_id,action\nC000001,stay\n", encoding="utf-8")
+    assert main(["verify", str(tiny_path), str(out)]) == 2
+    assert f"{out / 'assignments.csv'}:1:1: missing required column 'to_post'" in capsys.readouterr().err
+    (out / "assignments.csv").write_text("cadre_id,to_post\nC000004,P000009\nC000004,\n", encoding="utf-8")
+    assert main(["verify", str(tiny_path), str(out)]) == 2
+    assert "assignments.csv:3:1:" in capsys.readouterr().err
+    assert main(["generate", "--cadres", "3", "--seed", "1", str(tmp_path / "g")]) == 2
+    assert main(["solve", str(tiny_path), "--out", str(tmp_path / "o"), "--method", "cg", "--backend", "cpsat"]) == 2
+    assert not (tmp_path / "g").exists() and not (tmp_path / "o").exists()

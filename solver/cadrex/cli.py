@@ -52,6 +52,9 @@ def cmd_validate(args) -> int:
 def cmd_solve(args) -> int:
     import cadrex
 
+    if args.method == "cg" and args.backend not in (None, "highs"):
+        print("cadrex solve: --method cg (column generation) runs on the highs backend", file=sys.stderr)
+        return EXIT_INPUT
     case = load_case(args.case, policy_file=args.policy)
 
     def progress(elapsed, obj, bound):
@@ -160,6 +163,9 @@ def cmd_compare(args) -> int:
 def cmd_generate(args) -> int:
     from cadrex.generate import generate_case
 
+    if args.cadres < 5:
+        print("cadrex generate: --cadres must be at least 5", file=sys.stderr)
+        return EXIT_INPUT
     generate_case(args.out, n_cadres=args.cadres, seed=args.seed)
     print(f"generated case with {args.cadres} cadres in play (seed {args.seed}) -> {args.out}")
     return EXIT_OK

@@ -110,6 +110,18 @@ def _umask() -> int:
 
 def read_plan(plan_dir: str) -> dict[str, str | None]:
     """cadre_id -> to_post (None when unassigned) from a written ``assignments.csv``."""
-    df = pd.read_csv(os.path.join(plan_dir, "assignments.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    from cadrex.io.errors import Collector
+
+    path = os.path.join(plan_dir, "assignments.csv")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     df = df.map(unescape_cell)
+    out = Collector()
+    for col in ("cadre_id", "to_post"):
+        if col not in df.columns:
+            out.add(path, 1, 1, f"missing required column '{col}'")
+    out.raise_if_any()
+    dup = df.duplicated("cadre_id", keep="first").to_numpy()
+    for i in dup.nonzero()[0]:
+        out.add(path, int(i) + 2, 1, f"cadre_id: {df['cadre_id'].iat[i]!r} appears twice in the plan")
+    out.raise_if_any()
     return {r["cadre_id"]: (r["to_post"] or None) for r in df.to_dict("records")}
