@@ -48,6 +48,7 @@ def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
     full_lp = h.getInfo().objective_function_value
     assert bound == pytest.approx(full_lp, abs=1e-4)
     assert z == pytest.approx(full_lp, abs=1e-4)
+    assert sum(r["rows_added"] for r in cg.rounds) > 0  # lazy rows (H4, max_same_specialty) were needed and added
 
 
 def test_cg_sample_and_infeasible(tiny_path, tmp_path):

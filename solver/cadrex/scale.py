@@ -70,6 +70,12 @@ class ColumnGeneration:
                 r, c, v = pair_columns(ctx, self.rows, self.pairs.take(idx))
                 parts.append(sp.csr_matrix((v.astype(np.float32), (c, r)), shape=(len(idx), self.rows.n)))
             self.AT = sp.vstack(parts, format="csr")
+        # rows that enter the LP only when violated: H4 kinship and max_same_specialty (most are never binding)
+        self.lazy = np.zeros(self.rows.n, bool)
+        for rid in (self.rows.spec_rowid, self.rows.kin_rowid):
+            if rid is not None:
+                self.lazy[rid] = True
+        self.row_lo, self.row_hi = np.asarray(self.rows.lo, float), np.asarray(self.rows.hi, float)
         ok = self.pairs.block == ""
         keep = np.zeros(n, bool)
         keep[self.pairs.stay] = True  # every stay option, blocked ones too (the diagnosis relies on them)
@@ -81,6 +87,8 @@ class ColumnGeneration:
         self.in_R = keep
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[dict] = []
+        self.big_m = 1e6
+        self.lp_options: dict = {}
         self.resolve_strategy = 1  # dual simplex (primal was 10x slower on re-solves, measured at 2000 in play)
         log.info("column generation: %d eligible pairs, %d in the first master (%.2fs)", n, int(keep.sum()), self.timings["setup"])
 
@@ -108,33 +116,45 @@ class ColumnGeneration:
         return rc, extra
 
     def solve_lp(self, deadline: float) -> tuple[float, float, np.ndarray]:
-        """Column generation on the LP relaxation; returns (restricted LP value, best valid bound, last rc)."""
+        """Column and row generation on the LP relaxation; returns (restricted LP value, best valid bound, last rc).
+
+        Lazy rows (H4 kinship, max_same_specialty) start outside the LP and enter when the LP solution violates them.
+        Leaving rows out relaxes the LP, and their duals are then 0, so every round's Lagrangian bound stays valid."""
         m = self.model()
+        self.n0, self.n_aux = m.n_pairs, m.n_vars - m.n_pairs
+        active = np.flatnonzero(~self.lazy)
+        self.lp_row = np.full(self.rows.n, -1, np.int64)  # full row -> LP row
+        self.lp_row[active] = np.arange(len(active))
+        self.active = list(active)
         h = new_highs()
-        A = m.A.tocsc()
+        A = m.A[active].tocsc()
         inf = highspy.kHighsInf
-        lo = np.where(np.isinf(m.row_lo), -inf, m.row_lo)
-        hi = np.where(np.isinf(m.row_hi), inf, m.row_hi)
-        h.passModel(m.n_vars, m.n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMaximize), 0.0,
+        lo = np.where(np.isinf(m.row_lo[active]), -inf, m.row_lo[active])
+        hi = np.where(np.isinf(m.row_hi[active]), inf, m.row_hi[active])
+        h.passModel(m.n_vars, len(active), int(A.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMaximize), 0.0,
                     m.obj, m.lb, m.ub, lo, hi, A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(m.n_vars, np.int32))
         h.setOptionValue("solver", "simplex")
+        for k, v in self.lp_options.items():
+            h.setOptionValue(k, v)
         # Phase I in one: big-M artificial columns on every finite row side keep the master feasible while the
         # duals price in the pairs that are needed; artificials still positive at convergence mean no LP solution.
-        big = 1e6
-        lo_rows = np.flatnonzero(np.isfinite(m.row_lo))
-        hi_rows = np.flatnonzero(np.isfinite(m.row_hi))
+        # (Lazy rows never need one: x = 0 satisfies H4, and max_same_specialty has its shortfall variable.)
+        big = self.big_m
+        lo_rows = np.flatnonzero(np.isfinite(lo))
+        hi_rows = np.flatnonzero(np.isfinite(hi))
         arows = np.concatenate([lo_rows, hi_rows]).astype(np.int32)
         avals = np.concatenate([np.ones(len(lo_rows)), -np.ones(len(hi_rows))])
         na = len(arows)
         self.art_first = m.n_vars
         h.addCols(na, np.full(na, -big), np.zeros(na), np.full(na, inf), na, np.arange(na, dtype=np.int32), arows, avals)
         self.n_art = na
-        cols = list(np.flatnonzero(self.in_R))  # LP column k <-> pair cols[k] for k < n_pairs in the master
+        self.cols = list(np.flatnonzero(self.in_R))  # LP column k <-> pair cols[k] for k < n0 in the master
         best_bound = np.inf
         rc = np.zeros(len(self.pairs))
         z = -np.inf
         while True:
-            h.setOptionValue("time_limit", max(1.0, deadline - time.perf_counter()))
+            # HiGHS measures time_limit against the run time accumulated by this instance over every run
+            h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
             t0 = time.perf_counter()
             if self.rounds:  # after adding columns the basis stays primal feasible
                 h.setOptionValue("simplex_strategy", self.resolve_strategy)
@@ -145,37 +165,77 @@ class ColumnGeneration:
                 break
             z = h.getInfo().objective_function_value
             sol = h.getSolution()
-            y = np.array(sol.row_dual)
+            y = np.zeros(self.rows.n)
+            y[self.active] = np.asarray(sol.row_dual)
             # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
-            xv = np.array(sol.col_value)
-            n0 = m.n_pairs
+            xv = np.asarray(sol.col_value)
             self.x_lp = np.zeros(len(self.pairs))
-            self.x_lp[cols[:n0]] = xv[:n0]
-            if len(cols) > n0:
-                self.x_lp[cols[n0:]] = xv[m.n_vars + self.n_art:]
-            art = np.array(sol.col_value)[self.art_first:self.art_first + self.n_art]
+            self.x_lp[self.cols[: self.n0]] = xv[: self.n0]
+            if len(self.cols) > self.n0:
+                self.x_lp[self.cols[self.n0:]] = xv[m.n_vars + self.n_art:]
+            art = xv[self.art_first:self.art_first + self.n_art]
             self.artificial = float(art.sum())
             rc, extra = self.price(y)
             bound = z + extra
             best_bound = min(best_bound, bound)
             add = np.flatnonzero((rc > 1e-6) & ~self.in_R)
-            self.rounds.append({"lp": z, "bound": bound, "added": len(add), "secs": time.perf_counter() - t0})
-            log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0 (LP %.1fs, total %.1fs)", len(self.rounds), z, bound,
-                     len(add), t_lp, time.perf_counter() - t0)
-            if not len(add) or time.perf_counter() > deadline:
+            new_rows = self._violated_lazy_rows()
+            self.rounds.append({"lp": z, "bound": bound, "added": len(add), "rows_added": len(new_rows),
+                                "secs": time.perf_counter() - t0})
+            log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs)",
+                     len(self.rounds), z, bound, len(add), len(new_rows), t_lp, time.perf_counter() - t0)
+            if (not len(add) and not len(new_rows)) or time.perf_counter() > deadline:
                 if self.artificial > 1e-6 and not len(add):
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
-            add = add[_top_per_group(self.pairs.c[add], rc[add], self.add_per_cadre)]
-            self._add_cols(h, add)
-            cols += list(add)
+            if len(new_rows):
+                self._add_rows(h, new_rows)
+            if len(add):
+                add = add[_top_per_group(self.pairs.c[add], rc[add], self.add_per_cadre)]
+                self._add_cols(h, add)
+                self.cols += list(add)
         self.lp_value = z
         return z, best_bound, rc
+
+    def _lp_col_of_master(self) -> np.ndarray:
+        """LP column index of each master pair, in ``self.cols`` order."""
+        k = np.arange(len(self.cols))
+        return np.where(k < self.n0, k, k - self.n0 + self.n0 + self.n_aux + self.n_art)
+
+    def _violated_lazy_rows(self) -> np.ndarray:
+        """Lazy rows not in the LP whose pair activity under the LP solution exceeds their upper side."""
+        nz = np.flatnonzero(self.x_lp > 1e-9)
+        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
+        act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
+        return np.flatnonzero(self.lazy & (self.lp_row < 0) & (act > self.row_hi + 1e-6))
+
+    def _add_rows(self, h, new: np.ndarray) -> None:
+        cols = np.asarray(self.cols)
+        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(cols))
+        pos = np.full(self.rows.n, -1, np.int64)
+        pos[new] = np.arange(len(new))
+        keep = pos[r] >= 0
+        R, C, V = [pos[r[keep]]], [self._lp_col_of_master()[c[keep]]], [v[keep]]
+        for ar, aa, av in zip(self.rows.aux_r, self.rows.aux_a, self.rows.aux_v, strict=True):
+            k = pos[ar] >= 0
+            R.append(pos[ar[k]])
+            C.append(self.n0 + aa[k])
+            V.append(av[k])
+        M = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(len(new), h.getNumCol()))
+        M.sum_duplicates()
+        inf = highspy.kHighsInf
+        lo = np.where(np.isinf(self.row_lo[new]), -inf, self.row_lo[new])
+        hi = np.where(np.isinf(self.row_hi[new]), inf, self.row_hi[new])
+        h.addRows(len(new), lo, hi, int(M.nnz), M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data)
+        self.lp_row[new] = np.arange(len(self.active), len(self.active) + len(new))
+        self.active += list(new)
 
     def _add_cols(self, h, add: np.ndarray) -> None:
         sub = self.pairs.take(add)
         r, c, v = pair_columns(self.ctx, self.rows, sub)
-        M = sp.csc_matrix((v, (r, c)), shape=(self.rows.n, len(add)))
+        lr = self.lp_row[r]
+        k = lr >= 0
+        M = sp.csc_matrix((v[k], (lr[k], c[k])), shape=(len(self.active), len(add)))
         M.sum_duplicates()
         h.addCols(len(add), self.obj[add], np.zeros(len(add)), np.ones(len(add)), int(M.nnz), M.indptr[:-1].astype(np.int32),
                   M.indices.astype(np.int32), M.data)
