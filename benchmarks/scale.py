@@ -57,7 +57,7 @@ def run_lsa(case_dir, q):
     t0 = time.perf_counter()
     pairs = all_pairs(ctx)
     _, _, obj = pair_objective(ctx, pairs)
-    ok = pairs.block == ""
+    ok = pairs.ok
     ci = np.searchsorted(ctx.I, pairs.c[ok])
     pj = np.searchsorted(ctx.J, pairs.p[ok])
     nI, nJ = len(ctx.I), len(ctx.J)

@@ -78,20 +78,35 @@ class Model:
 
 
 # ------------------------------------------------------------------------------------------------ pairs
+#: what fixes a stay option at 0, by code (0: nothing); see :func:`cadrex.rules.eligibility.stay_block`
+BLOCK_RULES = np.array(["", "none", "H1", "H4", "E8"], dtype=object)
+
+
 @dataclass
 class Pairs:
-    """A set of (cadre, post) pairs with what the objective needs of them."""
+    """A set of (cadre, post) pairs: int32 cadre and post, a stay flag and an int8 block code (10 bytes a pair, so
+    that the tens of millions of eligible pairs of a national case fit in memory)."""
 
     c: np.ndarray
     p: np.ndarray
     stay: np.ndarray
-    block: np.ndarray
+    code: np.ndarray
 
     def __len__(self) -> int:
         return len(self.c)
 
+    @property
+    def block(self) -> np.ndarray:
+        """Per pair: '' or the rule that fixes it at 0 (object array; use :attr:`ok` on large sets)."""
+        return BLOCK_RULES[self.code]
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Per pair: may it be chosen (not a blocked stay option)?"""
+        return self.code == 0
+
     def take(self, idx: np.ndarray) -> Pairs:
-        return Pairs(self.c[idx], self.p[idx], self.stay[idx], self.block[idx])
+        return Pairs(self.c[idx], self.p[idx], self.stay[idx], self.code[idx])
 
 
 def all_pairs(ctx: Context) -> Pairs:
@@ -103,7 +118,8 @@ def all_pairs(ctx: Context) -> Pairs:
     c = np.concatenate([sc, mc]).astype(np.int32)
     p = np.concatenate([ctx.c_post[sc], mp]).astype(np.int32)
     stay = np.concatenate([np.ones(len(sc), bool), np.zeros(len(mc), bool)])
-    blk = np.concatenate([block[has_post], np.full(len(mc), "", dtype=object)])
+    code = np.array([list(BLOCK_RULES).index(b) for b in block[has_post]], np.int8)
+    blk = np.concatenate([code, np.zeros(len(mc), np.int8)])
     order = np.lexsort((p, c))
     return Pairs(c[order], p[order], stay[order], blk[order])
 
@@ -447,7 +463,7 @@ def assemble(ctx: Context, ri: RowIndex, pairs: Pairs, terms: dict, score: np.nd
     A = sp.csr_matrix((v, (r, cidx)), shape=(ri.n, nv))
     A.sum_duplicates()
     lb = np.zeros(nv)
-    ub = np.concatenate([(pairs.block == "").astype(float), np.asarray(ri.aux_ub, float)])
+    ub = np.concatenate([pairs.ok.astype(float), np.asarray(ri.aux_ub, float)])
     row_lo, row_hi = np.asarray(ri.lo, float), np.asarray(ri.hi, float)
     infeasible: list[tuple[str, str]] = []
     # H7 require pins: fix the pair to 1, or the case is infeasible
