@@ -407,14 +407,16 @@ def _lookup_rows(keys_sorted: np.ndarray | None, rowid: np.ndarray | None, q: np
     return np.where(keys_sorted[pos] == q, rowid[pos], -1)
 
 
-def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """COO entries (row, pair index, value) of the pairs' columns against the row index."""
+def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs, core: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO entries (row, pair index, value) of the pairs' columns against the row index. With ``core=False`` the
+    H2, H3 and flow entries are left out: :func:`core_dot` gives their product with a dual vector from the pairs'
+    cadre and post alone (the column-generation pricing cache stores only the rest)."""
     n = len(pairs)
     j = np.arange(n, dtype=np.int64)
     c, p = pairs.c, pairs.p
     t = ctx.p_team[p]
     NS, T = max(1, len(ctx.spec_ids)), ctx.n_team
-    R, C, V = [ri.h2_row[c], ri.h3_row[p]], [j, j], [np.ones(n), np.ones(n)]
+    R, C, V = ([ri.h2_row[c], ri.h3_row[p]], [j, j], [np.ones(n), np.ones(n)]) if core else ([], [], [])
 
     def put(rows: np.ndarray, vals) -> None:
         ok = rows >= 0
@@ -425,12 +427,13 @@ def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs) -> tuple[np.ndarray, 
     if ri.kin_key is not None:  # a cadre may have several relatives: one entry per matching row
         q = c.astype(np.int64) * T + t
         lo_, hi_ = np.searchsorted(ri.kin_key, q, "left"), np.searchsorted(ri.kin_key, q, "right")
-        has = np.flatnonzero(hi_ > lo_)
-        for k in has:
-            for m in range(lo_[k], hi_[k]):
-                R.append(np.array([ri.kin_rowid[m]]))
-                C.append(np.array([k]))
-                V.append(np.ones(1))
+        cnt = hi_ - lo_
+        has = np.flatnonzero(cnt)
+        k = np.repeat(has, cnt[has])
+        first = np.repeat(lo_[has] - np.r_[0, np.cumsum(cnt[has])[:-1]], cnt[has])
+        R.append(ri.kin_rowid[first + np.arange(len(k))])
+        C.append(k)
+        V.append(np.ones(len(k)))
     h5 = ri.h5_row[p]
     vacant = ctx.p_holder[p] < 0
     put(np.where(vacant, h5, -1), 1.0)
@@ -443,11 +446,21 @@ def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs) -> tuple[np.ndarray, 
     put(np.where(cs >= 0, _lookup_rows(ri.req_keys, ri.req_rowid, key), -1), 1.0)
     if ri.age_row is not None:
         put(ri.age_row[t], (ctx.c_age[c] - ri.age_k[t]).astype(float))
-    cp, pp = ctx.c_prov[c], ctx.p_prov[p]
-    mv = cp != pp
-    put(np.where(mv, ri.flow_row[pp], -1), 1.0)
-    put(np.where(mv, ri.flow_row[cp], -1), -1.0)
+    if core:
+        cp, pp = ctx.c_prov[c], ctx.p_prov[p]
+        mv = cp != pp
+        put(np.where(mv, ri.flow_row[pp], -1), 1.0)
+        put(np.where(mv, ri.flow_row[cp], -1), -1.0)
     return np.concatenate(R), np.concatenate(C), np.concatenate(V)
+
+
+def core_dot(ctx: Context, ri: RowIndex, c: np.ndarray, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per pair (c, p): the product of its H2, H3 and flow entries (see :func:`pair_columns`) with the duals ``y``."""
+    ye = np.append(y, 0.0)  # row -1 (no row) reads the appended 0
+    out = ye[ri.h2_row[c]] + ye[ri.h3_row[p]]
+    cp, pp = ctx.c_prov[c], ctx.p_prov[p]
+    fl = ye[ri.flow_row[pp]] - ye[ri.flow_row[cp]]
+    return out + np.where(cp != pp, fl, 0.0)
 
 
 def assemble(ctx: Context, ri: RowIndex, pairs: Pairs, terms: dict, score: np.ndarray, obj: np.ndarray) -> Model:
