@@ -114,3 +114,30 @@ def test_pricing_cache_matches_the_full_columns(tmp_path):
     cg.AT = None
     uncached, _ = cg.price(y)
     assert np.allclose(cached, want) and np.allclose(uncached, want)
+
+
+def test_forced_stays_close_posts_but_keep_require_pins(tmp_path):
+    """Moves into a post whose holder can only stay are dropped from the column-generation pool (H2 + H3 fix them
+    at 0); a require pin onto such a move is kept, so the case is still reported infeasible with H7 in the diagnosis."""
+    import numpy as np
+
+    from cadrex.rules.model import all_pairs
+    from cadrex.scale import _drop_dead
+
+    generate_case(str(tmp_path / "g"), 150, 5)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    pairs = all_pairs(ctx)
+    kept = _drop_dead(ctx, pairs)
+    assert len(kept) < len(pairs)
+    closed = np.setdiff1d(np.unique(pairs.p[~pairs.stay]), np.unique(kept.p[~kept.stay]))
+    post = int(closed[0])
+    holder = int(ctx.p_holder[post])
+    assert ((pairs.c == holder) & pairs.ok).sum() == 1  # the holder's only option is its stay
+    mover = int(pairs.c[(pairs.p == post) & ~pairs.stay][0])
+    with open(tmp_path / "g" / "pins.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"{ctx.cad_ids[mover]},{ctx.post_ids[post]},require\n")
+    case = cadrex.load_case(tmp_path / "g")
+    for method in ("cg", "full"):
+        res = cadrex.solve(case, method=method, time_limit=60)
+        assert res.status == "infeasible"
+        assert any(d["rule"] == "H7" for d in res.diagnosis)

@@ -24,6 +24,7 @@ from cadrex.backends.highs import solve_model as solve_mip
 from cadrex.rules.context import Context
 from cadrex.rules.model import (
     Model,
+    Pairs,
     all_pairs,
     assemble,
     build_rows,
@@ -52,6 +53,35 @@ def _top_per_group(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
     return order[rank < k]
 
 
+def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
+    """The pairs minus moves into posts held by a *forced stayer*: a holder whose only allowed option is its stay.
+    H2 (exactly one post) fixes that stay at 1 and H3 then fixes every other pair into the post at 0, in every
+    feasible plan, so leaving them out changes neither the optimum nor the bound. Repeated to a fixed point (a holder
+    whose moves all went into such posts is forced in turn). Require pins are kept, so that an impossible pin is
+    still reported by H7 and the diagnosis. Measured: a third of all pairs at 2,000 in play."""
+    keep = np.ones(len(pairs), bool)
+    pin = np.zeros(len(pairs), bool)
+    if ctx.pin_require.any():
+        pk = ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require]
+        pin = np.isin(pairs.c.astype(np.int64) * ctx.n_post + pairs.p, pk)
+    holder = np.zeros(ctx.n_cad, bool)
+    holder[ctx.I[ctx.c_post[ctx.I] >= 0]] = True
+    stay_ok = np.zeros(ctx.n_cad, bool)
+    stay_ok[pairs.c[pairs.stay & pairs.ok]] = True
+    dead_post = np.zeros(ctx.n_post, bool)
+    while True:
+        nopt = np.bincount(pairs.c[keep & pairs.ok], minlength=ctx.n_cad)
+        forced = holder & stay_ok & (nopt == 1)
+        newly = np.zeros(ctx.n_post, bool)
+        newly[ctx.c_post[np.flatnonzero(forced)]] = True
+        if not (newly & ~dead_post).any():
+            break
+        dead_post |= newly
+        keep &= ~(dead_post[pairs.p] & ~pairs.stay) | pin
+    log.info("forced stays: %d posts closed, %d of %d pairs dropped", int(dead_post.sum()), int((~keep).sum()), len(pairs))
+    return pairs if keep.all() else pairs.take(np.flatnonzero(keep))
+
+
 class ColumnGeneration:
     """State of a price-and-branch solve of one context."""
 
@@ -59,7 +89,7 @@ class ColumnGeneration:
                  cache_nnz: int = 120_000_000):
         t0 = time.perf_counter()
         self.ctx = ctx
-        self.pairs = all_pairs(ctx)
+        self.pairs = _drop_dead(ctx, all_pairs(ctx))
         n = len(self.pairs)
         # objective coefficients in chunks (the unweighted terms are not kept); integers, exact in float32
         self.obj = np.empty(n, np.float32)

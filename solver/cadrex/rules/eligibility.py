@@ -93,7 +93,7 @@ def eligible_moves(ctx: Context, block_cells: int = 4_000_000) -> tuple[np.ndarr
         r, c = np.nonzero(ok)
         out_c.append(ci[r])
         out_p.append(J[c])
-    return np.concatenate(out_c).astype(np.int32), np.concatenate(out_p).astype(np.int32)
+    return np.concatenate(out_c).astype(np.int32, copy=False), np.concatenate(out_p).astype(np.int32, copy=False)
 
 
 def stay_block(ctx: Context) -> np.ndarray:

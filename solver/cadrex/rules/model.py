@@ -110,18 +110,24 @@ class Pairs:
 
 
 def all_pairs(ctx: Context) -> Pairs:
-    """Every stay option (blocked ones included, see :func:`stay_block`) and every eligible move, sorted."""
+    """Every stay option (blocked ones included, see :func:`stay_block`) and every eligible move, sorted by cadre
+    then post. The moves come sorted; each stay is inserted at its place (no sort of tens of millions of pairs)."""
     block = stay_block(ctx)
     has_post = block != "none"
-    sc = ctx.I[has_post]
+    sc = ctx.I[has_post].astype(np.int32)
+    sp_ = ctx.c_post[sc].astype(np.int32)
     mc, mp = eligible_moves(ctx)
-    c = np.concatenate([sc, mc]).astype(np.int32)
-    p = np.concatenate([ctx.c_post[sc], mp]).astype(np.int32)
-    stay = np.concatenate([np.ones(len(sc), bool), np.zeros(len(mc), bool)])
-    code = np.array([list(BLOCK_RULES).index(b) for b in block[has_post]], np.int8)
-    blk = np.concatenate([code, np.zeros(len(mc), np.int8)])
-    order = np.lexsort((p, c))
-    return Pairs(c[order], p[order], stay[order], blk[order])
+    lo_ = np.searchsorted(mc, sc, "left")
+    hi_ = np.searchsorted(mc, sc, "right")
+    pos = np.array([a + int(np.searchsorted(mp[a:b], q)) for a, b, q in zip(lo_, hi_, sp_, strict=True)], np.int64)
+    c = np.insert(mc, pos, sc)
+    p = np.insert(mp, pos, sp_)
+    at = pos + np.arange(len(pos))  # where the inserted stays end up
+    stay = np.zeros(len(c), bool)
+    stay[at] = True
+    blk = np.zeros(len(c), np.int8)
+    blk[at] = [list(BLOCK_RULES).index(b) for b in block[has_post]]
+    return Pairs(c, p, stay, blk)
 
 
 def pair_objective(ctx: Context, pairs: Pairs) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
