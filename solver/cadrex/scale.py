@@ -89,7 +89,10 @@ class ColumnGeneration:
                  cache_nnz: int = 120_000_000):
         t0 = time.perf_counter()
         self.ctx = ctx
-        self.pairs = _drop_dead(ctx, all_pairs(ctx))
+        every = all_pairs(ctx)
+        self.n_eligible = len(every)  # every stay option and eligible move, before forced stays close posts
+        self.pairs = _drop_dead(ctx, every)
+        del every
         n = len(self.pairs)
         # objective coefficients in chunks (the unweighted terms are not kept); integers, exact in float32
         self.obj = np.empty(n, np.float32)
@@ -346,7 +349,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     z_lp, bound, rc = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4)
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
-    info: dict = {"pairs_total": len(cg.pairs), "lp_value": z_lp, "lagrangian_bound": bound}
+    info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "lp_value": z_lp, "lagrangian_bound": bound}
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         info.update({"lp_rounds": len(cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": cg.rounds,

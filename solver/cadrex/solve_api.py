@@ -117,7 +117,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
                                    gap=gap)
     timings = {"solve": round(br.runtime, 3)}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
-    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "lp_rounds", "pairs_total",
+    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "lp_rounds", "pairs_total", "pairs_priced",
                                                        "pairs_master", "closure_pairs", "closed") if k in info}
     if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
         if br.status == "restricted_infeasible":  # the master lacks pairs the MIP needs: solve the full model
