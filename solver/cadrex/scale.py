@@ -53,6 +53,17 @@ def _top_per_group(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
     return order[rank < k]
 
 
+def _top_k(group: np.ndarray, value: np.ndarray, k: int, mask: np.ndarray, chunk: int = 2_000_000) -> np.ndarray:
+    """Indices ``i`` with ``mask[i]`` of the ``k`` largest ``value`` per ``group``, in bounded memory: the top k of
+    each chunk first (a group's top k overall is among the union of those), then the top k of that union."""
+    parts = []
+    for s in range(0, len(group), chunk):
+        idx = s + np.flatnonzero(mask[s:s + chunk])
+        parts.append(idx[_top_per_group(group[idx], value[idx], k)])
+    cand = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return cand[_top_per_group(group[cand], value[cand], k)]
+
+
 def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
     """The pairs minus moves into posts held by a *forced stayer*: a holder whose only allowed option is its stay.
     H2 (exactly one post) fixes that stay at 1 and H3 then fixes every other pair into the post at 0, in every
@@ -123,16 +134,15 @@ class ColumnGeneration:
         ok = self.pairs.ok
         keep = np.zeros(n, bool)
         keep[self.pairs.stay] = True  # every stay option, blocked ones too (the diagnosis relies on them)
-        cand = np.flatnonzero(ok)
-        keep[cand[_top_per_group(self.pairs.c[cand], self.obj[cand], k_init)]] = True
-        keep[cand[_top_per_group(self.pairs.p[cand], self.obj[cand], k_init)]] = True
+        keep[_top_k(self.pairs.c, self.obj, k_init, ok)] = True
+        keep[_top_k(self.pairs.p, self.obj, k_init, ok)] = True
         # a status-quo repair: the best pairs between cadres who must move and the posts open if everyone else stays
         # (vacant, or held by one who must move), so that the first master has a plan and phase I is short
         must = np.zeros(ctx.n_cad, bool)
         must[ctx.I[ctx.c_must[ctx.I]]] = True
         openp = np.zeros(ctx.n_post, bool)
         openp[ctx.J[(ctx.p_holder[ctx.J] < 0) | must[np.maximum(ctx.p_holder[ctx.J], 0)] & (ctx.p_holder[ctx.J] >= 0)]] = True
-        rep = cand[must[self.pairs.c[cand]] & openp[self.pairs.p[cand]]]
+        rep = np.flatnonzero(ok & must[self.pairs.c] & openp[self.pairs.p])
         keep[rep[_top_per_group(self.pairs.c[rep], self.obj[rep], k_init)]] = True
         keep[rep[_top_per_group(self.pairs.p[rep], self.obj[rep], k_init)]] = True
         pk = self.pairs.c.astype(np.int64) * ctx.n_post + self.pairs.p
@@ -160,6 +170,7 @@ class ColumnGeneration:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc)."""
         n = len(self.pairs)
         rc = np.empty(n)
+        extra = 0.0
         for k, s in enumerate(range(0, n, self.chunk)):
             sl = slice(s, min(n, s + self.chunk))
             if self.AT is not None:
@@ -168,8 +179,8 @@ class ColumnGeneration:
                 r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(np.arange(sl.start, sl.stop)), core=False)
                 rest = np.bincount(c, weights=v * y[r], minlength=sl.stop - sl.start)
             rc[sl] = self.obj[sl] - rest - core_dot(self.ctx, self.rows, self.pairs.c[sl], self.pairs.p[sl], y)
-        rc[self.blocked] = -np.inf  # fixed at 0
-        extra = float(np.maximum(0.0, rc[~self.in_R]).sum())
+            extra += float(np.maximum(0.0, np.where(self.in_R[sl], 0.0, rc[sl])).sum())
+        rc[self.blocked] = -np.inf  # fixed at 0 (stay options, always in the master)
         return rc, extra
 
     def solve_lp(self, deadline: float, stop_gap: float = 0.0) -> tuple[float, float, np.ndarray]:
@@ -247,21 +258,22 @@ class ColumnGeneration:
             rc, extra = self.price(y)
             bound = z + extra
             best_bound = min(best_bound, bound)
-            add = np.flatnonzero((rc > 1e-6) & ~self.in_R)
+            positive = (rc > 1e-6) & ~self.in_R
+            n_pos = int(np.count_nonzero(positive))
             new_rows = self._violated_lazy_rows()
-            self.rounds.append({"lp": z, "bound": bound, "added": len(add), "rows_added": len(new_rows),
+            self.rounds.append({"lp": z, "bound": bound, "added": n_pos, "rows_added": len(new_rows),
                                 "secs": time.perf_counter() - t0})
             log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
-                     "peak %.0f MB)", len(self.rounds), z, bound, len(add), len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
+                     "peak %.0f MB)", len(self.rounds), z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
             close = stop_gap > 0 and best_bound - z <= stop_gap * max(1.0, abs(z))
-            if (not len(add) and not len(new_rows)) or time.perf_counter() > deadline or close:
-                if self.artificial > 1e-6 and not len(add):
+            if (not n_pos and not len(new_rows)) or time.perf_counter() > deadline or close:
+                if self.artificial > 1e-6 and not n_pos:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
             if len(new_rows):
                 self._add_rows(h, new_rows)
-            if len(add):
-                add = add[_top_per_group(self.pairs.c[add], rc[add], self.add_per_cadre)]
+            if n_pos:
+                add = _top_k(self.pairs.c, rc, self.add_per_cadre, positive)
                 self._add_cols(h, add)
                 self.cols += list(add)
         self.lp_value = z
