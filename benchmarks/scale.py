@@ -85,7 +85,11 @@ def run_cadrex(case_dir, time_limit, method, gap, q):
     peak = _peak_mb(sampler)
     from cadrex.cli import main
 
-    ok = main(["verify", case_dir, out]) == 0 if res.status in ("optimal", "feasible") else False
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the verifier's one-line report would break the table
+        ok = main(["verify", case_dir, out]) == 0 if res.status in ("optimal", "feasible") else False
     q.put({"status": res.status, "objective": res.objective, "bound": res.best_bound, "gap": res.gap,
            "secs": secs, "peak_mb": peak, "verified": ok,
            "pairs": res.summary.get("model", {}).get("pairs_total") or res.summary.get("model", {}).get("pairs")})
