@@ -83,10 +83,10 @@ def run_cadrex(case_dir, time_limit, method, gap, q):
     res.write(out)
     secs = time.perf_counter() - t0
     peak = _peak_mb(sampler)
-    from cadrex.cli import main
-
     import contextlib
     import io
+
+    from cadrex.cli import main
 
     with contextlib.redirect_stdout(io.StringIO()):  # the verifier's one-line report would break the table
         ok = main(["verify", case_dir, out]) == 0 if res.status in ("optimal", "feasible") else False
