@@ -148,6 +148,7 @@ def in_process(target, *args):
     return r
 
 
+RUN = time.strftime("%Y-%m-%d %H:%M")
 #: issue 7 targets per size: (seconds, relative gap, peak MB); 1,000 uses 2,000's gap
 TARGETS = {1000: (None, 0.0005, None), 2000: (30, 0.0005, 1024), 5000: (180, 0.002, 2048), 10000: (600, 0.005, 6144)}
 
@@ -178,7 +179,7 @@ def main() -> None:
         r = in_process(run_cadrex, d, a.time_limit, "auto", gap)
         lsa = in_process(run_lsa, d)
         full = in_process(run_cadrex, d, a.time_limit, "full", gap) if n <= a.full_up_to else None
-        row = {"in_play": n, "pairs": r["pairs"], "gap_tolerance": gap, "cadrex_s": r["secs"], "status": r["status"],
+        row = {"in_play": n, "run": RUN, "time_limit": a.time_limit, "pairs": r["pairs"], "gap_tolerance": gap, "cadrex_s": r["secs"], "status": r["status"],
                "objective": r["objective"], "bound": r["bound"], "gap": r["gap"], "peak_mb": r["peak_mb"],
                "verified": r["verified"], "lsa_s": lsa["secs"], "lsa_objective": lsa["objective"],
                "full_s": full["secs"] if full else None, "full_status": full["status"] if full else None,
@@ -214,16 +215,36 @@ def main() -> None:
 
 
 def _write(rows: list[dict]) -> None:
+    """results/scale.csv keeps one row per size: this run's rows replace earlier rows of the same size (each row's
+    ratios come from references measured in its own run, named in its ``run`` column)."""
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    tmp = os.path.join(HERE, "results", ".scale.csv.tmp")
+    path = os.path.join(HERE, "results", "scale.csv")
+    old = []
+    if os.path.exists(path):
+        with open(path, newline="", encoding="utf-8") as fh:
+            old = [r for r in csv.DictReader(fh) if int(r["in_play"]) not in {x["in_play"] for x in rows}]
+    allr = sorted(old + rows, key=lambda r: int(r["in_play"]))
+    tmp = path + ".tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))
+        w = csv.DictWriter(fh, fieldnames=sorted({k for r in allr for k in r}))
         w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, os.path.join(HERE, "results", "scale.csv"))
+        w.writerows(allr)
+    os.replace(tmp, path)
     from plot_scale import plot_scale
 
-    plot_scale(rows, os.path.join(HERE, "results", "scale.png"))
+    plot_scale([{k: _num(v) for k, v in r.items()} for r in allr], os.path.join(HERE, "results", "scale.png"))
+
+
+def _num(v):
+    """CSV text back to a number where it is one ('' is None)."""
+    if v is None or isinstance(v, (int, float)):
+        return v
+    if v == "":
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        return v
 
 
 if __name__ == "__main__":
