@@ -145,8 +145,9 @@ class ColumnGeneration:
         rep = np.flatnonzero(ok & must[self.pairs.c] & openp[self.pairs.p])
         keep[rep[_top_per_group(self.pairs.c[rep], self.obj[rep], k_init)]] = True
         keep[rep[_top_per_group(self.pairs.p[rep], self.obj[rep], k_init)]] = True
-        pk = self.pairs.c.astype(np.int64) * ctx.n_post + self.pairs.p
-        keep[np.isin(pk, ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require])] = True
+        if ctx.pin_require.any():
+            pk = self.pairs.c.astype(np.int64) * ctx.n_post + self.pairs.p
+            keep[np.isin(pk, ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require])] = True
         self.in_R = keep
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[dict] = []
