@@ -402,8 +402,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap,
                    stop_bound=T if closed and gap > 0 else None,
                    # measured at 2000 in play: HiGHS presolve spends 20 s probing the closure for no gain; the root
-                   # LP and its cuts are what the certificate needs
-                   options={"presolve": "off"})
+                   # LP and its cuts are what the certificate needs (an unclosed master keeps presolve: it searches)
+                   options={"presolve": "off"} if closed else None)
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B
