@@ -121,19 +121,13 @@ def run_lsa(case_dir, q):
 
 
 def run_full_lp(case_dir, q):
-    import highspy
-    import numpy as np
-
     import cadrex
-    from cadrex.backends.highs import new_highs
+    from cadrex.backends.highs import new_highs, pass_model
     from cadrex.rules import Context, build_model
 
     m = build_model(Context(cadrex.load_case(case_dir)))
     h = new_highs()
-    inf = highspy.kHighsInf
-    h.passModel(m.n_vars, m.n_rows, int(m.A.nnz), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMaximize), 0.0,
-                m.obj, m.lb, m.ub, np.where(np.isinf(m.row_lo), -inf, m.row_lo), np.where(np.isinf(m.row_hi), inf, m.row_hi),
-                m.A.indptr[:-1].astype(np.int32), m.A.indices.astype(np.int32), m.A.data, np.zeros(m.n_vars, np.int32))
+    pass_model(h, m, integer=False)
     h.run()
     q.put({"lp": h.getInfo().objective_function_value})
 

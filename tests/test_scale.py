@@ -27,10 +27,7 @@ def test_cg_matches_full_model(tmp_path, n, seed):
 
 def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
     """At convergence the Lagrangian bound equals the LP relaxation of the full model (solved directly here)."""
-    import highspy
-    import numpy as np
-
-    from cadrex.backends.highs import new_highs
+    from cadrex.backends.highs import new_highs, pass_model
     from cadrex.rules import build_model
 
     generate_case(str(tmp_path / "g"), 200, 4)
@@ -39,11 +36,7 @@ def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
     z, bound, _ = cg.solve_lp(1e18)
     m = build_model(ctx)
     h = new_highs()
-    A = m.A
-    inf = highspy.kHighsInf
-    h.passModel(m.n_vars, m.n_rows, int(A.nnz), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMaximize), 0.0,
-                m.obj, m.lb, m.ub, np.where(np.isinf(m.row_lo), -inf, m.row_lo), np.where(np.isinf(m.row_hi), inf, m.row_hi),
-                A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(m.n_vars, np.int32))
+    pass_model(h, m, integer=False)
     h.run()
     full_lp = h.getInfo().objective_function_value
     assert bound == pytest.approx(full_lp, abs=1e-4)

@@ -63,20 +63,15 @@ class _Checker:
     def __init__(self, model: Model, inst: list[Instance], time_cap: float):
         import highspy
 
-        from cadrex.backends.highs import new_highs
+        from cadrex.backends.highs import new_highs, pass_model
 
         self.h = h = new_highs()
         self.hs = highspy
         h.setOptionValue("time_limit", float(time_cap))
         h.setOptionValue("mip_rel_gap", 1.0)
-        inf = highspy.kHighsInf
-        A = model.A
-        self.lo = np.where(np.isinf(model.row_lo), -inf, model.row_lo)
-        self.hi = np.where(np.isinf(model.row_hi), inf, model.row_hi)
+        self.lo, self.hi = model.row_lo.copy(), model.row_hi.copy()
         self.lb, self.ub = model.lb.copy(), model.ub.copy()
-        h.passModel(model.n_vars, model.n_rows, int(A.nnz), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
-                    0.0, np.zeros(model.n_vars), self.lb, self.ub, self.lo, self.hi, A.indptr[:-1].astype(np.int32),
-                    A.indices.astype(np.int32), A.data.astype(np.float64), model.integer.astype(np.int32))
+        pass_model(h, model, obj=np.zeros(model.n_vars), minimize=True)
         self.inst = inst
         self.solves = 0
 

@@ -1,12 +1,12 @@
 """National scale: price-and-branch over the pair set, with a bound valid for the full model.
 
-1. Restricted master: every stay option, the best pairs of each cadre and of each post by objective coefficient,
-   pinned pairs. 2. Column generation: solve the LP relaxation (HiGHS simplex, warm-started), price every eligible
-   pair with the row duals in numpy chunks (``pair_columns`` builds the columns, the same code as the full model),
-   add the best pairs with positive reduced cost, repeat. With duals y, the Lagrangian bound
-   ``z_LP(R) + Σ_{j∉R} max(0, rc_j)`` is valid for the full model's LP relaxation and hence for the MIP; at
-   convergence it equals the full LP optimum. 3. The MIP over the final pair set (HiGHS), then pairs whose reduced
-   cost is within the gap are added and the MIP is solved again. ``best_bound`` is the best Lagrangian bound, floored.
+1. The pool: every eligible pair minus moves into posts of forced stayers (H2 + H3 fix those at 0). 2. Column and
+   row generation on the LP relaxation: the first master holds every stay option, the best pairs of each cadre and
+   of each post and a status-quo repair; each round prices every pool pair with the row duals (cached sparse blocks
+   plus :func:`core_dot`), adds the best pairs with positive reduced cost and the lazy rows (H4, max_same_specialty)
+   the LP solution violates. With duals y the Lagrangian bound ``z_LP(R) + Σ_{j∉R} max(0, rc_j)`` is valid for the
+   full model. 3. An LP dive gives a first plan; the reduced-cost closure for a target (that plan, or that plan plus
+   the allowed gap) and one MIP over it give the certificate. ``best_bound`` is floored (the objective is integral).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cadrex.backends.base import BackendResult
-from cadrex.backends.highs import new_highs
+from cadrex.backends.highs import new_highs, pass_model
 from cadrex.backends.highs import solve_model as solve_mip
 from cadrex.rules.context import Context
 from cadrex.rules.model import (
@@ -35,6 +35,9 @@ from cadrex.rules.model import (
 )
 
 log = logging.getLogger(__name__)
+
+#: cost of the phase-I artificial columns of the master LP
+BIG_M = 1e6
 
 
 def peak_mb() -> float:
@@ -64,6 +67,14 @@ def _top_k(group: np.ndarray, value: np.ndarray, k: int, mask: np.ndarray, chunk
     return cand[_top_per_group(group[cand], value[cand], k)]
 
 
+def _pinned(ctx: Context, pairs: Pairs) -> np.ndarray:
+    """Per pair: is it the pair of an H7 require pin?"""
+    if not ctx.pin_require.any():
+        return np.zeros(len(pairs), bool)
+    pk = ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require]
+    return np.isin(pairs.c.astype(np.int64) * ctx.n_post + pairs.p, pk)
+
+
 def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
     """The pairs minus moves into posts held by a *forced stayer*: a holder whose only allowed option is its stay.
     H2 (exactly one post) fixes that stay at 1 and H3 then fixes every other pair into the post at 0, in every
@@ -71,10 +82,7 @@ def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
     whose moves all went into such posts is forced in turn). Require pins are kept, so that an impossible pin is
     still reported by H7 and the diagnosis. Measured: a third of all pairs at 2,000 in play."""
     keep = np.ones(len(pairs), bool)
-    pin = np.zeros(len(pairs), bool)
-    if ctx.pin_require.any():
-        pk = ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require]
-        pin = np.isin(pairs.c.astype(np.int64) * ctx.n_post + pairs.p, pk)
+    pin = _pinned(ctx, pairs)
     holder = np.zeros(ctx.n_cad, bool)
     holder[ctx.I[ctx.c_post[ctx.I] >= 0]] = True
     stay_ok = np.zeros(ctx.n_cad, bool)
@@ -89,7 +97,7 @@ def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
             break
         dead_post |= newly
         keep &= ~(dead_post[pairs.p] & ~pairs.stay) | pin
-    log.info("forced stays: %d posts closed, %d of %d pairs dropped", int(dead_post.sum()), int((~keep).sum()), len(pairs))
+    log.info("forced stays (H2 + H3): %d posts closed, %d of %d pairs dropped", int(dead_post.sum()), int((~keep).sum()), len(pairs))
     return pairs if keep.all() else pairs.take(np.flatnonzero(keep))
 
 
@@ -145,14 +153,10 @@ class ColumnGeneration:
         rep = np.flatnonzero(ok & must[self.pairs.c] & openp[self.pairs.p])
         keep[rep[_top_per_group(self.pairs.c[rep], self.obj[rep], k_init)]] = True
         keep[rep[_top_per_group(self.pairs.p[rep], self.obj[rep], k_init)]] = True
-        if ctx.pin_require.any():
-            pk = self.pairs.c.astype(np.int64) * ctx.n_post + self.pairs.p
-            keep[np.isin(pk, ctx.pin_c[ctx.pin_require].astype(np.int64) * ctx.n_post + ctx.pin_p[ctx.pin_require])] = True
+        keep |= _pinned(ctx, self.pairs)  # H7 require pins
         self.in_R = keep
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[dict] = []
-        self.big_m = 1e6
-        self.lp_options: dict = {}
         # dual simplex, PAMI (parallel) variant: 15-25 % faster than serial dual at 2000 in play and deterministic in
         # repeated runs; primal simplex was 10x slower on re-solves
         self.resolve_strategy = 2
@@ -199,36 +203,28 @@ class ColumnGeneration:
         self.lp_row[active] = np.arange(len(active))
         self.active = list(active)
         h = new_highs()
-        A = m.A[active].tocsc()
-        inf = highspy.kHighsInf
-        lo = np.where(np.isinf(m.row_lo[active]), -inf, m.row_lo[active])
-        hi = np.where(np.isinf(m.row_hi[active]), inf, m.row_hi[active])
         # shortfall and flow auxiliaries get no upper bound unless H6 caps it: their natural bounds never bind at an
         # optimum, but an auxiliary sitting at one leaves its row's dual free up to the big M, and pricing chases that
         ub = m.ub.copy()
         soft = np.ones(m.n_vars, bool)
         soft[: m.n_pairs] = False
         soft[[v for v, *_ in m.h6_caps]] = False
-        ub[soft] = inf
-        h.passModel(m.n_vars, len(active), int(A.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMaximize), 0.0,
-                    m.obj, m.lb, ub, lo, hi, A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(m.n_vars, np.int32))
+        ub[soft] = np.inf
+        pass_model(h, m, rows=active, ub=ub, integer=False)
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # serial dual from scratch (PAMI was slower there, at 5000 in play)
-        for k, v in self.lp_options.items():
-            h.setOptionValue(k, v)
         # Phase I in one: big-M artificial columns on every finite row side keep the master feasible while the
         # duals price in the pairs that are needed; artificials still positive at convergence mean no LP solution.
         # (Lazy rows never need one: x = 0 satisfies H4, and max_same_specialty has its shortfall variable.)
-        big = self.big_m
-        lo_rows = np.flatnonzero(np.isfinite(lo))
-        hi_rows = np.flatnonzero(np.isfinite(hi))
+        lo_rows = np.flatnonzero(np.isfinite(m.row_lo[active]))
+        hi_rows = np.flatnonzero(np.isfinite(m.row_hi[active]))
         arows = np.concatenate([lo_rows, hi_rows]).astype(np.int32)
         avals = np.concatenate([np.ones(len(lo_rows)), -np.ones(len(hi_rows))])
         na = len(arows)
         self.art_first = m.n_vars
-        h.addCols(na, np.full(na, -big), np.zeros(na), np.full(na, inf), na, np.arange(na, dtype=np.int32), arows, avals)
+        h.addCols(na, np.full(na, -BIG_M), np.zeros(na), np.full(na, np.inf), na, np.arange(na, dtype=np.int32), arows, avals)
         self.n_art = na
-        self.cols = list(np.flatnonzero(self.in_R))  # LP column k <-> pair cols[k] for k < n0 in the master
+        self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
         best_bound = np.inf
         rc = np.zeros(len(self.pairs))
         z = -np.inf
@@ -251,9 +247,7 @@ class ColumnGeneration:
             # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
             xv = np.asarray(sol.col_value)
             self.x_lp = np.zeros(len(self.pairs))
-            self.x_lp[self.cols[: self.n0]] = xv[: self.n0]
-            if len(self.cols) > self.n0:
-                self.x_lp[self.cols[self.n0:]] = xv[m.n_vars + self.n_art:]
+            self.x_lp[self.cols] = xv[self._lp_col_of_master()]
             art = xv[self.art_first:self.art_first + self.n_art]
             self.artificial = float(art.sum())
             rc, extra = self.price(y)
@@ -276,14 +270,15 @@ class ColumnGeneration:
             if n_pos:
                 add = _top_k(self.pairs.c, rc, self.add_per_cadre, positive)
                 self._add_cols(h, add)
-                self.cols += list(add)
+                self.cols = np.concatenate([self.cols, add])
         self.lp_value = z
         return z, best_bound, rc
 
     def _lp_col_of_master(self) -> np.ndarray:
-        """LP column index of each master pair, in ``self.cols`` order."""
+        """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
+        auxiliaries and the artificials) the pairs added since."""
         k = np.arange(len(self.cols))
-        return np.where(k < self.n0, k, k - self.n0 + self.n0 + self.n_aux + self.n_art)
+        return np.where(k < self.n0, k, k + self.n_aux + self.n_art)
 
     def _violated_lazy_rows(self) -> np.ndarray:
         """Lazy rows not in the LP whose pair activity under the LP solution exceeds their upper side."""
@@ -293,8 +288,7 @@ class ColumnGeneration:
         return np.flatnonzero(self.lazy & (self.lp_row < 0) & (act > self.row_hi + 1e-6))
 
     def _add_rows(self, h, new: np.ndarray) -> None:
-        cols = np.asarray(self.cols)
-        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(cols))
+        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(self.cols))
         pos = np.full(self.rows.n, -1, np.int64)
         pos[new] = np.arange(len(new))
         keep = pos[r] >= 0
@@ -306,10 +300,7 @@ class ColumnGeneration:
             V.append(av[k])
         M = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(len(new), h.getNumCol()))
         M.sum_duplicates()
-        inf = highspy.kHighsInf
-        lo = np.where(np.isinf(self.row_lo[new]), -inf, self.row_lo[new])
-        hi = np.where(np.isinf(self.row_hi[new]), inf, self.row_hi[new])
-        h.addRows(len(new), lo, hi, int(M.nnz), M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data)
+        h.addRows(len(new), self.row_lo[new], self.row_hi[new], int(M.nnz), M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data)
         self.lp_row[new] = np.arange(len(self.active), len(self.active) + len(new))
         self.active += list(new)
 

@@ -121,14 +121,7 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
         h.setOptionValue("threads", int(num_workers))
     for k, v in (options or {}).items():
         h.setOptionValue(k, v)
-    A = model.A
-    inf = highspy.kHighsInf
-    lo = np.where(np.isinf(model.row_lo), -inf, model.row_lo)
-    hi = np.where(np.isinf(model.row_hi), inf, model.row_hi)
-    h.passModel(model.n_vars, model.n_rows, int(A.nnz), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMaximize),
-                float(model.offset), model.obj.astype(np.float64), model.lb.astype(np.float64), model.ub.astype(np.float64),
-                lo.astype(np.float64), hi.astype(np.float64), A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
-                A.data.astype(np.float64), model.integer.astype(np.int32))
+    pass_model(h, model)
     best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0}
     deadline = t0 + time_limit
 
@@ -179,6 +172,22 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     obj = model.objective_of(np.round(x)) if x is not None else None
     log.info("highs: %s in %.2fs, objective %s, bound %s", h.modelStatusToString(ms), rt, obj, bound)
     return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=h.modelStatusToString(ms))
+
+
+def pass_model(h: highspy.Highs, model, *, rows: np.ndarray | None = None, obj: np.ndarray | None = None,
+               ub: np.ndarray | None = None, integer: bool = True, minimize: bool = False) -> None:
+    """Load ``model`` (a :class:`~cadrex.rules.model.Model` or anything with its arrays) into ``h`` in one call: CSR
+    rows, infinite sides as ±inf (``kHighsInf`` is inf). ``rows``: only these rows; ``obj``/``ub``: replacements;
+    ``integer=False``: the LP relaxation; ``minimize``: for a zero-objective feasibility model."""
+    A = model.A if rows is None else model.A[rows]
+    lo = model.row_lo if rows is None else model.row_lo[rows]
+    hi = model.row_hi if rows is None else model.row_hi[rows]
+    f64 = np.float64
+    h.passModel(model.n_vars, A.shape[0], int(A.nnz), int(highspy.MatrixFormat.kRowwise),
+                int(highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize), float(model.offset),
+                (model.obj if obj is None else obj).astype(f64), model.lb.astype(f64), (model.ub if ub is None else ub).astype(f64),
+                lo.astype(f64), hi.astype(f64), A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(f64),
+                (model.integer if integer else np.zeros(model.n_vars)).astype(np.int32))
 
 
 def new_highs() -> highspy.Highs:

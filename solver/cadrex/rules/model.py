@@ -119,6 +119,7 @@ def all_pairs(ctx: Context) -> Pairs:
     mc, mp = eligible_moves(ctx)
     lo_ = np.searchsorted(mc, sc, "left")
     hi_ = np.searchsorted(mc, sc, "right")
+    # a loop per cadre, not per pair: a vectorized search would need an int64 key for every pair (400 MB at 10,000)
     pos = np.array([a + int(np.searchsorted(mp[a:b], q)) for a, b, q in zip(lo_, hi_, sp_, strict=True)], np.int64)
     c = np.insert(mc, pos, sc)
     p = np.insert(mp, pos, sp_)
@@ -126,7 +127,8 @@ def all_pairs(ctx: Context) -> Pairs:
     stay = np.zeros(len(c), bool)
     stay[at] = True
     blk = np.zeros(len(c), np.int8)
-    blk[at] = [list(BLOCK_RULES).index(b) for b in block[has_post]]
+    for code, rule in enumerate(BLOCK_RULES):
+        blk[at[block[has_post] == rule]] = code
     return Pairs(c, p, stay, blk)
 
 
