@@ -141,7 +141,7 @@ def _metrics(case: Case, ctx: Context, assign: pd.DataFrame, posts: pd.DataFrame
     filled = posts[(posts["holder_before"] == "") & (posts["holder_after"] != "")]
     hard = case.teams.loc[filled["team_id"], "hardship"].astype(int) if len(filled) else pd.Series(dtype=int)
     moves = assign[assign["action"] == "move"]
-    promo = int(sum(case.posts.at[p, "grade"] > case.cadres.at[c, "grade"] for c, p in zip(moves["cadre_id"], moves["to_post"], strict=True)))
+    promo = int((case.posts.loc[moves["to_post"], "grade"].to_numpy() > case.cadres.loc[moves["cadre_id"], "grade"].to_numpy()).sum())
     must = set(ctx.cad_ids[ctx.I[ctx.c_must[ctx.I]]])
     arr = moves[moves["from_province"] != moves["to_province"]]
     flows = arr.groupby(["from_province", "to_province"]).size()

@@ -164,10 +164,11 @@ def summarize(ctx: Context, pairs: Pairs) -> Summary:
         kin_c = np.unique(np.concatenate([ctx.rel_a[rel], ctx.rel_b[rel]]))
         sel = np.isin(pairs.c, kin_c)
         ct = np.unique(pairs.c[sel].astype(np.int64) * T + pt[sel])
-        for a, b in zip(ctx.rel_a[rel], ctx.rel_b[rel], strict=True):
-            ta = ct[(ct // T) == a] % T
-            tb = ct[(ct // T) == b] % T
-            kin += [(int(a), int(b), int(t)) for t in np.intersect1d(ta, tb)]
+        def teams_of(c: int) -> np.ndarray:  # ct is sorted: cadre c's teams are one contiguous run
+            return ct[np.searchsorted(ct, c * T):np.searchsorted(ct, (c + 1) * T)] % T
+
+        for a, b in zip(ctx.rel_a[rel], ctx.rel_b[rel], strict=True):  # one step per relation (H4), not per pair
+            kin += [(int(a), int(b), int(t)) for t in np.intersect1d(teams_of(int(a)), teams_of(int(b)))]
     return Summary(keys, kin)
 
 
