@@ -109,7 +109,7 @@ def test_pricing_cache_matches_the_full_columns(tmp_path):
     assert np.allclose(cached, want) and np.allclose(uncached, want)
 
 
-def test_forced_stays_close_posts_but_keep_require_pins(tmp_path):
+def test_h2_h3_forced_stays_close_posts_but_keep_h7_require_pins(tmp_path):
     """Moves into a post whose holder can only stay are dropped from the column-generation pool (H2 + H3 fix them
     at 0); a require pin onto such a move is kept, so the case is still reported infeasible with H7 in the diagnosis."""
     import numpy as np
