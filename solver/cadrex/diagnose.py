@@ -148,6 +148,19 @@ def diagnose(model: Model, max_conflicts: int = 5, time_limit: float = 60.0) -> 
     return conflicts or [_generic()]
 
 
+def diagnose_full(model: Model, deadline: float) -> list[dict]:
+    """Diagnosis of an infeasible full model within the solve's own deadline (``time.perf_counter()`` clock)."""
+    return diagnose(model, time_limit=max(10.0, deadline - time.perf_counter()))
+
+
+def diagnose_cg(ctx: Context, model: Model, info: dict, deadline: float) -> list[dict]:
+    """Diagnosis of a case that column generation found infeasible. ``model`` is the restricted master,
+    ``info["cg"]`` the :class:`cadrex.scale.ColumnGeneration` state (pool, rows, last duals)."""
+    from cadrex.rules.model import build_model
+
+    return diagnose(build_model(ctx), time_limit=max(10.0, deadline - time.perf_counter()))
+
+
 def _generic() -> dict:
     return {"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [], "irreducible": False,
             "message": "The rules together admit no plan, and no single group of hard-rule instances explains it "

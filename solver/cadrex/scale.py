@@ -356,6 +356,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "lp_value": z_lp, "lagrangian_bound": bound}
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
+        if status in ("infeasible", "restricted_infeasible"):
+            info["cg"] = cg  # the diagnosis works on the pool and rows, not on a full rebuild
         info.update({"lp_rounds": len(cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": cg.rounds,
                      "timings": cg.timings | {"total": time.perf_counter() - t0}})
         log.info("price-and-branch: %s, objective %s, bound %s (%.1fs, peak %.0f MB)", status, r.objective if r else None,

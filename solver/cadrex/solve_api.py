@@ -74,20 +74,21 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
     base["model"] = model.stats()
     timings = {"build": round(t_build, 3)} | {f"build_{k}": round(v, 3) for k, v in model.timings.items()}
+    deadline = t0 + time_limit  # solve and diagnosis share the time limit
     if model.infeasible:
-        from cadrex.diagnose import diagnose
+        from cadrex.diagnose import diagnose_full
 
-        return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose(model))
+        return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose_full(model, deadline))
     solve_fn = get_backend(backend)
     remaining = max(0.1, time_limit - t_build)
     extra = {"gap": gap} if backend == "highs" else {}
     br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress, **extra)
     timings["solve"] = round(br.runtime, 3)
     if br.status == "infeasible":
-        from cadrex.diagnose import diagnose
+        from cadrex.diagnose import diagnose_full
 
         t3 = time.perf_counter()
-        diag = diagnose(model, time_limit=max(10.0, time_limit))
+        diag = diagnose_full(model, deadline)
         timings["diagnose"] = round(time.perf_counter() - t3, 3)
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
     if br.x is None:
@@ -124,10 +125,11 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
             log.info("restricted master infeasible; solving the full model")
             return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
                          seed=seed, progress=progress, method="full", gap=gap)
-        from cadrex.diagnose import diagnose
+        from cadrex.diagnose import diagnose_cg
 
-        full = build_model(ctx)
-        diag = diagnose(full, time_limit=max(10.0, time_limit))
+        t3 = time.perf_counter()
+        diag = diagnose_cg(ctx, model, info, t0 + time_limit)
+        timings["diagnose"] = round(time.perf_counter() - t3, 3)
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
