@@ -12,6 +12,7 @@ import traceback
 
 from cadrex import __version__
 from cadrex.io import CaseError, load_case
+from cadrex.outdir import OutDirError
 
 log = logging.getLogger("cadrex")
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
@@ -55,6 +56,11 @@ def cmd_solve(args) -> int:
     if args.method == "cg" and args.backend not in (None, "highs"):
         print("cadrex solve: --method cg (column generation) runs on the highs backend", file=sys.stderr)
         return EXIT_INPUT
+    from cadrex.outdir import check_out_dir
+    from cadrex.result import PlanRejected
+
+    pol_file = args.policy if args.policy and os.path.isfile(args.policy) else None
+    check_out_dir(args.out, "plan", case_dirs=[args.case], input_files=[pol_file])  # before a long solve
     case = load_case(args.case, policy_file=args.policy)
 
     def progress(elapsed, obj, bound):
@@ -68,16 +74,20 @@ def cmd_solve(args) -> int:
     res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
                        num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method,
                        gap=args.gap)
-    res.write(args.out, xlsx=args.xlsx)
+    try:
+        res.write(args.out, xlsx=args.xlsx, inputs=[pol_file] if pol_file else ())
+    except PlanRejected as exc:
+        print(f"cadrex solve: {exc.en}; the previous output in {args.out}, if any, is unchanged", file=sys.stderr)
+        print(f"cadrex solve: {exc.zh}；{args.out} 中原有的输出（如有）保持不变", file=sys.stderr)
+        for v in exc.violations:
+            print(f"  {v}", file=sys.stderr)
+        return EXIT_INTERNAL
     s = res.summary
     if res.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else "n/a"
         print(f"{res.status}: objective {res.objective} (bound {s['best_bound']}, gap {gap}; status quo "
               f"{res.status_quo_objective}); {s['counts']['moves']} moves, {s['counts']['vacancies_filled']} "
               f"vacancies filled; backend {s['backend']}; {s['timings'].get('total', 0):.2f}s -> {args.out}")
-        if s.get("violations"):
-            print("plan violates rules (internal error):", *s["violations"], sep="\n  ", file=sys.stderr)
-            return EXIT_INTERNAL
         return EXIT_OK
     if res.status == "infeasible":
         print("infeasible: no plan satisfies every rule. Diagnosis:", file=sys.stderr)
@@ -243,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         for prob in exc.problems:
             print(prob, file=sys.stderr)
         print(f"cadrex: {len(exc.problems)} problem(s) in the input; nothing written", file=sys.stderr)
+        return EXIT_INPUT
+    except OutDirError as exc:  # nothing was written or removed
+        print(f"cadrex: {exc.en}", file=sys.stderr)
+        print(f"cadrex: {exc.zh}", file=sys.stderr)
+        print("cadrex: nothing was written or removed / 未写入也未删除任何文件", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("cadrex: interrupted", file=sys.stderr)

@@ -6,11 +6,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from cadrex.io import Case
+from cadrex.outdir import check_out_dir, replace_dir, write_marker
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -66,10 +68,20 @@ class Result:
     def timings(self) -> dict:
         return self.summary.get("timings", {})
 
-    def write(self, out_dir: str | os.PathLike, xlsx: bool = False) -> None:
+    def write(self, out_dir: str | os.PathLike, xlsx: bool = False, inputs: Iterable[str | os.PathLike] = ()) -> None:
         """Write the outputs atomically: a temporary folder renamed into place (the previous output stays
-        complete until the new one is)."""
-        out_dir = os.path.abspath(os.fspath(out_dir))
+        complete until the new one is, and is put back if the final rename fails).
+
+        Raises :class:`PlanRejected` (nothing touched) when the independent verifier found violations, and
+        :class:`cadrex.outdir.OutDirError` (nothing touched) when ``out_dir`` is not a folder cadrex may replace:
+        the case folder or the working folder (or one containing them), or a non-empty folder cadrex did not write.
+        ``inputs``: further input files (e.g. a ``--policy`` file) that ``out_dir`` must not be or contain."""
+        violations = list(self.summary.get("violations") or [])
+        if violations or self.status == "rejected":
+            raise PlanRejected(violations)
+        case_dirs = [self.case.path] if self.case is not None else []
+        files = list(self.case.files.values()) if self.case is not None else []
+        out_dir = check_out_dir(out_dir, "plan", case_dirs=case_dirs, input_files=[*files, *inputs])
         parent = os.path.dirname(out_dir)
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
@@ -89,17 +101,24 @@ class Result:
 
                 write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
                            os.path.join(tmp, "plan.xlsx"))
-            old = None
-            if os.path.exists(out_dir):
-                old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old-", dir=parent)
-                os.rmdir(old)
-                os.rename(out_dir, old)
-            os.rename(tmp, out_dir)
-            if old:
-                shutil.rmtree(old, ignore_errors=True)
+            write_marker(tmp, "plan")
+            replace_dir(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+class PlanRejected(Exception):
+    """The independent verifier rejected the plan; nothing was written. ``violations``: each starts with its rule id;
+    ``rules``: those ids; ``en``/``zh``: the message in English and Chinese."""
+
+    def __init__(self, violations: list[str]):
+        self.violations = list(violations)
+        self.rules = sorted({v.split(":", 1)[0].strip() for v in self.violations if ":" in v})
+        ids = ", ".join(self.rules) or "?"
+        self.en = f"plan rejected by the independent verifier (rules broken: {ids}); nothing written"
+        self.zh = f"独立校验器否决了该方案（违反规则：{ids}），未写出任何文件"
+        super().__init__(f"{self.en} / {self.zh}")
 
 
 def _umask() -> int:
