@@ -13,9 +13,16 @@ Scenarios file (TOML; paths relative to it)::
     [scenario.overrides]   # optional policy keys
     move_cost = 10
 
-A failed scenario (bad input, infeasible, time-out) is recorded with its reason and does not stop the others.
-A scenario whose inputs (case files, effective policy, backend, time limit, seed) hash as in its existing
+A failed scenario (bad input, infeasible, time-out, a plan the verifier rejects) is recorded with its reason and
+does not stop the others; its earlier output, if cadrex wrote it, is removed so that it cannot be mistaken for the
+result. A scenario whose inputs (case files, effective policy, backend, time limit, seed) hash as in its existing
 ``summary.json`` is skipped.
+
+Output folders (see :mod:`cadrex.outdir`): scenario names are plain folder names (no path separators, no ``..``,
+not empty, not starting with ``.``), reported at ``scenarios.toml:line:column``. The root folder ``--out`` is
+marked as a batch root; it may be missing, empty, or a batch root cadrex wrote (it may then hold other files, such
+as a compare report); it must not be or contain the working folder, a case folder or an input file. Each scenario
+folder is replaced only when cadrex wrote it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 
 import pandas as pd
@@ -32,10 +40,41 @@ log = logging.getLogger(__name__)
 INDEX_COLUMNS = ["scenario", "status", "objective", "best_bound", "gap", "moves", "runtime_s", "skipped", "error", "out_dir"]
 
 
+_HEADER = re.compile(r"^\s*\[(\[)?\s*([^\]\[]+?)\s*\]\]?\s*(#.*)?$")
+_NAME = re.compile(r"^\s*(?:name|\"name\"|'name')\s*=\s*")
+
+
+def _name_positions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int] | None], tuple[int, int] | None]:
+    """Per ``[[scenario]]`` block of a scenarios file: the header's (line, col) and the (line, col) of its ``name``
+    value (None when the block has none); and the position of a ``name`` in ``[defaults]``."""
+    heads: list[tuple[int, int]] = []
+    names: list[tuple[int, int] | None] = []
+    default_name = None
+    where = ""
+    for i, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER.match(line)
+        if m:
+            where = m.group(2).replace(" ", "")
+            if m.group(1) and where == "scenario":
+                heads.append((i, len(line) - len(line.lstrip()) + 1))
+                names.append(None)
+            continue
+        m = _NAME.match(line)
+        if not m:
+            continue
+        if where == "scenario" and names and names[-1] is None:
+            names[-1] = (i, len(m.group(0)) + 1)
+        elif where == "defaults" and default_name is None:
+            default_name = (i, len(m.group(0)) + 1)
+    return heads, names, default_name
+
+
 def read_scenarios(path: str) -> list[dict]:
-    """The scenarios of a file, each with absolute ``case`` and resolved ``policy``."""
+    """The scenarios of a file, each with absolute ``case`` and resolved ``policy``; every problem (syntax, a
+    missing ``name``/``case``, a name that is not a plain folder name, a repeated name) at ``path:line:column``."""
     from cadrex.io.errors import CaseError, Collector
     from cadrex.io.tomlfiles import read_toml
+    from cadrex.outdir import plain_name_problem
 
     out = Collector()
     if not os.path.isfile(path):
@@ -44,26 +83,41 @@ def read_scenarios(path: str) -> list[dict]:
     got = read_toml(path, out)
     out.raise_if_any()
     data, pos = got
+    with open(path, encoding="utf-8-sig") as fh:
+        heads, name_pos, default_name = _name_positions(fh.read())
     for k in data:
         if k not in ("defaults", "scenario"):
             line, col = pos.get(k, (1, 1))
             out.add(path, line, col, f"unknown key '{k}' (allowed: [defaults], [[scenario]])")
     base = os.path.dirname(os.path.abspath(path))
     defaults = data.get("defaults", {})
+    raw = data.get("scenario", [])
+    if not isinstance(raw, list):
+        raw = []
+    blocks_known = len(heads) == len(raw)
     scen: list[dict] = []
-    for i, sc in enumerate(data.get("scenario", [])):
+    seen: dict[str, int] = {}
+    for i, sc in enumerate(raw):
+        head = heads[i] if blocks_known else (1, 1)
         s = defaults | sc
         if "name" not in s or "case" not in s:
-            out.add(path, 1, 1, f"scenario {i + 1} needs 'name' and 'case'")
+            out.add(path, *head, f"scenario {i + 1} needs 'name' and 'case' / 第 {i + 1} 个方案需要 'name' 和 'case'")
             continue
+        at = (name_pos[i] if blocks_known else None) or ("name" not in sc and default_name) or head
+        why = plain_name_problem(s["name"])
+        if why:
+            out.add(path, *at, f"scenario name: {why}")
+            continue
+        if s["name"] in seen:
+            out.add(path, *at, f"scenario name {s['name']!r} repeats scenario {seen[s['name']]}; names must be unique"
+                               f" / 方案名 {s['name']!r} 与第 {seen[s['name']]} 个方案重复，方案名须唯一")
+            continue
+        seen[s["name"]] = i + 1
         s["case"] = os.path.normpath(os.path.join(base, s["case"]))
         pol = s.get("policy")
         if pol and (os.sep in pol or pol.endswith(".toml")):
             s["policy"] = os.path.normpath(os.path.join(base, pol))
         scen.append(s)
-    names = [s["name"] for s in scen]
-    if len(set(names)) != len(names):
-        out.add(path, 1, 1, "scenario names must be unique")
     out.raise_if_any()
     return scen
 
@@ -85,12 +139,17 @@ def run_scenario(sc: dict, out_root: str) -> dict:
     """Solve one scenario and write its folder; never raises (a failure is a record)."""
     import cadrex
     from cadrex.io import CaseError, load_case
+    from cadrex.outdir import OutDirError, check_out_dir
+    from cadrex.result import PlanRejected
 
     t0 = time.perf_counter()
     out_dir = os.path.join(out_root, sc["name"])
     rec = {"scenario": sc["name"], "status": "", "objective": None, "best_bound": None, "gap": None, "moves": None,
            "runtime_s": None, "skipped": False, "error": "", "out_dir": out_dir}
+    pol_file = sc.get("policy") if sc.get("policy") not in (None, "default") else None
+    pol_path = pol_file if pol_file and os.path.isfile(pol_file) else None
     try:
+        check_out_dir(out_dir, "plan", case_dirs=[sc["case"]], input_files=[pol_path])
         h = scenario_hash(sc)
         spath = os.path.join(out_dir, "summary.json")
         if os.path.isfile(spath):
@@ -104,21 +163,25 @@ def run_scenario(sc: dict, out_root: str) -> dict:
                 return rec | {"status": old["status"], "objective": old.get("objective"), "best_bound": old.get("best_bound"),
                               "gap": old.get("gap"), "moves": old.get("counts", {}).get("moves"), "skipped": True,
                               "runtime_s": 0.0}
-        pol_file = sc.get("policy") if sc.get("policy") not in (None, "default") else None
         case = load_case(sc["case"], policy_file=pol_file)
         res = cadrex.solve(case, policy=sc.get("overrides") or None, backend=sc.get("backend"),
                            time_limit=sc.get("time_limit"), seed=sc.get("seed"))
         res.summary["scenario"] = sc["name"]
         res.summary["scenario_hash"] = h
-        res.write(out_dir)
+        res.write(out_dir, inputs=[pol_path] if pol_path else ())
         rec |= {"status": res.status, "objective": res.objective, "best_bound": res.best_bound, "gap": res.gap,
                 "moves": res.summary.get("counts", {}).get("moves")}
         if res.status == "infeasible":
             rec["error"] = "; ".join(d["message"] for d in res.diagnosis)[:500]
         elif res.status == "no_solution":
             rec["error"] = "no plan found within the time limit"
+    except OutDirError as exc:  # a folder cadrex did not write: left as it is
+        rec |= {"status": "invalid", "error": str(exc)[:1000]}
     except CaseError as exc:
         rec |= {"status": "invalid", "error": " | ".join(str(p) for p in exc.problems)[:1000]}
+        _remove_stale(out_dir)
+    except PlanRejected as exc:
+        rec |= {"status": "rejected", "error": f"{exc}: " + "; ".join(exc.violations)[:900]}
         _remove_stale(out_dir)
     except Exception as exc:  # recorded, the batch goes on
         rec |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:1000]}
@@ -128,24 +191,40 @@ def run_scenario(sc: dict, out_root: str) -> dict:
 
 
 def _remove_stale(out_dir: str) -> None:
-    """A failed scenario leaves no output from an earlier run that could be mistaken for its result."""
+    """A failed scenario leaves no output from an earlier run that could be mistaken for its result; only a plan
+    folder cadrex wrote is removed (anything else is left alone, with a warning)."""
     import shutil
+    import tempfile
 
-    if os.path.isdir(out_dir):
-        tmp = out_dir + ".stale"
-        os.replace(out_dir, tmp)
-        shutil.rmtree(tmp, ignore_errors=True)
+    from cadrex.outdir import written_by_cadrex
+
+    if not os.path.isdir(out_dir) or not os.listdir(out_dir):
+        return
+    if written_by_cadrex(out_dir) != "plan":
+        log.warning("%s was not written by cadrex as a plan folder; left as it is / %s 不是 cadrex 写出的方案目录，保持原样",
+                    out_dir, out_dir)
+        return
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.stale-", dir=os.path.dirname(out_dir))
+    os.rmdir(tmp)  # names starting with '.' are never scenario names
+    os.replace(out_dir, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: int | None = None) -> pd.DataFrame:
     """Run every scenario of ``path`` on Dask; write and return ``index.csv``."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    from cadrex.outdir import MARKER, check_out_dir, write_marker
+
     scenarios = read_scenarios(path)
+    pol_files = [sc["policy"] for sc in scenarios if sc.get("policy") and os.path.isfile(sc["policy"])]
+    out_root = check_out_dir(out_root, "batch", case_dirs=[sc["case"] for sc in scenarios],
+                             input_files=[path, *pol_files])
+    os.makedirs(out_root, exist_ok=True)
+    if not os.path.isfile(os.path.join(out_root, MARKER)):
+        write_marker(out_root, "batch")
     for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker", "distributed.core"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    os.makedirs(out_root, exist_ok=True)
-    out_root = os.path.abspath(out_root)
     cluster = None
     if scheduler:
         client = Client(scheduler)

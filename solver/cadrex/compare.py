@@ -1,5 +1,10 @@
 """``cadrex compare``: scenarios side by side, who goes where differently, and a static HTML report (plots embedded,
-no external requests) and/or an Excel workbook."""
+no external requests) and/or an Excel workbook.
+
+Report files are cadrex's own: the HTML carries ``<meta name="generator" content="cadrex VERSION">``, the workbook a
+sheet ``cadrex`` (generator, version, kind). An existing report is overwritten only when it carries that marker and
+is not one of the inputs (a compared folder's files, a batch ``index.csv``, a file of a compared plan's case);
+anything else is refused (:class:`cadrex.outdir.OutDirError`, nothing written)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import pandas as pd
 
 from cadrex.result import escape_cell, safe_frame, unescape_cell
 
+GENERATOR_META = '<meta name="generator" content="cadrex'
+MARKER_SHEET = "cadrex"
 TERMS = ("fit", "hard", "care", "pref", "assess", "fill", "move", "structure", "flow")
 
 
@@ -110,7 +117,10 @@ def write_html(loaded: list, path: str) -> None:
             prov = load_case(cp).provinces[["lat", "lon"]]
             figs.append((f"跨省流动 / Province-to-province moves: {n}", _png(flow_map(s["metrics"]["flows"], prov, f"Moves: {n}"))))
     diff = differences(loaded[0], loaded[1]) if len(loaded) >= 2 else None
-    parts = ["<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'><title>cadrex 方案比较 / scenario comparison</title>",
+    from cadrex import __version__
+
+    parts = ["<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
+             f"{GENERATOR_META} {html.escape(__version__)}\">", "<title>cadrex 方案比较 / scenario comparison</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
              "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#f0f0f0}img{max-width:100%}</style></head><body>",
              "<h1>干部交流方案比较 / Cadre exchange scenarios compared</h1>",
@@ -127,9 +137,47 @@ def write_html(loaded: list, path: str) -> None:
     os.replace(tmp, path)
 
 
+def is_cadrex_html(path: str) -> bool:
+    """The file is an HTML report cadrex wrote (its generator meta tag, near the top)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return GENERATOR_META in fh.read(4096)
+    except OSError:
+        return False
+
+
+def is_cadrex_xlsx(path: str) -> bool:
+    """The file is a workbook cadrex's compare wrote (a ``cadrex`` sheet naming cadrex as its generator)."""
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            if MARKER_SHEET not in wb.sheetnames:
+                return False
+            rows = list(wb[MARKER_SHEET].iter_rows(min_row=2, max_row=4, max_col=2, values_only=True))
+            return ("generator", "cadrex") in rows
+        finally:
+            wb.close()
+    except Exception:  # not a workbook at all
+        return False
+
+
+def _inputs(paths: list[str], dirs: list[str], loaded: list) -> tuple[list[str], list[str]]:
+    """Files this comparison reads, and the case folders of the compared plans."""
+    from cadrex.outdir import MARKER, PLAN_FILES
+
+    files = [os.path.join(p, "index.csv") for p in paths]
+    files += [os.path.join(d, f) for d in dirs for f in (*PLAN_FILES, MARKER)]
+    cases = [s.get("case_path") for _, s, _ in loaded if s.get("case_path")]
+    return files, cases
+
+
 def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | None = None) -> pd.DataFrame:
-    """Compare scenario folders; optionally write the HTML report and the workbook."""
+    """Compare scenario folders; optionally write the HTML report and the workbook (checked first: see the module
+    docstring)."""
     from cadrex.io.errors import CaseError, Problem
+    from cadrex.outdir import OutDirError, check_out_file
 
     dirs = scenario_dirs(paths)
     missing = [d for d in dirs if not os.path.isfile(os.path.join(d, "summary.json"))]
@@ -138,15 +186,28 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
     loaded = [load(d) for d in dirs]
     if not loaded:
         raise ValueError("no scenario folders with a summary.json")
+    files, cases = _inputs(paths, dirs, loaded)
+    if html_path and xlsx_path and os.path.abspath(html_path) == os.path.abspath(xlsx_path):
+        raise OutDirError(os.path.abspath(html_path), f"--html and --xlsx name the same file {html_path}",
+                          f"--html 与 --xlsx 指向同一文件 {html_path}")
+    if html_path:
+        html_path = check_out_file(html_path, files, cases, is_cadrex_html, option="--html")
+    if xlsx_path:
+        xlsx_path = check_out_file(xlsx_path, files, cases, is_cadrex_xlsx, option="--xlsx")
     t = table(loaded)
     if html_path:
+        os.makedirs(os.path.dirname(html_path), exist_ok=True)
         write_html(loaded, html_path)
     if xlsx_path:
+        from cadrex import __version__
         from cadrex.report_xlsx import write_xlsx
 
         sheets = {"scenarios": t}
         if len(loaded) >= 2:
             sheets["differences"] = differences(loaded[0], loaded[1])
+        sheets[MARKER_SHEET] = pd.DataFrame({"key": ["generator", "version", "kind"],
+                                             "value": ["cadrex", __version__, "compare"]})
+        os.makedirs(os.path.dirname(xlsx_path), exist_ok=True)
         write_xlsx(sheets, xlsx_path)
     return t
 
