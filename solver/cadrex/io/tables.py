@@ -26,14 +26,77 @@ class RawTable:
         return self.header.index(name) + 1 if name in self.header else 0
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode by content: a UTF-8 BOM, else strict UTF-8, else GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    """Decode by content: a UTF-8 BOM, else strict UTF-8, else GB18030 (UnicodeDecodeError when none fits;
+    :func:`decode_failure` then says where and why)."""
+    if data.startswith(_BOM):
         return data[3:].decode("utf-8"), "utf-8-sig"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("gb18030"), "gb18030"
+
+
+def line_col(prefix: str) -> tuple[int, int]:
+    """1-based (line, column) of the character that follows ``prefix`` (CR, LF and CRLF each end a line)."""
+    norm = prefix.replace("\r\n", "\n").replace("\r", "\n")
+    start = norm.rfind("\n") + 1
+    return norm.count("\n") + 1, len(norm) - start + 1
+
+
+_WHY = {
+    "bom": ("the file starts with a UTF-8 byte-order mark", "文件以 UTF-8 BOM 开头"),
+    "utf-8": ("the file is valid UTF-8 up to here", "此前内容是有效的 UTF-8"),
+    "gb18030": ("the file reads as GB18030 up to here", "此前内容可按 GB18030 读取"),
+    "ascii": ("the file is plain ASCII up to here", "此前内容为纯 ASCII"),
+}
+
+
+def decode_failure(data: bytes, gb18030: bool = True) -> tuple[int, int, str]:
+    """Where a file that :func:`decode_bytes` cannot read goes wrong: ``(line, column, message)`` of its first
+    undecodable byte under the most plausible encoding. A BOM means UTF-8; else the position where UTF-8 failed when
+    the text before it holds valid non-ASCII UTF-8, else where whichever of UTF-8 and GB18030 read further failed.
+    ``gb18030=False`` (TOML files, UTF-8 only) reports the UTF-8 failure."""
+    bom = data.startswith(_BOM)
+    body = data[3:] if bom else data
+    fails: dict[str, int] = {}
+    for enc in ("utf-8", "gb18030") if gb18030 and not bom else ("utf-8",):
+        try:
+            body.decode(enc)
+        except UnicodeDecodeError as exc:
+            fails[enc] = exc.start
+    if "utf-8" not in fails:  # not called after a failed decode: nothing to locate
+        return 1, 1, "encoding: the file could not be decoded / 编码错误: 无法解码"
+    eu = fails["utf-8"]
+    if bom:
+        enc, why = "utf-8", "bom"
+    elif any(b >= 0x80 for b in body[:eu]):
+        enc, why = "utf-8", "utf-8"
+    elif fails.get("gb18030", -1) > eu:
+        enc, why = "gb18030", "gb18030"
+    else:
+        enc, why = "utf-8", "ascii"
+    pos = fails[enc]
+    line, col = line_col(body[:pos].decode(enc, errors="replace"))
+    byte = f"0x{body[pos]:02x}"
+    en, zh = _WHY[why]
+    if gb18030 and not bom:
+        where = "UTF-8" if enc == "utf-8" else "GB18030"
+        return line, col, (f"encoding: cannot decode byte {byte} as UTF-8 or GB18030 ({en}; located where {where} "
+                           f"fails) / 编码错误: 字节 {byte} 无法按 UTF-8 或 GB18030 解码（{zh}）")
+    if bom:
+        return line, col, f"encoding: byte {byte} is not UTF-8 ({en}) / 编码错误: 字节 {byte} 不是 UTF-8（{zh}）"
+    hint = ""
+    try:
+        body.decode("gb18030")
+        hint = "; the file looks like GB18030: save it as UTF-8"
+    except UnicodeDecodeError:
+        pass
+    return line, col, (f"encoding: byte {byte} is not UTF-8 (TOML files must be UTF-8{hint}) / "
+                       f"编码错误: 字节 {byte} 不是 UTF-8（TOML 文件须为 UTF-8 编码）")
 
 
 def _cell_text(v) -> str:
@@ -56,7 +119,7 @@ def _read_csv(path: str, out: Collector) -> RawTable | None:
     try:
         text, enc = decode_bytes(data)
     except UnicodeDecodeError:
-        out.add(path, 1, 1, "cannot decode file: not UTF-8, UTF-8 with BOM or GB18030")
+        out.add(path, *decode_failure(data))
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
