@@ -269,7 +269,8 @@ def _shortfalls(rules: dict, members: list[str], cad: dict, age: dict, team: dic
         out["max_same_specialty"] = sum(max(0, v - rules["max_same_specialty"]) for v in n.values())
     if "required_specialties" in rules:
         have = {cad[c]["specialty"] for c in members}
-        out["required_specialties"] = sum(1 for s in rules["required_specialties"] if s not in have)
+        # each required specialty once, as in the model (load_case rejects a repeated entry)
+        out["required_specialties"] = sum(1 for s in dict.fromkeys(rules["required_specialties"]) if s not in have)
     if "max_avg_age" in rules:
         out["max_avg_age"] = max(0, sum(age[c] for c in members) - rules["max_avg_age"] * len(members))
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cadrex.io.errors import Collector
 from cadrex.io.schema import ROLE_MAP
+from cadrex.io.tables import decode_failure
 
 _HEADER = re.compile(r"^\s*\[\s*([^\]\[]+?)\s*\]\s*(#.*)?$")
 _KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-\.\"' ]+?)\s*=")
@@ -28,11 +29,70 @@ def models_dir() -> Path:
     raise FileNotFoundError("cannot find models/policies/default.toml; set CADREX_MODELS to the models folder")
 
 
+def _skip_string(lines: list[str], i: int, c: int) -> tuple[int, int]:
+    """Position just after the TOML string that opens at ``lines[i][c]`` (basic, literal, or multi-line)."""
+    q = lines[i][c]
+    if lines[i][c:c + 3] == q * 3:
+        c += 3
+        while i < len(lines):
+            k = lines[i].find(q * 3, c)
+            while q == '"' and k > 0 and lines[i][k - 1] == "\\":
+                k = lines[i].find(q * 3, k + 1)
+            if k >= 0:
+                return i, k + 3
+            i, c = i + 1, 0
+        return i, 0
+    c += 1
+    line = lines[i]
+    while c < len(line):
+        if q == '"' and line[c] == "\\":
+            c += 2
+            continue
+        if line[c] == q:
+            return i, c + 1
+        c += 1
+    return i, c
+
+
+def _array_items(lines: list[str], i: int, c: int) -> list[tuple[int, int]]:
+    """1-based (line, column) of each top-level item of the TOML array whose ``[`` is at ``lines[i][c]``."""
+    items: list[tuple[int, int]] = []
+    depth, expect = 0, False
+    while i < len(lines):
+        line = lines[i]
+        while c < len(line):
+            ch = line[c]
+            if ch == "#":
+                break
+            if depth == 1 and expect and ch not in " \t,]":
+                items.append((i + 1, c + 1))
+                expect = False
+            if ch in "\"'":
+                ni, c = _skip_string(lines, i, c)
+                if ni != i:
+                    i, line = ni, lines[ni] if ni < len(lines) else ""
+                continue
+            if ch in "[{":
+                depth += 1
+                expect = expect or depth == 1
+            elif ch in "]}":
+                depth -= 1
+                if depth == 0:
+                    return items
+            elif ch == "," and depth == 1:
+                expect = True
+            c += 1
+        i, c = i + 1, 0
+    return items
+
+
 def key_positions(text: str) -> dict[str, tuple[int, int]]:
-    """Map dotted key path -> (line, column) of its definition in a TOML text."""
+    """Map dotted key path -> (line, column) of its definition in a TOML text; the items of an array value are
+    also located, as ``key[0]``, ``key[1]``, ..."""
     pos: dict[str, tuple[int, int]] = {}
     table = ""
-    for i, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for i, line in enumerate(lines, start=1):
         m = _HEADER.match(line)
         if m:
             table = m.group(1).replace(" ", "").replace('"', "")
@@ -42,7 +102,14 @@ def key_positions(text: str) -> dict[str, tuple[int, int]]:
         if m:
             key = m.group(2).strip().replace('"', "").replace("'", "").replace(" ", "")
             full = f"{table}.{key}" if table else key
-            pos.setdefault(full, (i, len(m.group(1)) + 1))
+            if full in pos:
+                continue
+            pos[full] = (i, len(m.group(1)) + 1)
+            rest = line[m.end():]
+            if rest.lstrip().startswith("["):
+                start = m.end() + len(rest) - len(rest.lstrip())
+                for n, at in enumerate(_array_items(lines, i - 1, start)):
+                    pos[f"{full}[{n}]"] = at
     return pos
 
 
@@ -51,11 +118,16 @@ def read_toml(path: str, out: Collector) -> tuple[dict, dict[str, tuple[int, int
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
-        text = raw.decode("utf-8-sig")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        out.add(path, 1, 1, "not UTF-8 text")
+    except OSError as exc:
+        out.add(path, 1, 1, f"cannot read file: {exc.strerror or exc}")
         return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        out.add(path, *decode_failure(raw, gb18030=False))
+        return None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
@@ -96,6 +168,13 @@ POLICY_KEYS: dict[str, object] = {
 }
 
 
+#: integer policy keys that are magnitudes of objective terms (SPEC §6 fixes their sign)
+OBJECTIVE_KEYS = ("fill_base", "fill_hardship_bonus", "key_post_bonus", "move_cost", "structure_penalty",
+                  "age_penalty_per_year", "flow_penalty")
+_SIGN = ("SPEC §6 fixes the sign of each term: a negative value reverses it, a reward becoming a penalty or a "
+         "penalty a reward, and the model's shortfall and flow variables then run the wrong way")
+
+
 def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
     if kind == _BOOL:
         return isinstance(v, bool), v, "true or false"
@@ -109,7 +188,7 @@ def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
     if kind == "roles":
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             return False, v, "a list of roles"
-        mapped = [ROLE_MAP.get(x.strip().lower(), ROLE_MAP.get(x.strip())) for x in v]
+        mapped = [_role(x) for x in v]
         if any(m is None for m in mapped):
             return False, v, "a list of roles (party_secretary, government_head, ... or 党委书记, ...)"
         return True, sorted(set(mapped)), ""
@@ -118,8 +197,33 @@ def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
     raise AssertionError(kind)
 
 
+def _role(x: str) -> str | None:
+    return ROLE_MAP.get(x.strip().lower(), ROLE_MAP.get(x.strip()))
+
+
+def check_duplicates(values: list, key: str, pos: dict, path: str, out: Collector, norm=None) -> bool:
+    """Report every entry of a list-valued key that repeats an earlier one (after ``norm``), each at its own
+    position (``key[n]`` in ``pos``, else the key's); True when there was none."""
+    seen: dict[object, int] = {}
+    ok = True
+    at = pos.get(key, (1, 1))
+    for n, x in enumerate(values):
+        k = norm(x) if norm else x
+        if k in seen:
+            ok = False
+            first = values[seen[k]]
+            also = f" as {first!r}" if first != x else ""
+            line, col = pos.get(f"{key}[{n}]", at)
+            out.add(path, line, col, f"{key.rsplit('.', 1)[-1]}: {x!r} is listed twice (already item {seen[k] + 1}{also}); "
+                                     "list each entry once")
+        else:
+            seen[k] = n
+    return ok
+
+
 def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
-    """Validate policy keys and types; return the normalised overrides."""
+    """Validate policy keys, types and signs (weights and objective coefficients >= 0, no repeated list entry);
+    return the normalised overrides."""
     res: dict = {}
     for k, v in data.items():
         line, col = pos.get(k, (1, 1))
@@ -134,6 +238,9 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
                     out.add(path, wl, wc, f"unknown policy key 'weights.{wk}' (allowed: {', '.join(WEIGHT_KEYS)})")
                 elif not isinstance(wv, int) or isinstance(wv, bool):
                     out.add(path, wl, wc, f"weights.{wk}: {wv!r} is not an integer")
+                elif wv < 0:
+                    out.add(path, wl, wc, f"weights.{wk}: {wv} is negative; weights must be >= 0 ({_SIGN}; 0 switches "
+                                          "the term off)")
                 else:
                     res["weights"][wk] = wv
             continue
@@ -143,6 +250,11 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
         ok, norm, what = _check_value(POLICY_KEYS[k], v)
         if not ok:
             out.add(path, line, col, f"{k}: {v!r} is not {what}")
+        elif POLICY_KEYS[k] == _INT and v < 0:
+            why = _SIGN if k in OBJECTIVE_KEYS else "an age, a number of years or a seed"
+            out.add(path, line, col, f"{k}: {v} is negative; it must be >= 0 ({why})")
+        elif POLICY_KEYS[k] == "roles" and not check_duplicates(v, k, pos, path, out, _role):
+            continue
         else:
             res[k] = norm
     return res
@@ -158,24 +270,35 @@ def merge_policy(base: dict, over: dict) -> dict:
     return res
 
 
-def load_policy(case_dir: str, out: Collector, policy_file: str | None = None) -> dict:
-    """Default policy, then the case's ``policy.toml``, then ``policy_file`` (SPEC §4 layering)."""
-    default_path = str(models_dir() / "policies" / "default.toml")
-    policy: dict = {}
-    layers = [default_path, os.path.join(case_dir, "policy.toml")]
+def policy_layers(case_dir: str, policy_file: str | None = None) -> list[str]:
+    """Paths of the policy layers in order: the shipped default, the case's ``policy.toml``, ``policy_file``
+    (resolved; included even when missing so that its absence is reported)."""
+    layers = [str(models_dir() / "policies" / "default.toml"), os.path.join(case_dir, "policy.toml")]
     if policy_file:
         layers.append(resolve_policy_path(policy_file))
+    return layers
+
+
+def load_policy(case_dir: str, out: Collector, policy_file: str | None = None) -> dict:
+    """Default policy, then the case's ``policy.toml``, then ``policy_file`` (SPEC §4 layering)."""
+    layers = policy_layers(case_dir, policy_file)
+    default_path = layers[0]
+    policy: dict = {}
+    default_read = False
     for i, p in enumerate(layers):
         if not os.path.isfile(p):
-            if i == 2:
+            if i == 0:
+                out.add(p, 1, 1, "default policy file not found (CADREX_MODELS names the models folder)")
+            elif i == 2:
                 out.add(p, 1, 1, "policy file not found")
             continue
         got = read_toml(p, out)
         if got is None:
             continue
+        default_read = default_read or i == 0
         policy = merge_policy(policy, check_policy(got[0], got[1], p, out))
     missing = [k for k in POLICY_KEYS if k not in ("name", "description") and k not in policy]
-    if missing:
+    if missing and default_read:  # an unreadable default is reported by read_toml already
         out.add(default_path, 1, 1, f"default policy lacks keys: {', '.join(missing)}")
     return policy
 
@@ -212,11 +335,13 @@ def check_structure(data: dict, pos: dict, path: str, out: Collector) -> dict:
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 out.add(path, line, col, f"{k}: {v!r} is not a list of specialty ids")
             else:
-                res[k] = [x.strip() for x in v]
+                check_duplicates(v, f"rules.{k}", pos, path, out, str.strip)
+                res[k] = list(dict.fromkeys(x.strip() for x in v))
         elif k == "hard":
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 out.add(path, line, col, f"hard: {v!r} is not a list of rule names")
                 continue
+            check_duplicates(v, f"rules.{k}", pos, path, out)
             bad = [x for x in v if x not in RULE_NAMES]
             if bad:
                 out.add(path, line, col, f"hard: unknown rule {', '.join(bad)} (allowed: {', '.join(RULE_NAMES)})")
@@ -231,15 +356,16 @@ def check_structure(data: dict, pos: dict, path: str, out: Collector) -> dict:
 
 
 def load_structures(case_dir: str, out: Collector) -> tuple[dict[str, dict], dict[str, str]]:
-    """All structure models by name (the case's ``structures/`` wins); also name -> file path."""
+    """All structure models by name (the case's ``structures/`` wins); also name -> file path of the model in
+    effect, including a file that could not be read (its problem is reported; its name is known)."""
     models: dict[str, dict] = {}
     paths: dict[str, str] = {}
     for folder in (str(models_dir() / "structures"), os.path.join(case_dir, "structures")):
         for p in sorted(glob.glob(os.path.join(folder, "*.toml"))):
+            name = os.path.splitext(os.path.basename(p))[0]
+            paths[name] = p
             got = read_toml(p, out)
             if got is None:
                 continue
-            name = os.path.splitext(os.path.basename(p))[0]
             models[name] = check_structure(got[0], got[1], p, out)
-            paths[name] = p
     return models, paths
