@@ -15,7 +15,7 @@ from cadrex.io.errors import CaseError, Collector
 from cadrex.io.parse import parse_table
 from cadrex.io.schema import FILES, GRADES
 from cadrex.io.tables import find_table, read_table
-from cadrex.io.tomlfiles import load_policy, load_structures, read_toml
+from cadrex.io.tomlfiles import load_policy, load_structures, models_dir, policy_layers, read_toml
 
 
 @dataclass
@@ -39,6 +39,9 @@ class Case:
     structures: dict[str, dict]
     input_sha256: str = ""
     files: dict[str, str] = field(default_factory=dict)
+    #: what ``input_sha256`` covers, in hashing order: case files relative to the case folder (``cadres.csv``,
+    #: ``structures/x.toml``), shipped files as ``models/...``, a policy file elsewhere as ``policy:NAME``
+    input_files: list[str] = field(default_factory=list)
 
     @property
     def policy_sha256(self) -> str:
@@ -85,9 +88,36 @@ def _as_of(case_dir: str, out: Collector) -> tuple[dt.date | None, str, str]:
     return as_of, str(data.get("name", "")), str(data.get("description", ""))
 
 
-def _dangling(out: Collector, df: pd.DataFrame, path: str, header: list[str], col: str, known: pd.Index,
+def _label(path: str, case_dir: str) -> str:
+    """Name of an input file independent of where the case lives (see :attr:`Case.input_files`)."""
+    ap = os.path.abspath(path)
+    for root, prefix in ((case_dir, ""), (str(models_dir()), "models/")):
+        try:
+            rel = os.path.relpath(ap, os.path.abspath(root))
+        except ValueError:  # another drive
+            continue
+        if rel != ".." and not rel.startswith(".." + os.sep):
+            return prefix + rel.replace(os.sep, "/")
+    return "policy:" + os.path.basename(ap)
+
+
+def input_digest(paths: list[str], case_dir: str) -> tuple[str, list[str]]:
+    """SHA-256 over (name, size, bytes) of each file, sorted by name; also the names. Names, not absolute paths,
+    so that two copies of a case hash alike."""
+    named = {_label(p, case_dir): p for p in paths if os.path.isfile(p)}
+    sha = hashlib.sha256()
+    for name in sorted(named):
+        with open(named[name], "rb") as fh:
+            data = fh.read()
+        sha.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return sha.hexdigest(), sorted(named)
+
+
+def _dangling(out: Collector, df: pd.DataFrame, path: str, header: list[str], col: str, known: pd.Index | None,
               what: str, allow_empty: bool = False) -> None:
-    if df is None or col not in df.columns or len(df) == 0:
+    """Report values of ``col`` not in ``known``; ``known`` None = the referenced table could not be read, so
+    nothing is reported (those errors would only follow from that one)."""
+    if df is None or known is None or col not in df.columns or len(df) == 0:
         return
     vals = df[col].astype(str)
     bad = ~vals.isin(known)
@@ -118,7 +148,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
     frames: dict[str, pd.DataFrame | None] = {}
     headers: dict[str, list[str]] = {}
     fpaths: dict[str, str] = {}
-    sha = hashlib.sha256()
+    inputs: list[str] = [os.path.join(case_dir, "case.toml")]
     for spec in FILES:
         p = find_table(case_dir, spec.stem)
         if p is None:
@@ -127,36 +157,31 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             frames[spec.stem] = None
             continue
         raw = read_table(p, out)
-        with open(p, "rb") as fh:
-            sha.update(spec.stem.encode() + b"\0" + fh.read())
+        inputs.append(p)
         if raw is None:
             frames[spec.stem] = None
             continue
         fpaths[spec.stem] = p
         headers[spec.stem] = raw.header
         frames[spec.stem] = parse_table(raw, spec, out)
-    for extra in ("case.toml", "policy.toml"):
-        p = os.path.join(case_dir, extra)
-        if os.path.isfile(p):
-            with open(p, "rb") as fh:
-                sha.update(extra.encode() + b"\0" + fh.read())
     policy = load_policy(case_dir, out, policy_file)
-    structures, _ = load_structures(case_dir, out)
+    structures, struct_paths = load_structures(case_dir, out)
+    inputs += policy_layers(case_dir, policy_file) + list(struct_paths.values())
 
     def fp(stem: str) -> str:
         return fpaths.get(stem, os.path.join(case_dir, stem + ".csv"))
 
     prov, teams, posts, cadres = (frames[k] for k in ("provinces", "teams", "posts", "cadres"))
-    prov_ids = pd.Index(prov["province_id"]) if prov is not None else pd.Index([])
-    if prov is not None:
-        pass  # lat/lon ranges are checked by the parser
+    # ids of each table; None when the table could not be read (missing, undecodable, a required column missing):
+    # references into it are then not checked, as every one would be reported as unknown
+    prov_ids = pd.Index(prov["province_id"]) if prov is not None else None
     if teams is not None:
         _dangling(out, teams, fp("teams"), headers["teams"], "province_id", prov_ids, "province")
-        _dangling(out, teams, fp("teams"), headers["teams"], "structure_model", pd.Index(list(structures)),
+        _dangling(out, teams, fp("teams"), headers["teams"], "structure_model", pd.Index(sorted(struct_paths)),
                   "structure model (none in models/structures/ or the case's structures/)")
-    team_ids = pd.Index(teams["team_id"]) if teams is not None else pd.Index([])
-    cadre_ids = pd.Index(cadres["cadre_id"]) if cadres is not None else pd.Index([])
-    post_ids = pd.Index(posts["post_id"]) if posts is not None else pd.Index([])
+    team_ids = pd.Index(teams["team_id"]) if teams is not None else None
+    cadre_ids = pd.Index(cadres["cadre_id"]) if cadres is not None else None
+    post_ids = pd.Index(posts["post_id"]) if posts is not None else None
     if cadres is not None:
         for col in ("province_id", "native_province", "home_province"):
             _dangling(out, cadres, fp("cadres"), headers["cadres"], col, prov_ids, "province")
@@ -177,7 +202,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         if cadres is not None and teams is not None:
             cg = cadres.set_index("cadre_id")
             tp = teams.set_index("team_id")["province_id"]
-            ok = held[held["holder_id"].isin(cadre_ids)]
+            ok = held[held["holder_id"].isin(cg.index)]
             for _, r in ok.iterrows():
                 c = cg.loc[r["holder_id"]]
                 if not pd.isna(r["grade"]) and not pd.isna(c["grade"]) and int(c["grade"]) != int(r["grade"]):
@@ -202,6 +227,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             _dangling(out, f, fp(stem), headers[stem], "cadre_id", cadre_ids, "cadre")
             _dangling(out, f, fp(stem), headers[stem], "post_id", post_ids, "post")
     out.raise_if_any()
+    input_sha256, input_files = input_digest(inputs, case_dir)
     assert as_of is not None and cadres is not None and posts is not None and teams is not None and prov is not None
 
     def empty(stem: str) -> pd.DataFrame:
@@ -230,7 +256,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         preferences=frames["preferences"] if frames["preferences"] is not None else empty("preferences"),
         pins=frames["pins"] if frames["pins"] is not None else empty("pins"),
         scores=frames["scores"] if frames["scores"] is not None else empty("scores"),
-        policy=policy, structures=structures, input_sha256=sha.hexdigest(), files=fpaths,
+        policy=policy, structures=structures, input_sha256=input_sha256, files=fpaths, input_files=input_files,
     )
 
 
