@@ -9,6 +9,7 @@ import pandas as pd
 from cadrex.io.schema import KIND_LABELS, KINDS
 from cadrex.rules.context import Context
 from cadrex.rules.model import Model
+from cadrex.rules.scores import short_list, top_candidates
 from cadrex.verify import RULE_KEYS, Evaluation
 
 KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))
@@ -65,18 +66,18 @@ def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, ch
 
 
 def candidates(ctx: Context, model: Model, k: int = 3) -> dict[str, list[str]]:
-    """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003)."""
-    pool = getattr(model, "candidate_pool", None)  # column generation: every eligible pair, not just the master's
-    pc, pp, ps, ok = pool if pool is not None else (model.pair_c, model.pair_p, model.pair_score, model.ub[: model.n_pairs] > 0)
-    df = pd.DataFrame({"p": ctx.post_ids[pp[ok]], "c": ctx.cad_ids[pc[ok]], "s": ps[ok]})
-    df = df.sort_values(["p", "s", "c"], ascending=[True, False, True], kind="stable")
-    top = df.groupby("p", sort=False).head(k)
-    return top.groupby("p", sort=False)["c"].agg(list).to_dict()
+    """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003), over the
+    pairs of a full model (every eligible pair). Column generation computes the same list over its whole pair set
+    before any pair is dropped (:func:`cadrex.rules.scores.top_candidates` is the one definition)."""
+    n = model.n_pairs
+    idx = top_candidates(ctx, model.pair_c, model.pair_p, model.pair_score, model.ub[:n] > 0, k)
+    return short_list(ctx, model.pair_c, model.pair_p, idx)
 
 
-def posts_table(ctx: Context, model: Model, plan: dict) -> pd.DataFrame:
+def posts_table(ctx: Context, model: Model, plan: dict, short: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """One row per post in play; ``short``: the short list when the model does not hold every eligible pair."""
     after = {p: c for c, p in plan.items() if p}
-    cand = candidates(ctx, model)
+    cand = candidates(ctx, model) if short is None else short
     J = ctx.J
     before = [ctx.cad_ids[h] if h >= 0 else "" for h in ctx.p_holder[J]]
     pid = ctx.post_ids[J]

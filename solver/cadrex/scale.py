@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -33,6 +34,7 @@ from cadrex.rules.model import (
     pair_objective,
     summarize,
 )
+from cadrex.rules.scores import short_list, top_candidates
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +77,13 @@ def _pinned(ctx: Context, pairs: Pairs) -> np.ndarray:
     return np.isin(pairs.c.astype(np.int64) * ctx.n_post + pairs.p, pk)
 
 
-def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
+def _drop_dead(ctx: Context, pairs: Pairs) -> np.ndarray:
     """The pairs minus moves into posts held by a *forced stayer*: a holder whose only allowed option is its stay.
     H2 (exactly one post) fixes that stay at 1 and H3 then fixes every other pair into the post at 0, in every
     feasible plan, so leaving them out changes neither the optimum nor the bound. Repeated to a fixed point (a holder
     whose moves all went into such posts is forced in turn). Require pins are kept, so that an impossible pin is
-    still reported by H7 and the diagnosis. Measured: a third of all pairs at 2,000 in play."""
+    still reported by H7 and the diagnosis. Measured: a third of all pairs at 2,000 in play. Returns the mask of
+    pairs kept."""
     keep = np.ones(len(pairs), bool)
     pin = _pinned(ctx, pairs)
     holder = np.zeros(ctx.n_cad, bool)
@@ -98,7 +101,31 @@ def _drop_dead(ctx: Context, pairs: Pairs) -> Pairs:
         dead_post |= newly
         keep &= ~(dead_post[pairs.p] & ~pairs.stay) | pin
     log.info("forced stays (H2 + H3): %d posts closed, %d of %d pairs dropped", int(dead_post.sum()), int((~keep).sum()), len(pairs))
-    return pairs if keep.all() else pairs.take(np.flatnonzero(keep))
+    return keep
+
+
+def _up32(a: np.ndarray) -> np.ndarray:
+    """``a`` in float32, each value rounded up (never below ``a``): a closure over these keeps every pair it must."""
+    r = a.astype(np.float32)
+    low = r < a
+    r[low] = np.nextafter(r[low], np.float32(np.inf))
+    return r
+
+
+@dataclass
+class LPOutcome:
+    """The LP phase of column generation. ``bound`` (inf when no round finished) is the lowest Lagrangian bound
+    over the rounds and ``rc`` the reduced costs *of that same round* (float32, rounded up), so that the closure
+    ``rc > −(B − T)`` is valid; ``z`` is the last restricted LP value; ``converged``: no pair with a positive
+    reduced cost and no violated lazy row in the last round; ``artificial``: the phase-I columns' total there."""
+
+    z: float = -np.inf
+    bound: float = np.inf
+    rc: np.ndarray | None = None
+    bound_round: int = 0
+    converged: bool = False
+    priced_out: bool = False
+    artificial: float = 0.0
 
 
 class ColumnGeneration:
@@ -110,16 +137,35 @@ class ColumnGeneration:
         self.ctx = ctx
         every = all_pairs(ctx)
         self.n_eligible = len(every)  # every stay option and eligible move, before forced stays close posts
-        self.pairs = _drop_dead(ctx, every)
-        del every
+        kept = _drop_dead(ctx, every)
+        self.pairs = every if kept.all() else every.take(np.flatnonzero(kept))
+        # the 以岗选人 short list is taken over every eligible pair, the dropped ones included (one definition for
+        # every method): chunk by chunk, the top k of each chunk, then the top k of their union
+        short: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def shortlist_part(sub: Pairs, sc: np.ndarray) -> None:
+            t = top_candidates(ctx, sub.c, sub.p, sc, sub.ok)
+            short.append((sub.c[t], sub.p[t], sc[t]))
+
+        gone = np.flatnonzero(~kept)
+        for s in range(0, len(gone), chunk):
+            sub = every.take(gone[s:s + chunk])
+            shortlist_part(sub, pair_objective(ctx, sub)[1])
+        del every, kept, gone
         n = len(self.pairs)
         # objective coefficients in chunks (the unweighted terms are not kept); integers, exact in float32
         self.obj = np.empty(n, np.float32)
         self.score = np.empty(n, np.int32)
         for s in range(0, n, chunk):
             sl = slice(s, s + chunk)
-            _, sc, ob = pair_objective(ctx, self.pairs.take(np.arange(s, min(n, s + chunk))))
+            sub = self.pairs.take(np.arange(s, min(n, s + chunk)))
+            _, sc, ob = pair_objective(ctx, sub)
             self.obj[sl], self.score[sl] = ob, sc
+            shortlist_part(sub, sc)
+        self.short_list: dict[str, list[str]] = {}
+        if short:
+            sc_, sp_, ss_ = (np.concatenate(a) for a in zip(*short, strict=True))
+            self.short_list = short_list(ctx, sc_, sp_, top_candidates(ctx, sc_, sp_, ss_, np.ones(len(sc_), bool)))
         self.blocked = np.flatnonzero(~self.pairs.ok)
         self.rows = build_rows(ctx, summarize(ctx, self.pairs))
         self.chunk, self.add_per_cadre = chunk, add_per_cadre
@@ -188,11 +234,13 @@ class ColumnGeneration:
         rc[self.blocked] = -np.inf  # fixed at 0 (stay options, always in the master)
         return rc, extra
 
-    def solve_lp(self, deadline: float, stop_gap: float = 0.0) -> tuple[float, float, np.ndarray]:
-        """Column and row generation on the LP relaxation; returns (restricted LP value, best valid bound, last rc).
+    def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None) -> LPOutcome:
+        """Column and row generation on the LP relaxation.
 
-        Stops at convergence, at the deadline, or once the bound is within ``stop_gap`` (relative) of the restricted
-        LP value: a caller content with a gap does not need the last, slowest rounds.
+        Stops at convergence, at the deadline, after ``max_rounds`` rounds, or once the bound is within ``stop_gap``
+        (relative) of the restricted LP value: a caller content with a gap does not need the last, slowest rounds.
+        The bound returned is the lowest round's Lagrangian bound *with that round's own reduced costs*: the closure
+        argument of :func:`solve_scaled` holds only for a bound and reduced costs of the same duals.
 
         Lazy rows (H4 kinship, max_same_specialty) start outside the LP and enter when the LP solution violates them.
         Leaving rows out relaxes the LP, and their duals are then 0, so every round's Lagrangian bound stays valid."""
@@ -225,8 +273,7 @@ class ColumnGeneration:
         h.addCols(na, np.full(na, -BIG_M), np.zeros(na), np.full(na, np.inf), na, np.arange(na, dtype=np.int32), arows, avals)
         self.n_art = na
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
-        best_bound = np.inf
-        rc = np.zeros(len(self.pairs))
+        out = LPOutcome()
         z = -np.inf
         while True:
             # HiGHS measures time_limit against the run time accumulated by this instance over every run
@@ -252,17 +299,21 @@ class ColumnGeneration:
             self.artificial = float(art.sum())
             rc, extra = self.price(y)
             bound = z + extra
-            best_bound = min(best_bound, bound)
+            if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's reduced costs
+                out.bound, out.rc, out.bound_round = bound, _up32(rc), len(self.rounds) + 1
             positive = (rc > 1e-6) & ~self.in_R
             n_pos = int(np.count_nonzero(positive))
             new_rows = self._violated_lazy_rows()
+            out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
+            out.converged = out.priced_out and not len(new_rows)
             self.rounds.append({"lp": z, "bound": bound, "added": n_pos, "rows_added": len(new_rows),
                                 "secs": time.perf_counter() - t0})
             log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
                      "peak %.0f MB)", len(self.rounds), z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
-            close = stop_gap > 0 and best_bound - z <= stop_gap * max(1.0, abs(z))
-            if (not n_pos and not len(new_rows)) or time.perf_counter() > deadline or close:
-                if self.artificial > 1e-6 and not n_pos:
+            close = stop_gap > 0 and out.bound - z <= stop_gap * max(1.0, abs(z))
+            cut = max_rounds is not None and len(self.rounds) >= max_rounds
+            if out.converged or time.perf_counter() > deadline or close or cut:
+                if self.artificial > 1e-6 and out.priced_out:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
             if len(new_rows):
@@ -272,7 +323,7 @@ class ColumnGeneration:
                 self._add_cols(h, add)
                 self.cols = np.concatenate([self.cols, add])
         self.lp_value = z
-        return z, best_bound, rc
+        return out
 
     def _lp_col_of_master(self) -> np.ndarray:
         """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
@@ -339,25 +390,39 @@ def _target(z1: float, gap: float) -> float:
 
 
 def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000,
-                 gap: float = 0.0) -> tuple[BackendResult, Model, dict]:
+                 gap: float = 0.0, max_rounds: int | None = None) -> tuple[BackendResult, Model, dict]:
     """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info.
 
-    Certificate: with row duals y and reduced costs rc, every feasible plan x has c·x ≤ B + Σ_{rc_j<0} rc_j·x_j,
-    where B is the Lagrangian bound. So a plan worth more than a target T uses only pairs with rc > −(B − T). With
-    the master holding all of those (the closure), the global optimum is at most max(T, bound of the MIP over the
-    master). T is the first plan's value z₁ for a proof of optimality, or z₁ plus the allowed gap, which needs far
-    fewer pairs. If B ≤ T already, the first plan is certified without another MIP."""
+    Certificate: with the row duals y of one LP round, its reduced costs rc and its Lagrangian bound B, every
+    feasible plan x has c·x ≤ B + Σ_{rc_j<0} rc_j·x_j. So a plan worth more than a target T uses only pairs with
+    rc > −(B − T). With the master holding all of those (the closure), the global optimum is at most
+    max(T, bound of the MIP over the master). B and rc always come from the same round (:class:`LPOutcome`). T is
+    the first plan's value z₁ for a proof of optimality, or z₁ plus the allowed gap, which needs far fewer pairs.
+    If B ≤ T already, the first plan is certified without another MIP. When no LP round finished there is no bound
+    at all: the result is ``feasible`` with bound None, never ``optimal``. ``max_rounds`` caps the LP rounds."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     cg = ColumnGeneration(ctx)
-    z_lp, bound, rc = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4)
+    lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds)
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
-    info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "lp_value": z_lp, "lagrangian_bound": bound}
+    has_bound = bool(np.isfinite(lp.bound))
+    info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs),
+                  "lp_value": float(lp.z) if np.isfinite(lp.z) else None,
+                  "lagrangian_bound": float(lp.bound) if has_bound else None, "bound_round": lp.bound_round,
+                  "lp_converged": lp.converged, "short_list": cg.short_list}
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         if status in ("infeasible", "restricted_infeasible"):
             info["cg"] = cg  # the diagnosis works on the pool and rows, not on a full rebuild
+        if valid is not None and not np.isfinite(valid):
+            valid = None  # no bound, never an infinite one
+        if r is not None and r.x is not None and valid is not None and r.objective > valid + 1e-6:
+            log.error("bound %s is below the plan's objective %s: the bound is not reported", valid, r.objective)
+            info["bound_inconsistent"] = True
+            valid = None
+        if status == "optimal" and valid is None:
+            status = "feasible"
         info.update({"lp_rounds": len(cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": cg.rounds,
                      "timings": cg.timings | {"total": time.perf_counter() - t0}})
         log.info("price-and-branch: %s, objective %s, bound %s (%.1fs, peak %.0f MB)", status, r.objective if r else None,
@@ -367,25 +432,25 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
 
     if m.infeasible:
         return finish("infeasible")
-    if getattr(cg, "artificial", 0.0) > 1e-6 and not (rc[~cg.in_R] > 1e-6).any():
+    if lp.priced_out and lp.artificial > 1e-6:  # phase I converged with artificials: the LP relaxation is infeasible
         return finish("infeasible", message="LP relaxation infeasible")
-    B = np.floor(bound + 1e-6) if np.isfinite(bound) else np.inf  # the objective is integral
+    B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
     r = _dive(cg, m, seed, max(1.0, 0.25 * (deadline - time.perf_counter())))
     if r is None:  # no plan from the dive: the MIP over the master
         r = solve_mip(m, time_limit=max(1.0, 0.5 * (deadline - time.perf_counter())), seed=seed, progress=progress, gap=gap)
         if r.x is None:
-            return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None,
-                          B if np.isfinite(B) else None)
+            return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
     z1 = r.objective
     T = _target(z1, gap)
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
-        m.candidate_pool = (cg.pairs.c, cg.pairs.p, cg.score, cg.pairs.ok)
-        return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, max(B, z1))
-    more = np.flatnonzero(~cg.in_R & (rc > -(B - T) - 1e-6)) if np.isfinite(B) else np.zeros(0, int)
-    closed = np.isfinite(B) and len(more) <= closure_cap
-    log.info("closure for target %.0f (first plan %.0f, bound %.0f): %d pairs%s", T, z1, B, len(more),
-             "" if closed else f" > cap {closure_cap}: the bound stays the Lagrangian one")
+        return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
+    # the closure: pairs that could still beat T under the bound's own reduced costs (none without a bound)
+    more = np.flatnonzero(~cg.in_R & (lp.rc > -(B - T) - 1e-6)) if has_bound else np.zeros(0, np.int64)
+    closed = has_bound and len(more) <= closure_cap
+    log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
+             "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
+                                ": no LP round finished, so no bound"))
     x_old = np.zeros(len(cg.pairs), np.float32)
     x_old[m.pair_index] = r.x[: m.n_pairs]
     if closed:
@@ -400,9 +465,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B
-    if closed and r2.bound is not None:
-        valid = min(valid, max(T, np.floor(r2.bound + 1e-6)))
-    valid = max(valid, best.objective)
+    if closed and r2.bound is not None and np.isfinite(r2.bound):
+        valid = min(valid, max(T, float(np.floor(r2.bound + 1e-6))))
     info |= {"closure_pairs": int(len(more)), "closed": bool(closed)}
-    m.candidate_pool = (cg.pairs.c, cg.pairs.p, cg.score, cg.pairs.ok)
     return finish("optimal" if valid - best.objective < 1 - 1e-6 else "feasible", best, valid)

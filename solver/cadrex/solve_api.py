@@ -118,8 +118,9 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
                                    gap=gap)
     timings = {"solve": round(br.runtime, 3)}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
-    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "lp_rounds", "pairs_total", "pairs_priced",
-                                                       "pairs_master", "closure_pairs", "closed") if k in info}
+    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
+                                                       "lp_rounds", "pairs_total", "pairs_priced", "pairs_master",
+                                                       "closure_pairs", "closed") if k in info}
     if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
         if br.status == "restricted_infeasible":  # the master lacks pairs the MIP needs: solve the full model
             log.info("restricted master infeasible; solving the full model")
@@ -133,7 +134,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
-    res = _assemble(case, ctx, model, br, base, timings, sq, pol)
+    res = _assemble(case, ctx, model, br, base, timings, sq, pol, info)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
 
@@ -178,31 +179,46 @@ def _empty(case: Case, status: str, summary: dict, sq: int, diag: list[dict]) ->
                   posts=e, teams=e, summary=summary, diagnosis=diag, case=case)
 
 
-def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: dict, sq: int, pol: dict) -> Result:
+def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: dict, sq: int, pol: dict,
+              info: dict | None = None) -> Result:
+    """The result of a backend's plan. The objective is recomputed from the plan (:func:`evaluate`); ``best_bound``
+    is the backend's bound floored (the objective is integral), None when there is none or when it is below the
+    plan (a disagreement between model and plan, logged and reported in ``summary.warnings``, never hidden); a plan
+    with a rule violation gets status ``rejected`` and is never written (:meth:`Result.write`)."""
     x = np.round(br.x[: model.n_pairs]).astype(bool)
+    short = info.get("short_list") if info else None
     chosen_c, chosen_p, chosen_stay = model.pair_c[x], model.pair_p[x], model.pair_stay[x]
     dest = dict(zip(ctx.cad_ids[chosen_c], ctx.post_ids[chosen_p], strict=True))
     plan = {ctx.cad_ids[c]: dest.get(ctx.cad_ids[c]) for c in ctx.I}
     ev = evaluate(case, plan, pol)
+    warnings: list[str] = []
     if ev.violations:
         log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
     obj = ev.objective
     model_obj = model.objective_of(np.round(br.x))
     if br.status == "optimal" and abs(model_obj - obj) > 0.5:
         log.error("model objective %s differs from recomputed objective %s", model_obj, obj)
+        warnings.append(f"model objective {model_obj:.0f} differs from the plan's recomputed objective {obj}")
     bound = br.bound
-    if br.status == "optimal":
-        bound = float(obj) if bound is None else bound
+    if br.status == "optimal" and bound is None:
+        bound = float(model_obj)
+    if bound is not None and not math.isfinite(bound):
+        bound = None  # no bound, never an infinite one
     if bound is not None:
         bound = float(math.floor(bound + 1e-6))  # integer objective: floor of a valid bound is valid
-        bound = max(bound, float(obj))
+        if bound < obj:
+            log.error("bound %s is below the plan's objective %s: not reported", bound, obj)
+            warnings.append(f"bound {bound:.0f} below the plan's objective {obj}: model and plan disagree, no bound reported")
+            bound = None
     gap = (bound - obj) / max(1, abs(obj)) if bound is not None else None
     # optimal only when proven: a zero certified gap; a solver's "optimal" within a gap tolerance is "feasible"
-    status = "optimal" if gap == 0 else ("feasible" if br.status == "optimal" else br.status)
+    status = "optimal" if gap == 0 else "feasible"
+    if ev.violations:
+        status = "rejected"  # the independent verifier rejects the plan: never reported or written as a result
     from cadrex.plan_tables import assignments_table, posts_table, teams_table
 
     assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
-    posts = posts_table(ctx, model, plan)
+    posts = posts_table(ctx, model, plan, short)
     teams = teams_table(ctx, ev)
     moves = int((assign["action"] == "move").sum())
     counts = base["counts"] | {"moves": moves, "stays": int((assign["action"] == "stay").sum()),
@@ -211,6 +227,7 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
                                "violations": len(ev.violations)}
     summary = base | {"status": status, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
                       "terms": ev.terms, "timings": timings, "violations": ev.violations,
-                      "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path)}
+                      "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path),
+                      "warnings": warnings}
     return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
                   assignments=assign, posts=posts, teams=teams, summary=summary, case=case)

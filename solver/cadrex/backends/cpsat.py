@@ -8,9 +8,12 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from cadrex.backends.base import BackendResult, default_workers
+from cadrex.backends.base import BackendResult
 
 log = logging.getLogger(__name__)
+
+#: CP-SAT workers unless ``num_workers`` is given: fixed, whatever the machine, so that a seed fixes the plan
+DEFAULT_WORKERS = 1
 
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
@@ -41,10 +44,14 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(max(0.1, time_limit - (time.perf_counter() - t0)))
     solver.parameters.random_seed = int(seed)
-    # Below 8 workers CP-SAT's portfolio has no LP-based full worker, which this assignment model needs; one
-    # worker with linearization level 2 proved the 300-in-play benchmark in 16 s where 2 workers stalled at 29 %.
-    cores = default_workers()
-    solver.parameters.num_workers = int(num_workers or (cores if cores >= 8 else 1))
+    # One worker by default, on every machine: CP-SAT's multi-worker portfolio is not deterministic, and SPEC §8
+    # promises byte-identical CSVs for the same seed. One worker with linearization level 2 proved the 300-in-play
+    # benchmark in 16 s where 2 workers stalled at 29 %. More workers only when asked (``num_workers``), and then
+    # the plan may differ from run to run among equal optima (docs/guide.md).
+    solver.parameters.num_workers = DEFAULT_WORKERS if num_workers is None else int(num_workers)
+    if solver.parameters.num_workers > 1:
+        log.info("cpsat: %d workers: the search is not deterministic (ties among optima may differ between runs)",
+                 solver.parameters.num_workers)
     solver.parameters.linearization_level = 2  # assignment structure: the LP relaxation is tight
     st = solver.solve(m)
     rt = time.perf_counter() - t0

@@ -76,3 +76,27 @@ def fill_value(ctx: Context, p: np.ndarray) -> np.ndarray:
     pol = ctx.policy
     return (pol["fill_base"] + pol["fill_hardship_bonus"] * ctx.t_hard[ctx.p_team[p]].astype(np.int64)
             + pol["key_post_bonus"] * ctx.p_key[p].astype(np.int64))
+
+
+def top_candidates(ctx: Context, c: np.ndarray, p: np.ndarray, score: np.ndarray, ok: np.ndarray,
+                   k: int = 3) -> np.ndarray:
+    """Indices of the 以岗选人 short list (SPEC §7, seed 003) among the pairs ``(c, p)``: per post, the ``k`` best
+    allowed pairs (``ok``) by weighted pair score, ties by cadre id. Sorted by post, then rank. The top ``k`` of a
+    union of pair sets is the top ``k`` of the union of each set's top ``k``, so a caller may select chunk by chunk.
+    The one definition for every method: it is taken over every eligible pair, before any is dropped for speed."""
+    rank = np.empty(ctx.n_cad, np.int64)
+    rank[np.argsort(ctx.cad_ids.astype(str), kind="stable")] = np.arange(ctx.n_cad)
+    idx = np.flatnonzero(ok)
+    order = idx[np.lexsort((rank[c[idx]], -np.asarray(score[idx], np.int64), p[idx]))]
+    g = p[order]
+    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1] if len(g) else np.zeros(0, np.int64)
+    pos = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
+    return order[pos < k]
+
+
+def short_list(ctx: Context, c: np.ndarray, p: np.ndarray, idx: np.ndarray) -> dict[str, list[str]]:
+    """Post id -> short-listed cadre ids, in rank order, from :func:`top_candidates`'s indices."""
+    out: dict[str, list[str]] = {}
+    for pi, ci in zip(ctx.post_ids[p[idx]], ctx.cad_ids[c[idx]], strict=True):
+        out.setdefault(pi, []).append(ci)
+    return out

@@ -1,0 +1,192 @@
+"""Trust: "optimal" and ``best_bound`` are always true. Column generation cut short at every round (round limit and
+an LP that stops at its time limit) never gives a bound below the optimum nor calls a non-optimal plan optimal; a
+round's bound travels with its own reduced costs; a bound below the plan or a plan the verifier rejects is reported,
+never hidden; one short list (以岗选人) for every method; CP-SAT's worker count does not depend on the machine."""
+
+from __future__ import annotations
+
+import functools
+
+import highspy
+import numpy as np
+import pytest
+
+import cadrex
+import cadrex.scale
+from cadrex.generate import generate_case
+from cadrex.rules import Context
+
+CASES = [(150, 5), (120, 11)]
+
+
+@functools.cache
+def _case_and_optimum(n: int, seed: int, root: str):
+    generate_case(f"{root}/g{n}_{seed}", n, seed)
+    case = cadrex.load_case(f"{root}/g{n}_{seed}")
+    full = cadrex.solve(case, method="full", time_limit=120)
+    assert full.status == "optimal"
+    return case, full
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("cert"))
+
+
+def _check(res, opt: int) -> None:
+    assert res.status in ("optimal", "feasible")
+    assert res.objective <= opt
+    assert res.best_bound is None or res.best_bound >= opt, (res.best_bound, opt)
+    if res.status == "optimal":
+        assert res.objective == opt and res.best_bound == opt
+    if res.best_bound is None:
+        assert res.status == "feasible" and res.gap is None
+    assert res.summary["violations"] == []
+
+
+@pytest.mark.parametrize("n,seed", CASES)
+def test_cg_round_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
+    case, full = _case_and_optimum(n, seed, root)
+    rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
+    orig = cadrex.scale.solve_scaled
+    for k in range(1, rounds + 1):
+        monkeypatch.setattr(cadrex.scale, "solve_scaled", functools.partial(orig, max_rounds=k))
+        for gap in (0.0, 0.01):
+            _check(cadrex.solve(case, method="cg", time_limit=120, gap=gap), full.objective)
+
+
+class _LPCut:
+    """new_highs() whose LP status reads 'time limit reached' from its ``k``-th run on (the master LP cut short)."""
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def __call__(self):
+        from cadrex.backends.highs import silence_stdout
+
+        k = self.k
+
+        class Cut(highspy.Highs):
+            runs = 0
+
+            def run(self):
+                Cut.runs += 1
+                return super().run()
+
+            def getModelStatus(self):
+                if Cut.runs >= k:
+                    return highspy.HighsModelStatus.kTimeLimit
+                return super().getModelStatus()
+
+        with silence_stdout():
+            h = Cut()
+        h.setOptionValue("output_flag", False)
+        return h
+
+
+@pytest.mark.parametrize("n,seed", CASES)
+def test_cg_lp_time_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
+    """Round 1 cut: no bound at all (was: an infinite bound and a crash in math.floor, the plan lost)."""
+    case, full = _case_and_optimum(n, seed, root)
+    rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
+    for k in range(1, rounds + 1):
+        monkeypatch.setattr(cadrex.scale, "new_highs", _LPCut(k))
+        res = cadrex.solve(case, method="cg", time_limit=120)
+        _check(res, full.objective)
+        if k == 1:
+            assert res.best_bound is None and res.status == "feasible"
+            assert res.summary["column_generation"]["lagrangian_bound"] is None
+
+
+@pytest.mark.parametrize("n,seed", CASES)
+def test_cg_bound_and_reduced_costs_of_one_round(root, n, seed):
+    """The closure inequality c·x ≤ B + Σ_{rc<0} rc·x holds for the optimal plan with the (B, rc) pair that the LP
+    phase returns, whichever round it stops at: B and rc come from the same duals."""
+    case, full = _case_and_optimum(n, seed, root)
+    ctx = Context(case)
+    want = {(a, b) for a, b in zip(full.assignments["cadre_id"], full.assignments["to_post"], strict=True) if b}
+    for k in range(1, 6):
+        cg = cadrex.scale.ColumnGeneration(ctx)
+        lp = cg.solve_lp(1e18, max_rounds=k)
+        assert lp.bound == min(r["bound"] for r in cg.rounds)
+        assert len(lp.rc) == len(cg.pairs)
+        chosen = np.array([(ctx.cad_ids[c], ctx.post_ids[p]) in want for c, p in zip(cg.pairs.c, cg.pairs.p, strict=True)])
+        assert chosen.sum() == len(want)  # the optimal plan lies in the pool
+        slack = float(np.minimum(lp.rc[chosen], 0.0).sum())
+        assert full.objective <= lp.bound + slack + 1e-3, (k, full.objective, lp.bound, slack)
+        if lp.converged:
+            break
+
+
+@pytest.mark.parametrize("n,seed", [(150, 5), (120, 11), (250, 9)])
+def test_short_list_is_the_same_for_full_and_cg(root, n, seed):
+    """posts.csv candidates: one definition, over every eligible pair before any is dropped for speed."""
+    if (n, seed) == (250, 9):
+        generate_case(f"{root}/s{n}", n, seed)
+        case = cadrex.load_case(f"{root}/s{n}")
+        full = cadrex.solve(case, method="full", time_limit=120)
+    else:
+        case, full = _case_and_optimum(n, seed, root)
+    cg = cadrex.solve(case, method="cg", time_limit=120)
+    assert full.posts["candidates"].tolist() == cg.posts["candidates"].tolist()
+    assert (full.posts["candidates"] != "").any()
+
+
+def test_plan_rejected_by_the_verifier_is_not_called_optimal(tiny_path, monkeypatch):
+    import cadrex.solve_api as api
+
+    real = api.evaluate
+
+    def broken(case, plan, pol):
+        ev = real(case, plan, pol)
+        ev.violations.append("H3: post P000001 has two holders (injected)")
+        return ev
+
+    monkeypatch.setattr(api, "evaluate", broken)
+    res = cadrex.solve(cadrex.load_case(tiny_path), time_limit=30)
+    assert res.status == "rejected"
+    assert res.summary["status"] == "rejected" and res.summary["violations"]
+
+
+def test_bound_below_the_plan_is_reported_not_hidden(tiny_path, monkeypatch):
+    import cadrex.solve_api as api
+    from cadrex.backends.base import BackendResult
+
+    real = api.get_backend
+
+    def low(name):
+        fn = real(name)
+
+        def solve_fn(model, **kw):
+            r = fn(model, **kw)
+            return BackendResult("optimal", r.x, r.objective, r.objective - 50, r.runtime)
+
+        return solve_fn
+
+    monkeypatch.setattr(api, "get_backend", low)
+    res = cadrex.solve(cadrex.load_case(tiny_path), time_limit=30)
+    assert res.best_bound is None and res.status == "feasible"
+    assert any("bound" in w for w in res.summary["warnings"])
+
+
+def test_cpsat_workers_do_not_depend_on_the_machine(tiny_path, monkeypatch):
+    """Same seed ⇒ same CSVs on any machine (SPEC §8): CP-SAT's default worker count is fixed."""
+    import os
+
+    from ortools.sat.python import cp_model
+
+    seen = []
+    real = cp_model.CpSolver.solve
+
+    def spy(self, m, *a, **kw):
+        seen.append(self.parameters.num_workers)
+        return real(self, m, *a, **kw)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", spy)
+    case = cadrex.load_case(tiny_path)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    a = cadrex.solve(case, backend="cpsat", time_limit=30, seed=3)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    b = cadrex.solve(case, backend="cpsat", time_limit=30, seed=3)
+    assert seen == [1, 1]
+    assert a.assignments.equals(b.assignments) and a.posts.equals(b.posts)
