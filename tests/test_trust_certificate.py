@@ -190,3 +190,14 @@ def test_cpsat_workers_do_not_depend_on_the_machine(tiny_path, monkeypatch):
     b = cadrex.solve(case, backend="cpsat", time_limit=30, seed=3)
     assert seen == [1, 1]
     assert a.assignments.equals(b.assignments) and a.posts.equals(b.posts)
+
+
+def test_input_sha256_covers_a_policy_file_given_to_solve(tiny_path, tmp_path):
+    """The audit record identifies the inputs: a policy file passed to cadrex.solve (not to load_case) counts."""
+    case = cadrex.load_case(tiny_path)
+    pol = tmp_path / "p.toml"
+    pol.write_text("move_cost = 3\n", encoding="utf-8")
+    a = cadrex.solve(case, policy=str(pol), time_limit=30).summary["input_sha256"]
+    pol.write_text("move_cost = 4\n", encoding="utf-8")
+    b = cadrex.solve(case, policy=str(pol), time_limit=30).summary["input_sha256"]
+    assert a != b != case.input_sha256

@@ -44,6 +44,19 @@ def _policy_for(case: Case, policy) -> dict:
     return merge_policy(case.policy, over)
 
 
+def _with_policy_file(case: Case, policy) -> Case:
+    """A copy of ``case`` whose ``input_sha256`` and ``input_files`` also cover the policy file ``policy``."""
+    import dataclasses
+    import hashlib
+
+    from cadrex.io.case import input_digest
+    from cadrex.io.tomlfiles import resolve_policy_path
+
+    sha, files = input_digest([resolve_policy_path(str(policy))], case.path)
+    both = hashlib.sha256(f"{case.input_sha256}\0{sha}".encode()).hexdigest()
+    return dataclasses.replace(case, input_sha256=both, input_files=[*case.input_files, *files])
+
+
 #: above this many cadre × post combinations in play, ``method="auto"`` uses column generation (HiGHS only)
 CG_ABOVE = 250_000
 
@@ -58,6 +71,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     an infeasible case: the result says so."""
     t0 = time.perf_counter()
     pol = _policy_for(case, policy)
+    if policy is not None and not isinstance(policy, dict):  # a policy file given here shapes the result too
+        case = _with_policy_file(case, policy)
     backend = backend or pol["backend"]
     time_limit = float(time_limit if time_limit is not None else pol["time_limit"])
     seed = int(seed if seed is not None else pol["seed"])
