@@ -1,14 +1,20 @@
 """Regenerate data/sample: a small generated case (seed 11) with hand-placed instances of rules that a random
 case of this size may miss (E4 kin with a fixed member, E7 strict education, E9 disciplinary, H3 must-fill,
-H4 kin in play, H7 require pin). Run: python data/make_sample.py"""
+H4 kin in play, H7 require pin). Run: python data/make_sample.py
+
+The case is built in a temporary folder; only then are its files copied over the ones of the same name in
+data/sample (README.md and anything else there is kept: cadrex never replaces a folder it did not write)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 from cadrex.generate import _repair, generate_frames, write_frames
 
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample")
+SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample")
+HERE = os.path.join(tempfile.mkdtemp(prefix="cadrex-sample-"), "sample")
 TOML = ('# 样例案例: 厅局级干部跨省交流 (cadrex sample)\nas_of = 2026-06-30\nname = "样例: 八省交流测算"\n'
         'description = "小规模手工可读案例, 覆盖 E1–E10 与 H1–H7 各规则, 见 README.md"\n')
 
@@ -68,6 +74,10 @@ def main() -> None:
     f["pins"] = pd.DataFrame({"cadre_id": [ctx.cad_ids[c_req], ctx.cad_ids[c_fb]], "post_id": [ctx.post_ids[p_req], ctx.post_ids[p_fb]],
                               "mode": ["require", "forbid"]})
     save(f)
+    for name in sorted(os.listdir(HERE)):
+        if not name.startswith("."):  # the build folder's own output marker stays behind
+            shutil.copyfile(os.path.join(HERE, name), os.path.join(SAMPLE, name))
+    shutil.rmtree(os.path.dirname(HERE))
 
 
 if __name__ == "__main__":
