@@ -519,7 +519,7 @@ def _violated_rows(cg) -> np.ndarray:
     """Rows without auxiliaries (H1–H5) that the column generation's last LP solution violates: the rows that needed
     its phase-I artificials."""
     x = getattr(cg, "x_lp", None)
-    if x is None:
+    if x is None or len(x) != len(cg.pairs):
         return np.zeros(0, np.int64)
     ri = cg.rows
     nz = np.flatnonzero(x > 1e-9)
