@@ -7,12 +7,14 @@ forbid pin on one's own post). Everything else is the *core*, always enforced: H
 E1–E10 (pairs that do not exist), the soft structure and flow rows (they have shortfall variables). The core alone
 is always feasible: every holder keeps its post.
 
-**Search.** 1. A certificate: the LP relaxation with the instances enforced, solved by the dual simplex; its Farkas
-(dual) ray names the rows and bounds it uses, and the instances on those are infeasible on their own (the ray stays a
-certificate when rows and bounds it does not use are relaxed). Without a ray (the LP is feasible and only the
-integers conflict) the start set is every instance. 2. A deletion filter over the start set (chunks halved down to
-single instances), each step a HiGHS feasibility solve with every other instance relaxed. 3. The same again on what
-is left, for up to ``max_conflicts`` disjoint conflicts.
+**Search.** Certificate first, then a deletion filter over only what it names. Certificates: (a) the rows that the
+column bounds alone break (require pins at 1, blocked stays at 0: two pins on one post break its H3 row) and, with
+column generation, the rows its LP solution violates: these start a *scope* search (below); (b) the Farkas (dual)
+ray of the LP relaxation, solved by the dual simplex without presolve: the instances on the rows and bounds it uses
+are infeasible on their own (the ray stays a certificate when rows and bounds it does not use are relaxed). Without a
+ray (the LP is feasible and only the integers conflict) the start set is every instance. The deletion filter drops
+chunks, halved down to single instances, each step a HiGHS feasibility solve with every other instance relaxed; then
+the same on what is left, for up to ``max_conflicts`` disjoint conflicts.
 
 **What is claimed.** Every conflict reported is *proven* infeasible: an instance leaves the set only when a solve
 proved the set without it infeasible. A conflict is ``minimal`` (and ``irreducible``, the older key, equal to it)
@@ -23,9 +25,9 @@ message then does not say that dropping one of them makes a plan possible.
 **Time.** Solve and diagnosis share ``--time-limit``: the diagnosis runs until the solve's own deadline, and gets at
 least :data:`DIAG_FLOOR` seconds when the solve used everything (enough for the certificate of a small conflict).
 
-**Column generation** (:func:`diagnose_cg`, national scale: the full model does not fit in memory) works on a
-*scope*: sets of cadres C and posts P, started from the rows the column-generation LP violates (the rows that need
-its phase-I artificials) or, failing that, from the Farkas ray of the restricted master. Two models are built:
+**Scope search** — how column generation (:func:`diagnose_cg`, national scale: the full model does not fit in
+memory) is diagnosed, and a large full model first: sets of cadres C and posts P, from the rows of (a) or, failing
+that, from the Farkas ray of the restricted master. Two models are built against the full row index:
 
 - the *relaxation* D: every eligible pair of the full model with its cadre in C or its post in P (computed from the
   eligibility rules, so pairs the column-generation pool left out are there too), and only the rows *covered* by
@@ -38,7 +40,8 @@ its phase-I artificials) or, failing that, from the Farkas ray of the restricted
   from the master.
 - the *restriction* R: a subset of the full model's pairs (every stay option, every require-pin pair, the pool pairs
   of C and P; then the restricted master too) with *all* rows. R feasible ⇒ the full model feasible, for the same
-  enforced set. Minimality (each single drop feasible) is confirmed on R; when R cannot confirm a drop the conflict
+  enforced set: the pairs left out are set to 0 (the pool's row index lacks only kin and specialty rows that no pool
+  pair enters, and a plan of R meets those with nothing in them). Minimality (each single drop feasible) is confirmed on R; when R cannot confirm a drop the conflict
   is reported with ``minimal: false``.
 """
 
@@ -388,7 +391,12 @@ def diagnose_full(model: Model, deadline: float, max_conflicts: int = 5) -> list
              len(found), len(inst), chk.solves, chk.unknown, time.perf_counter() - t0)
     if not found:
         return [_unproven(stopped) if stopped else _generic()]
-    return [_describe(ctx, [inst[k] for k in S], why) for S, why in found]
+    return _ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found])
+
+
+def _ordered(conflicts: list[dict]) -> list[dict]:
+    """Smallest conflicts first, then by the posts and cadres they name (the same order on every path)."""
+    return sorted(conflicts, key=lambda d: (len(d["rules"]), d["posts"], d["cadres"], d["rules"]))
 
 
 def conflict_found(diagnosis: list[dict]) -> bool:
@@ -617,7 +625,7 @@ def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Sco
         return UNCONFIRMED if time.perf_counter() < deadline else TIMED_OUT
 
     found, stopped = _search(chk, deadline, max_conflicts, known_infeasible=False, confirm=confirm)
-    return [_describe(ctx, [inst[k] for k in S], why) for S, why in found], stopped
+    return _ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found]), stopped
 
 
 def _generic() -> dict:
@@ -729,15 +737,18 @@ def _describe(ctx: Context, iis: list[Instance], why: tuple[str, str] | None) ->
         en += f"; … and {len(iis) - MESSAGE_ITEMS} more"
         zh += f"；…等{len(iis)}项"
     minimal = why is None
+    one = len(iis) == 1
+    head_en = "This rule instance cannot hold: " if one else f"These {len(iis)} rule instances cannot all hold: "
+    head_zh = "以下规则无法满足：" if one else f"以下{len(iis)}条规则无法同时满足："
     if minimal:
-        tail_en, tail_zh = " Dropping any one of them makes a plan possible.", "去掉其中任意一条即可形成方案。"
+        tail_en = " Dropping it makes a plan possible." if one else " Dropping any one of them makes a plan possible."
+        tail_zh = "去掉该条即可形成方案。" if one else "去掉其中任意一条即可形成方案。"
     else:
         tail_en = f" Not shown to be minimal ({why[0]}): some of them may not be needed."
         tail_zh = f"未证明为最小冲突（{why[1]}），其中部分规则可能并非必要。"
     return {"rule": main, "rules": rules, "cadres": cads, "posts": posts, "teams": teams, "irreducible": minimal,
             "minimal": minimal, "reason": "" if minimal else f"{why[0]} / {why[1]}",
-            "message": f"These {len(iis)} rule instances cannot all hold: {en}." + tail_en,
-            "message_zh": f"以下{len(iis)}条规则无法同时满足：{zh}。" + tail_zh}
+            "message": head_en + en + "." + tail_en, "message_zh": head_zh + zh + "。" + tail_zh}
 
 
 def _phrase(ctx: Context, i: Instance) -> tuple[str, str]:
@@ -755,8 +766,11 @@ def _phrase(ctx: Context, i: Instance) -> tuple[str, str]:
         return (f"H1: {_who(ctx, c)} must get a post ({w_en}); excluded: {ex_en}",
                 f"H1: {_who(ctx, c)} 必须交流到某一职位（{w_zh}）")
     if i.rule == "H3" and i.kind == "row-hi":
-        return (f"H3: post {ctx.post_ids[i.posts[0]]} may have at most one holder",
-                f"H3: 职位 {ctx.post_ids[i.posts[0]]} 至多一人任职")
+        p = i.posts[0]
+        held = f" (held by {_who(ctx, int(ctx.p_holder[p]))})" if ctx.p_holder[p] >= 0 else " (vacant)"
+        held_zh = f"（现任 {_who(ctx, int(ctx.p_holder[p]))}）" if ctx.p_holder[p] >= 0 else "（空缺）"
+        return (f"H3: post {ctx.post_ids[p]}{held} may have at most one holder",
+                f"H3: 职位 {ctx.post_ids[p]}{held_zh}至多一人任职")
     if i.rule == "H3":
         return f"H3: post {ctx.post_ids[i.posts[0]]} must be filled", f"H3: 职位 {ctx.post_ids[i.posts[0]]} 必须配备"
     if i.rule == "H4" and i.kind == "col-ub":
