@@ -137,15 +137,16 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
                                                        "lp_rounds", "pairs_total", "pairs_priced", "pairs_master",
                                                        "closure_pairs", "closed") if k in info}
     if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
-        if br.status == "restricted_infeasible":  # the master lacks pairs the MIP needs: solve the full model
-            log.info("restricted master infeasible; solving the full model")
-            return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
-                         seed=seed, progress=progress, method="full", gap=gap)
-        from cadrex.diagnose import diagnose_cg
+        from cadrex.diagnose import conflict_found, diagnose_cg
 
         t3 = time.perf_counter()
         diag = diagnose_cg(ctx, model, info, t0 + time_limit)
         timings["diagnose"] = round(time.perf_counter() - t3, 3)
+        if br.status == "restricted_infeasible" and not conflict_found(diag):
+            # the master lacks pairs the MIP needs and no conflict is proven: solve the full model
+            log.info("restricted master infeasible, no conflict proven; solving the full model")
+            return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
+                         seed=seed, progress=progress, method="full", gap=gap)
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
