@@ -21,7 +21,7 @@ def main() -> None:
     a = ap.parse_args()
     import cadrex
     from cadrex.rules import Context
-    from cadrex.scale import ColumnGeneration
+    from cadrex.solvers.cg import ColumnGeneration
 
     ctx = Context(cadrex.load_case(a.case))
     t0 = time.perf_counter()

@@ -101,8 +101,8 @@ def run_lsa(case_dir, q):
     from scipy.optimize import linear_sum_assignment
 
     import cadrex
+    from cadrex.model.core import all_pairs, pair_objective
     from cadrex.rules import Context
-    from cadrex.rules.model import all_pairs, pair_objective
 
     ctx = Context(cadrex.load_case(case_dir))
     t0 = time.perf_counter()
@@ -122,8 +122,9 @@ def run_lsa(case_dir, q):
 
 def run_full_lp(case_dir, q):
     import cadrex
-    from cadrex.backends.highs import new_highs, pass_model
-    from cadrex.rules import Context, build_model
+    from cadrex.model import build_model
+    from cadrex.rules import Context
+    from cadrex.solvers.highs import new_highs, pass_model
 
     m = build_model(Context(cadrex.load_case(case_dir)))
     h = new_highs()
@@ -160,7 +161,7 @@ def main() -> None:
     ap.add_argument("--gap", type=float, default=None,
                     help="relative gap tolerance for cadrex and the full model alike (default: the issue 7 target of the size)")
     a = ap.parse_args()
-    from cadrex.generate import generate_case
+    from cadrex.jobs.generate import generate_case
 
     rows = []
     print(f"{'in play':>7} {'pairs':>9} {'cadrex s':>9} {'status':>8} {'objective':>10} {'bound':>10} {'gap':>8} {'MB':>6} "

@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=120)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    from cadrex.generate import generate_case
+    from cadrex.jobs.generate import generate_case
 
     ctx = mp.get_context("spawn")  # one fresh process per run: honest peak memory, no shared solver state
     print(f"{'in play':>8} {'backend':>7} {'pairs':>8} {'status':>9} {'objective':>10} {'gap':>8} {'build s':>8} "

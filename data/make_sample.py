@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 
-from cadrex.generate import _repair, generate_frames, write_frames
+from cadrex.jobs.generate import _repair, generate_frames, write_frames
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample")
 HERE = os.path.join(tempfile.mkdtemp(prefix="cadrex-sample-"), "sample")

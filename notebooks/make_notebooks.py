@@ -20,22 +20,22 @@ NOTEBOOKS = {
         ("code", SETUP),
         ("code", "case = cadrex.load_case(SAMPLE)\nres = cadrex.solve(case, seed=0)\nres.status, res.objective, res.best_bound, res.status_quo_objective"),
         ("code", "res.plan[res.plan.action == 'move'][['cadre_id', 'name', 'from_post', 'to_post', 'score', 'reasons']]"),
-        ("code", "from cadrex.verify import evaluate\nplan = {c: (p or None) for c, p in zip(res.plan.cadre_id, res.plan.to_post)}\n"
+        ("code", "from cadrex.analysis.verify import evaluate\nplan = {c: (p or None) for c, p in zip(res.plan.cadre_id, res.plan.to_post)}\n"
                  "ev = evaluate(case, plan)\nassert not ev.violations and ev.objective == res.objective\nev.terms"),
-        ("code", "from cadrex.explain import explain, render\nres.write(os.path.join(OUT, 'plan'))\n"
+        ("code", "from cadrex.analysis.explain import explain, render\nres.write(os.path.join(OUT, 'plan'))\n"
                  "print(render(explain(case, post='P000054', plan_dir=os.path.join(OUT, 'plan'), top=2)))"),
     ],
     "02_scenario_comparison.ipynb": [
         ("md", "# 方案比较 / Scenario comparison\nThe same case under the default, care-first and promote policies."),
         ("code", SETUP),
-        ("code", "from cadrex.compare import compare, differences, load\ncase = cadrex.load_case(SAMPLE)\ndirs = []\n"
+        ("code", "from cadrex.reports.compare import compare, differences, load\ncase = cadrex.load_case(SAMPLE)\ndirs = []\n"
                  "for name in ['default', 'care-first', 'promote']:\n"
                  "    r = cadrex.solve(case, policy=None if name == 'default' else name)\n"
                  "    r.summary['scenario'] = name\n    d = os.path.join(OUT, name)\n    r.write(d)\n    dirs.append(d)\n"
                  "table = compare(dirs, html_path=os.path.join(OUT, 'report.html'))\n"
                  "table[['scenario', 'objective', 'moves', 'promotions', 'term_care', 'term_pref', 'flow_imbalance']]"),
         ("code", "differences(load(dirs[0]), load(dirs[1]))"),
-        ("code", "from cadrex.plots import hardship_filled, score_hist\nsummaries = {n: s for n, s, _ in map(load, dirs)}\n"
+        ("code", "from cadrex.reports.plots import hardship_filled, score_hist\nsummaries = {n: s for n, s, _ in map(load, dirs)}\n"
                  "fig = hardship_filled(summaries)\nfig"),
         ("code", "score_hist({n: a for n, _, a in map(load, dirs)})"),
     ],
@@ -48,7 +48,7 @@ NOTEBOOKS = {
                  "tot = pd.DataFrame({'before': [pd.to_numeric(t[r + '_before'], errors='coerce').sum() for r in rules],\n"
                  "                    'after': [pd.to_numeric(t[r + '_after'], errors='coerce').sum() for r in rules]}, index=rules)\n"
                  "assert (tot['after'] <= tot['before'] + 1).all()\ntot"),
-        ("code", "from cadrex.plots import structure_bars\nstructure_bars({'plan': res.summary})"),
+        ("code", "from cadrex.reports.plots import structure_bars\nstructure_bars({'plan': res.summary})"),
     ],
 }
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cadrex.cli import main
-from cadrex.compare import compare
+from cadrex.reports.compare import compare
 
 SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "sample"
 

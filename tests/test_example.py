@@ -3,9 +3,9 @@
 import pytest
 
 import cadrex
+from cadrex.analysis.verify import evaluate
 from cadrex.cli import main
-from cadrex.result import read_plan
-from cadrex.verify import evaluate
+from cadrex.io.plan import read_plan
 
 
 @pytest.mark.parametrize("backend", ["highs"])

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import cadrex
+from cadrex.analysis.explain import explain
+from cadrex.analysis.verify import evaluate
 from cadrex.cli import main
-from cadrex.explain import explain
-from cadrex.verify import evaluate
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cadrex
 from cadrex.cli import main
-from cadrex.generate import generate_case
+from cadrex.jobs.generate import generate_case
 
 
 def test_same_seed_byte_identical(tmp_path):

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import cadrex
-from cadrex.generate import generate_case
-from cadrex.verify import evaluate
+from cadrex.analysis.verify import evaluate
+from cadrex.jobs.generate import generate_case
 
 N, SEED = 150, 5
 

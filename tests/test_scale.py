@@ -1,4 +1,4 @@
-"""Column generation (cadrex.scale): same optimum as the full model, a bound valid for the full model, a verified
+"""Column generation (cadrex.solvers.cg): same optimum as the full model, a bound valid for the full model, a verified
 plan, and the infeasible path still diagnosed."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 import cadrex
-from cadrex.generate import generate_case
+from cadrex.jobs.generate import generate_case
 from cadrex.rules import Context
-from cadrex.scale import ColumnGeneration
+from cadrex.solvers.cg import ColumnGeneration
 
 SAMPLE = cadrex.__file__.rsplit("/solver/", 1)[0] + "/data/sample"
 
@@ -27,8 +27,8 @@ def test_cg_matches_full_model(tmp_path, n, seed):
 
 def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
     """At convergence the Lagrangian bound equals the LP relaxation of the full model (solved directly here)."""
-    from cadrex.backends.highs import new_highs, pass_model
-    from cadrex.rules import build_model
+    from cadrex.model import build_model
+    from cadrex.solvers.highs import new_highs, pass_model
 
     generate_case(str(tmp_path / "g"), 200, 4)
     ctx = Context(cadrex.load_case(tmp_path / "g"))
@@ -73,8 +73,8 @@ def test_guarded_highs_matches_in_process_and_stops(tmp_path):
     """The child-process wall-clock guard returns the same optimum, and returns near the deadline when cut short."""
     import time
 
-    from cadrex.backends.highs import solve_model
-    from cadrex.rules import build_model
+    from cadrex.model import build_model
+    from cadrex.solvers.highs import solve_model
 
     generate_case(str(tmp_path / "g"), 250, 9)
     m = build_model(Context(cadrex.load_case(tmp_path / "g")))
@@ -94,7 +94,7 @@ def test_pricing_cache_matches_the_full_columns(tmp_path):
     both equal c − Aᵀy with the full columns of every pair."""
     import numpy as np
 
-    from cadrex.rules.model import pair_columns
+    from cadrex.model.core import pair_columns
 
     generate_case(str(tmp_path / "g"), 150, 5)
     ctx = Context(cadrex.load_case(tmp_path / "g"))
@@ -115,8 +115,8 @@ def test_h2_h3_forced_stays_close_posts_but_keep_h7_require_pins(tmp_path):
     at 0); a require pin onto such a move is kept, so the case is still reported infeasible with H7 in the diagnosis."""
     import numpy as np
 
-    from cadrex.rules.model import all_pairs
-    from cadrex.scale import _drop_dead
+    from cadrex.model.core import all_pairs
+    from cadrex.solvers.cg import _drop_dead
 
     generate_case(str(tmp_path / "g"), 150, 5)
     ctx = Context(cadrex.load_case(tmp_path / "g"))

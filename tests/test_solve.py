@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cadrex
+from cadrex.analysis.verify import evaluate
 from cadrex.cli import main
-from cadrex.generate import generate_frames, write_frames
-from cadrex.verify import evaluate
+from cadrex.jobs.generate import generate_frames, write_frames
 
 BACKENDS = ["highs", "cpsat", "pyomo"]
 
@@ -79,7 +79,7 @@ def test_backends_match_brute_force(tmp_path_factory, backend, seed, keep, scope
 def test_generated_cases_all_backends_agree(tmp_path, n):
     if n == 300 and not hasattr(sys, "_cadrex_slow"):
         pytest.skip("300-in-play agreement is measured by benchmarks/solve_scale.py (takes ~30 s)")
-    cadrex.generate.generate_case(str(tmp_path / "g"), n, seed=3)
+    cadrex.jobs.generate.generate_case(str(tmp_path / "g"), n, seed=3)
     case = cadrex.load_case(tmp_path / "g")
     objs = {b: cadrex.solve(case, backend=b, time_limit=60) for b in BACKENDS}
     assert all(r.status == "optimal" for r in objs.values())

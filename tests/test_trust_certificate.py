@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import cadrex
-import cadrex.scale
-from cadrex.generate import generate_case
+import cadrex.solvers.cg
+from cadrex.jobs.generate import generate_case
 from cadrex.rules import Context
 
 CASES = [(150, 5), (120, 11)]
@@ -48,9 +48,9 @@ def _check(res, opt: int) -> None:
 def test_cg_round_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
     case, full = _case_and_optimum(n, seed, root)
     rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
-    orig = cadrex.scale.solve_scaled
+    orig = cadrex.solvers.cg.solve_scaled
     for k in range(1, rounds + 1):
-        monkeypatch.setattr(cadrex.scale, "solve_scaled", functools.partial(orig, max_rounds=k))
+        monkeypatch.setattr(cadrex.solvers.cg, "solve_scaled", functools.partial(orig, max_rounds=k))
         for gap in (0.0, 0.01):
             _check(cadrex.solve(case, method="cg", time_limit=120, gap=gap), full.objective)
 
@@ -62,7 +62,7 @@ class _LPCut:
         self.k = k
 
     def __call__(self):
-        from cadrex.backends.highs import silence_stdout
+        from cadrex.solvers.highs import silence_stdout
 
         k = self.k
 
@@ -90,7 +90,7 @@ def test_cg_lp_time_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n,
     case, full = _case_and_optimum(n, seed, root)
     rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
     for k in range(1, rounds + 1):
-        monkeypatch.setattr(cadrex.scale, "new_highs", _LPCut(k))
+        monkeypatch.setattr(cadrex.solvers.cg, "new_highs", _LPCut(k))
         res = cadrex.solve(case, method="cg", time_limit=120)
         _check(res, full.objective)
         if k == 1:
@@ -106,7 +106,7 @@ def test_cg_bound_and_reduced_costs_of_one_round(root, n, seed):
     ctx = Context(case)
     want = {(a, b) for a, b in zip(full.assignments["cadre_id"], full.assignments["to_post"], strict=True) if b}
     for k in range(1, 6):
-        cg = cadrex.scale.ColumnGeneration(ctx)
+        cg = cadrex.solvers.cg.ColumnGeneration(ctx)
         lp = cg.solve_lp(1e18, max_rounds=k)
         assert lp.bound == min(r["bound"] for r in cg.rounds)
         assert len(lp.rc) == len(cg.pairs)
@@ -133,7 +133,7 @@ def test_short_list_is_the_same_for_full_and_cg(root, n, seed):
 
 
 def test_plan_rejected_by_the_verifier_is_not_called_optimal(tiny_path, monkeypatch):
-    import cadrex.solve_api as api
+    import cadrex.jobs.solve as api
 
     real = api.evaluate
 
@@ -149,8 +149,8 @@ def test_plan_rejected_by_the_verifier_is_not_called_optimal(tiny_path, monkeypa
 
 
 def test_bound_below_the_plan_is_reported_not_hidden(tiny_path, monkeypatch):
-    import cadrex.solve_api as api
-    from cadrex.backends.base import BackendResult
+    import cadrex.jobs.solve as api
+    from cadrex.solvers.base import BackendResult
 
     real = api.get_backend
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import cadrex
-from cadrex import diagnose
-from cadrex.generate import generate_case
+from cadrex.analysis import diagnose
+from cadrex.jobs.generate import generate_case
 from cadrex.rules import Context
 from cadrex.rules.eligibility import rule_masks
 
@@ -118,11 +118,11 @@ def test_column_generation_finds_the_three_instance_conflict_without_the_full_mo
     def no_full_model(*args, **kwargs):
         raise AssertionError("the full model was built")
 
+    import cadrex.jobs.solve
+    import cadrex.model.core
     import cadrex.rules
-    import cadrex.rules.model
-    import cadrex.solve_api
 
-    for mod in (cadrex.rules.model, cadrex.rules, cadrex.solve_api, diagnose):
+    for mod in (cadrex.model.core, cadrex.rules, cadrex.jobs.solve, diagnose):
         monkeypatch.setattr(mod, "build_model", no_full_model, raising=False)
     _assert_three(cadrex.solve(cadrex.load_case(d), method="cg", time_limit=60), a, b, post)
 
@@ -145,7 +145,7 @@ def test_long_conflict_message_lists_ten_and_counts_the_rest(tiny_path):
 def test_no_time_left_still_gets_the_floor(tiny_path, tmp_path, left):
     """A deadline already past (the solve used everything): the diagnosis still gets DIAG_FLOOR seconds, enough for
     the small conflict of the tiny case, and takes no more than that."""
-    from cadrex.rules import build_model
+    from cadrex.model import build_model
 
     case = cadrex.load_case(_h5_case(tiny_path, tmp_path))
     m = build_model(Context(case))

@@ -174,7 +174,7 @@ def test_duplicate_hard_rule_and_role_rejected(tmp_path, capsys):
 
 
 def test_verify_counts_required_specialty_once():
-    from cadrex.verify import _shortfalls
+    from cadrex.analysis.verify import _shortfalls
 
     cad = {"a": {"specialty": "economics"}}
     got = _shortfalls({"required_specialties": ["law", "law"]}, ["a"], cad, {"a": 50}, {"ethnic_autonomous": False}, {})

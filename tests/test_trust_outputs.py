@@ -141,7 +141,7 @@ def test_batch_root_foreign_refused_and_stale_only_if_cadrex_wrote(tmp_path, for
     assert "was not written by cadrex" in capsys.readouterr().err
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
     # a failed scenario removes its earlier output only when cadrex wrote it
-    from cadrex.batch import read_scenarios, run_scenario
+    from cadrex.jobs.batch import read_scenarios, run_scenario
 
     root = tmp_path / "runs"
     (root / "broken").mkdir(parents=True)
@@ -170,7 +170,7 @@ def test_compare_never_overwrites_an_input_or_a_foreign_file(case, tmp_path, cap
     for _ in range(2):
         assert main(["compare", str(a), "--html", str(html), "--xlsx", str(xlsx)]) == 0
     assert '<meta name="generator" content="cadrex' in html.read_text(encoding="utf-8")
-    from cadrex.compare import is_cadrex_xlsx
+    from cadrex.reports.compare import is_cadrex_xlsx
 
     assert is_cadrex_xlsx(str(xlsx)) and not is_cadrex_xlsx(str(mine))
 
@@ -218,7 +218,7 @@ def test_rejected_plan_is_never_written(case, tmp_path, monkeypatch, capsys):
     assert "H1, H3" in err and "H3: post P000001 gets two cadres" in err and "Traceback" not in err
     assert snapshot(out) == before
     # the library refuses too, before touching anything
-    from cadrex.result import PlanRejected
+    from cadrex.reports.result import PlanRejected
 
     res = rejected(cadrex.load_case(case))
     with pytest.raises(PlanRejected) as exc:
@@ -227,8 +227,8 @@ def test_rejected_plan_is_never_written(case, tmp_path, monkeypatch, capsys):
 
 
 def test_readme_batch_line_names_a_shipped_scenarios_file():
-    from cadrex.batch import read_scenarios
     from cadrex.io.tomlfiles import models_dir
+    from cadrex.jobs.batch import read_scenarios
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     m = re.search(r"`cadrex batch (\S+) --out (\S+)", readme)

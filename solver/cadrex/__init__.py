@@ -9,14 +9,13 @@ Public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from cadrex.io import Case, CaseError, load_case  # noqa: E402
+from cadrex.version import __version__  # noqa: E402
 
 
 def solve(case, policy=None, backend=None, time_limit=None, seed=None, **kwargs):
-    """Solve a case and return a :class:`cadrex.result.Result` (see :func:`cadrex.solve_api.solve`)."""
-    from cadrex.solve_api import solve as _solve
+    """Solve a case and return a :class:`cadrex.reports.result.Result` (see :func:`cadrex.jobs.solve.solve`)."""
+    from cadrex.jobs.solve import solve as _solve
 
     return _solve(case, policy=policy, backend=backend, time_limit=time_limit, seed=seed, **kwargs)
 

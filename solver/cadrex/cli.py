@@ -10,9 +10,9 @@ import os
 import sys
 import traceback
 
-from cadrex import __version__
 from cadrex.io import CaseError, load_case
-from cadrex.outdir import OutDirError
+from cadrex.io.outdir import OutDirError
+from cadrex.version import __version__
 
 log = logging.getLogger("cadrex")
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
@@ -56,8 +56,8 @@ def cmd_solve(args) -> int:
     if args.method == "cg" and args.backend not in (None, "highs"):
         print("cadrex solve: --method cg (column generation) runs on the highs backend", file=sys.stderr)
         return EXIT_INPUT
-    from cadrex.outdir import check_out_dir
-    from cadrex.result import PlanRejected
+    from cadrex.io.outdir import check_out_dir
+    from cadrex.reports.result import PlanRejected
 
     pol_file = args.policy if args.policy and os.path.isfile(args.policy) else None
     check_out_dir(args.out, "plan", case_dirs=[args.case], input_files=[pol_file])  # before a long solve
@@ -100,8 +100,8 @@ def cmd_solve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from cadrex.result import read_plan
-    from cadrex.verify import evaluate
+    from cadrex.analysis.verify import evaluate
+    from cadrex.io.plan import read_plan
 
     case = load_case(args.case, policy_file=args.policy)
     pol = case.policy
@@ -132,7 +132,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from cadrex.explain import explain, render
+    from cadrex.analysis.explain import explain, render
 
     case = load_case(args.case, policy_file=args.policy)
     try:
@@ -148,7 +148,7 @@ def cmd_explain(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from cadrex.batch import run_batch
+    from cadrex.jobs.batch import run_batch
 
     df = run_batch(args.scenarios, args.out, scheduler=args.scheduler, workers=args.workers)
     ok = df["status"].isin(["optimal", "feasible"])
@@ -160,7 +160,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from cadrex.compare import compare
+    from cadrex.reports.compare import compare
 
     t = compare(args.dirs, html_path=args.html, xlsx_path=args.xlsx)
     import pandas as pd
@@ -171,7 +171,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from cadrex.generate import generate_case
+    from cadrex.jobs.generate import generate_case
 
     if args.cadres < 5:
         print("cadrex generate: --cadres must be at least 5", file=sys.stderr)

@@ -303,6 +303,23 @@ def load_policy(case_dir: str, out: Collector, policy_file: str | None = None) -
     return policy
 
 
+def effective_policy(base: dict, policy=None) -> dict:
+    """The policy a solve runs under: ``base`` (a case's layered policy) with ``policy`` on top, a dict of overrides
+    or a policy file / scenario name; either gets the checks of a policy file (the one place a policy is resolved
+    after loading)."""
+    if policy is None:
+        return base
+    out = Collector()
+    if isinstance(policy, dict):
+        over = check_policy(policy, {}, "<policy overrides>", out)
+    else:
+        path = resolve_policy_path(str(policy))
+        got = read_toml(path, out)
+        over = check_policy(got[0], got[1], path, out) if got else {}
+    out.raise_if_any()
+    return merge_policy(base, over)
+
+
 def resolve_policy_path(name: str) -> str:
     """A path as given, or the name of a scenario in ``models/policies/`` (``strict`` -> strict.toml)."""
     if os.path.exists(name) or os.sep in name or name.endswith(".toml"):

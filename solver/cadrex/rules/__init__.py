@@ -1,6 +1,6 @@
-"""Eligibility (E1–E10), hard rules (H1–H7) and objective terms as numpy arrays; no solver import here."""
+"""Eligibility (E1–E10), objective terms and the short list as numpy arrays over one case context; no solver
+import here, no model."""
 
 from cadrex.rules.context import Context
-from cadrex.rules.model import Model, build_model
 
-__all__ = ["Context", "Model", "build_model"]
+__all__ = ["Context"]

@@ -10,38 +10,17 @@ import time
 import numpy as np
 import pandas as pd
 
-from cadrex import __version__
-from cadrex.backends import get_backend
+from cadrex.analysis.verify import evaluate
 from cadrex.io import Case
-from cadrex.io.tomlfiles import merge_policy
-from cadrex.result import Result
-from cadrex.rules import Context, build_model
-from cadrex.rules.model import Model
-from cadrex.verify import evaluate
+from cadrex.io.tomlfiles import effective_policy
+from cadrex.model import build_model
+from cadrex.model.core import Model
+from cadrex.reports.result import Result
+from cadrex.rules import Context
+from cadrex.solvers import get_backend
+from cadrex.version import __version__
 
 log = logging.getLogger(__name__)
-
-
-def _policy_for(case: Case, policy) -> dict:
-    if policy is None:
-        return case.policy
-    from cadrex.io.errors import Collector
-
-    if isinstance(policy, dict):  # overrides get the same checks as a policy file
-        from cadrex.io.tomlfiles import check_policy
-
-        out = Collector()
-        over = check_policy(policy, {}, "<policy overrides>", out)
-        out.raise_if_any()
-        return merge_policy(case.policy, over)
-    from cadrex.io.tomlfiles import check_policy, read_toml, resolve_policy_path
-
-    out = Collector()
-    path = resolve_policy_path(str(policy))
-    got = read_toml(path, out)
-    over = check_policy(got[0], got[1], path, out) if got else {}
-    out.raise_if_any()
-    return merge_policy(case.policy, over)
 
 
 def _with_policy_file(case: Case, policy) -> Case:
@@ -66,11 +45,11 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
           gap: float = 0.0) -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
     case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
-    :mod:`cadrex.scale`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
+    :mod:`cadrex.solvers.cg`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
     (default 0: prove optimality; a plan stopped early is reported ``feasible``, never ``optimal``). Never raises for
     an infeasible case: the result says so."""
     t0 = time.perf_counter()
-    pol = _policy_for(case, policy)
+    pol = effective_policy(case.policy, policy)
     if policy is not None and not isinstance(policy, dict):  # a policy file given here shapes the result too
         case = _with_policy_file(case, policy)
     backend = backend or pol["backend"]
@@ -91,7 +70,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     timings = {"build": round(t_build, 3)} | {f"build_{k}": round(v, 3) for k, v in model.timings.items()}
     deadline = t0 + time_limit  # solve and diagnosis share the time limit
     if model.infeasible:
-        from cadrex.diagnose import diagnose_full
+        from cadrex.analysis.diagnose import diagnose_full
 
         return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose_full(model, deadline))
     solve_fn = get_backend(backend)
@@ -100,7 +79,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress, **extra)
     timings["solve"] = round(br.runtime, 3)
     if br.status == "infeasible":
-        from cadrex.diagnose import diagnose_full
+        from cadrex.analysis.diagnose import diagnose_full
 
         t3 = time.perf_counter()
         diag = diagnose_full(model, deadline)
@@ -126,7 +105,7 @@ def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, 
 
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
               gap: float = 0.0) -> Result:
-    from cadrex.scale import solve_scaled
+    from cadrex.solvers.cg import solve_scaled
 
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg")
     br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
@@ -137,7 +116,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
                                                        "lp_rounds", "pairs_total", "pairs_priced", "pairs_master",
                                                        "closure_pairs", "closed") if k in info}
     if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
-        from cadrex.diagnose import conflict_found, diagnose_cg
+        from cadrex.analysis.diagnose import conflict_found, diagnose_cg
 
         t3 = time.perf_counter()
         diag = diagnose_cg(ctx, model, info, t0 + time_limit)
@@ -231,7 +210,7 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     status = "optimal" if gap == 0 else "feasible"
     if ev.violations:
         status = "rejected"  # the independent verifier rejects the plan: never reported or written as a result
-    from cadrex.plan_tables import assignments_table, posts_table, teams_table
+    from cadrex.reports.tables import assignments_table, posts_table, teams_table
 
     assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
     posts = posts_table(ctx, model, plan, short)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from cadrex.backends.base import BackendResult
+from cadrex.solvers.base import BackendResult
 
 log = logging.getLogger(__name__)
 

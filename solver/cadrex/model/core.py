@@ -5,7 +5,7 @@ auxiliaries (structure shortfalls, province flow imbalance) that are integral at
 
 The rows do not depend on which pairs are present: :func:`build_rows` makes a :class:`RowIndex` for the whole case
 (from a cheap summary of every eligible pair) and :func:`pair_columns` gives the column of any batch of pairs
-against it. The full model and the restricted masters of column generation (``cadrex.scale``) share that code.
+against it. The full model and the restricted masters of column generation (``cadrex.solvers.cg``) share that code.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from cadrex.io.tomlfiles import COUNT_RULES
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import eligible_moves, stay_block
-from cadrex.rules.scores import fill_value, pair_terms, weighted
+from cadrex.rules.scores import fill_value, pair_terms, short_list, top_candidates, weighted
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ class Model:
 
     def stats(self) -> dict:
         return {"pairs": self.n_pairs, "vars": self.n_vars, "rows": self.n_rows, "nnz": int(self.A.nnz)}
+
+    def short_list(self, k: int = 3) -> dict[str, list[str]]:
+        """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003), over
+        this model's pairs; for a full model (every eligible pair) that is the short list of SPEC §7. Column
+        generation computes the same list over its whole pair set (:func:`cadrex.rules.scores.top_candidates`)."""
+        idx = top_candidates(self.ctx, self.pair_c, self.pair_p, self.pair_score, self.ub[: self.n_pairs] > 0, k)
+        return short_list(self.ctx, self.pair_c, self.pair_p, idx)
 
 
 # ------------------------------------------------------------------------------------------------ pairs

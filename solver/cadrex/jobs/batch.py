@@ -18,7 +18,7 @@ does not stop the others; its earlier output, if cadrex wrote it, is removed so 
 result. A scenario whose inputs (case files, effective policy, backend, time limit, seed) hash as in its existing
 ``summary.json`` is skipped.
 
-Output folders (see :mod:`cadrex.outdir`): scenario names are plain folder names (no path separators, no ``..``,
+Output folders (see :mod:`cadrex.io.outdir`): scenario names are plain folder names (no path separators, no ``..``,
 not empty, not starting with ``.``), reported at ``scenarios.toml:line:column``. The root folder ``--out`` is
 marked as a batch root; it may be missing, empty, or a batch root cadrex wrote (it may then hold other files, such
 as a compare report); it must not be or contain the working folder, a case folder or an input file. Each scenario
@@ -73,8 +73,8 @@ def read_scenarios(path: str) -> list[dict]:
     """The scenarios of a file, each with absolute ``case`` and resolved ``policy``; every problem (syntax, a
     missing ``name``/``case``, a name that is not a plain folder name, a repeated name) at ``path:line:column``."""
     from cadrex.io.errors import CaseError, Collector
+    from cadrex.io.outdir import plain_name_problem
     from cadrex.io.tomlfiles import read_toml
-    from cadrex.outdir import plain_name_problem
 
     out = Collector()
     if not os.path.isfile(path):
@@ -124,12 +124,12 @@ def read_scenarios(path: str) -> list[dict]:
 
 def scenario_hash(sc: dict) -> str:
     """Hash of everything a scenario's result depends on (case files, policy, settings, cadrex version)."""
-    from cadrex import __version__
     from cadrex.io import load_case
-    from cadrex.solve_api import _policy_for
+    from cadrex.io.tomlfiles import effective_policy
+    from cadrex.version import __version__
 
     case = load_case(sc["case"], policy_file=sc.get("policy") if sc.get("policy") not in (None, "default") else None)
-    pol = _policy_for(case, sc.get("overrides") or None)
+    pol = effective_policy(case.policy, sc.get("overrides") or None)
     key = {"input": case.input_sha256, "policy": pol, "backend": sc.get("backend"), "time_limit": sc.get("time_limit"),
            "seed": sc.get("seed"), "version": __version__}
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
@@ -137,10 +137,10 @@ def scenario_hash(sc: dict) -> str:
 
 def run_scenario(sc: dict, out_root: str) -> dict:
     """Solve one scenario and write its folder; never raises (a failure is a record)."""
-    import cadrex
     from cadrex.io import CaseError, load_case
-    from cadrex.outdir import OutDirError, check_out_dir
-    from cadrex.result import PlanRejected
+    from cadrex.io.outdir import OutDirError, check_out_dir
+    from cadrex.jobs.solve import solve
+    from cadrex.reports.result import PlanRejected
 
     t0 = time.perf_counter()
     out_dir = os.path.join(out_root, sc["name"])
@@ -164,7 +164,7 @@ def run_scenario(sc: dict, out_root: str) -> dict:
                               "gap": old.get("gap"), "moves": old.get("counts", {}).get("moves"), "skipped": True,
                               "runtime_s": 0.0}
         case = load_case(sc["case"], policy_file=pol_file)
-        res = cadrex.solve(case, policy=sc.get("overrides") or None, backend=sc.get("backend"),
+        res = solve(case, policy=sc.get("overrides") or None, backend=sc.get("backend"),
                            time_limit=sc.get("time_limit"), seed=sc.get("seed"))
         res.summary["scenario"] = sc["name"]
         res.summary["scenario_hash"] = h
@@ -196,7 +196,7 @@ def _remove_stale(out_dir: str) -> None:
     import shutil
     import tempfile
 
-    from cadrex.outdir import written_by_cadrex
+    from cadrex.io.outdir import written_by_cadrex
 
     if not os.path.isdir(out_dir) or not os.listdir(out_dir):
         return
@@ -214,7 +214,7 @@ def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: i
     """Run every scenario of ``path`` on Dask; write and return ``index.csv``."""
     from dask.distributed import Client, LocalCluster, as_completed
 
-    from cadrex.outdir import MARKER, check_out_dir, write_marker
+    from cadrex.io.outdir import MARKER, check_out_dir, write_marker
 
     scenarios = read_scenarios(path)
     pol_files = [sc["policy"] for sc in scenarios if sc.get("policy") and os.path.isfile(sc["policy"])]
@@ -250,7 +250,7 @@ def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: i
             cluster.close()
     order = {sc["name"]: i for i, sc in enumerate(scenarios)}
     df = pd.DataFrame(records, columns=INDEX_COLUMNS).sort_values("scenario", key=lambda s: s.map(order))
-    from cadrex.result import write_csv
+    from cadrex.io.plan import write_csv
 
     tmp = os.path.join(out_root, ".index.csv.tmp")
     write_csv(df, tmp)

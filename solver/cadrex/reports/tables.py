@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cadrex.analysis.verify import RULE_KEYS, Evaluation
 from cadrex.io.schema import KIND_LABELS, KINDS
+from cadrex.model.core import Model
 from cadrex.rules.context import Context
-from cadrex.rules.model import Model
-from cadrex.rules.scores import short_list, top_candidates
-from cadrex.verify import RULE_KEYS, Evaluation
 
 KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))
 
@@ -65,19 +64,10 @@ def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, ch
     return pd.DataFrame(rows)
 
 
-def candidates(ctx: Context, model: Model, k: int = 3) -> dict[str, list[str]]:
-    """Post id -> top ``k`` eligible cadres by weighted pair score, ties by cadre id (以岗选人, seed 003), over the
-    pairs of a full model (every eligible pair). Column generation computes the same list over its whole pair set
-    before any pair is dropped (:func:`cadrex.rules.scores.top_candidates` is the one definition)."""
-    n = model.n_pairs
-    idx = top_candidates(ctx, model.pair_c, model.pair_p, model.pair_score, model.ub[:n] > 0, k)
-    return short_list(ctx, model.pair_c, model.pair_p, idx)
-
-
 def posts_table(ctx: Context, model: Model, plan: dict, short: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """One row per post in play; ``short``: the short list when the model does not hold every eligible pair."""
     after = {p: c for c, p in plan.items() if p}
-    cand = candidates(ctx, model) if short is None else short
+    cand = model.short_list() if short is None else short
     J = ctx.J
     before = [ctx.cad_ids[h] if h >= 0 else "" for h in ctx.p_holder[J]]
     pid = ctx.post_ids[J]

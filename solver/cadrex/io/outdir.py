@@ -45,7 +45,7 @@ class OutDirError(ValueError):
 
 def marker_text(kind: str) -> str:
     """The marker's content (deterministic: no time stamp, so generated cases stay byte-identical)."""
-    from cadrex import __version__
+    from cadrex.version import __version__
 
     return json.dumps({"kind": kind, "tool": "cadrex", "version": __version__}, sort_keys=True) + "\n"
 

@@ -54,9 +54,9 @@ from typing import Any
 
 import numpy as np
 
+from cadrex.model.core import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
-from cadrex.rules.model import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class _Checker:
     def _highs(self, integer: bool):
         import highspy
 
-        from cadrex.backends.highs import new_highs, pass_model
+        from cadrex.solvers.highs import new_highs, pass_model
 
         h = new_highs()
         pass_model(h, self.model, rows=self.rows, obj=np.zeros(self.model.n_vars), minimize=True, integer=integer)
@@ -541,7 +541,7 @@ def _violated_rows(cg) -> np.ndarray:
 
 def diagnose_cg(ctx: Context, model: Model, info: dict, deadline: float, max_conflicts: int = 5) -> list[dict]:
     """Diagnosis of a case that column generation found infeasible, without the full model. ``model`` is the
-    restricted master, ``info["cg"]`` the :class:`cadrex.scale.ColumnGeneration` state (pool, rows, last LP
+    restricted master, ``info["cg"]`` the :class:`cadrex.solvers.cg.ColumnGeneration` state (pool, rows, last LP
     solution). Searches the relaxation D of a scope started from the rows the LP violates and those the bounds
     alone break (then from the master's Farkas ray), confirms minimality on the restriction R (see the module
     docstring). Sound even when the column generation did not converge (``restricted_infeasible``): a conflict is

@@ -227,9 +227,9 @@ def generate_frames(n_cadres: int, seed: int) -> dict[str, pd.DataFrame]:
 def write_frames(frames: dict[str, pd.DataFrame], out: str, case_toml: str) -> None:
     """Write the tables and ``case.toml`` atomically into folder ``out``, marked as a case cadrex wrote.
 
-    Raises :class:`cadrex.outdir.OutDirError` (nothing touched) unless ``out`` is missing, empty or a case folder
-    cadrex generated (see :func:`cadrex.outdir.check_out_dir`)."""
-    from cadrex.outdir import check_out_dir, replace_dir, write_marker
+    Raises :class:`cadrex.io.outdir.OutDirError` (nothing touched) unless ``out`` is missing, empty or a case folder
+    cadrex generated (see :func:`cadrex.io.outdir.check_out_dir`)."""
+    from cadrex.io.outdir import check_out_dir, replace_dir, write_marker
 
     out = check_out_dir(out, "case", option="OUT")
     parent = os.path.dirname(out)
@@ -278,7 +278,7 @@ def _repair(frames: dict[str, pd.DataFrame], out: str, toml: str) -> bool:
 def generate_case(out: str, n_cadres: int, seed: int) -> None:
     """Write a synthetic case with ``n_cadres`` cadres in play to folder ``out`` (checked before any work: see
     :func:`write_frames`)."""
-    from cadrex.outdir import check_out_dir
+    from cadrex.io.outdir import check_out_dir
 
     check_out_dir(out, "case", option="OUT")
     frames = generate_frames(n_cadres, seed)

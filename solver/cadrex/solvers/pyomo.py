@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from cadrex.backends.base import BackendResult, silence_stdout
+from cadrex.solvers.base import BackendResult, silence_stdout
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from cadrex.io import Case
-from cadrex.rules import Context, build_model
+from cadrex.model import build_model
+from cadrex.model.core import Model
+from cadrex.rules import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
-from cadrex.rules.model import Model
 from cadrex.rules.scores import TERMS
 
 
@@ -54,7 +55,7 @@ def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int
     Small models: an exact re-solve with the pin (HiGHS). Large ones (or a capped re-solve): an interval, whose
     upper end is the plan's proven bound minus its objective (forcing cannot beat the bound) and whose lower end is
     a feasible forced plan from a neighbourhood re-solve (everyone far from the change fixed to the plan)."""
-    from cadrex.backends.highs import solve_model
+    from cadrex.solvers.highs import solve_model
 
     lb, ub = model.lb.copy(), model.ub.copy()
     high = None if bound is None else float(np.floor(bound + 1e-6)) - optimum
@@ -104,48 +105,61 @@ def _neighbourhood(model: Model, j: int, plan_x: np.ndarray) -> np.ndarray:
     return np.isin(model.pair_c, list(touched))
 
 
-def _plan_from(case: Case, plan_dir: str | None, policy: dict, time_limit: float) -> tuple[dict, int, dict, float | None]:
+def _plan_from(case: Case, plan_dir: str, policy: dict) -> tuple[dict, int, dict, float | None]:
+    """A written plan, its objective (recomputed) and the policy and bound its summary records."""
     import json
     import os
 
-    from cadrex.result import read_plan
-    from cadrex.verify import evaluate
+    from cadrex.analysis.verify import evaluate
+    from cadrex.io.plan import read_plan
 
-    if plan_dir:
-        plan = read_plan(plan_dir)
-        spath = os.path.join(plan_dir, "summary.json")
-        bound = None
-        if os.path.isfile(spath):
-            with open(spath, encoding="utf-8") as fh:
-                s = json.load(fh)
-            policy, bound = s.get("policy", policy), s.get("best_bound")
-        return plan, evaluate(case, plan, policy).objective, policy, bound
-    import cadrex
+    plan = read_plan(plan_dir)
+    spath = os.path.join(plan_dir, "summary.json")
+    bound = None
+    if os.path.isfile(spath):
+        with open(spath, encoding="utf-8") as fh:
+            s = json.load(fh)
+        policy, bound = s.get("policy", policy), s.get("best_bound")
+    return plan, evaluate(case, plan, policy).objective, policy, bound
 
-    res = cadrex.solve(case, policy=policy, time_limit=time_limit)
-    if res.status not in ("optimal", "feasible"):
-        raise ValueError(f"the case has no plan ({res.status}); run `cadrex solve` for the diagnosis")
-    return ({r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}, res.objective, policy,
-            res.best_bound)
+
+def _solve_full(case: Case, model: Model, policy: dict, time_limit: float) -> tuple[dict, int, float | None]:
+    """With no plan folder: the full model solved here (explain needs every pair anyway)."""
+    from cadrex.analysis.verify import evaluate
+    from cadrex.solvers import get_backend
+
+    r = get_backend(policy["backend"])(model, time_limit=time_limit, seed=int(policy["seed"]))
+    if r.x is None:
+        raise ValueError(f"the case has no plan ({r.status}); run `cadrex solve` for the diagnosis")
+    ctx = model.ctx
+    x = np.round(r.x[: model.n_pairs]).astype(bool)
+    dest = dict(zip(ctx.cad_ids[model.pair_c[x]], ctx.post_ids[model.pair_p[x]], strict=True))
+    plan = {ctx.cad_ids[c]: dest.get(ctx.cad_ids[c]) for c in ctx.I}
+    bound = float(np.floor(r.bound + 1e-6)) if r.bound is not None and np.isfinite(r.bound) else None
+    return plan, evaluate(case, plan, policy).objective, bound
 
 
 def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_dir: str | None = None,
             top: int = 5, time_cap: float = 4.0, solve_time_limit: float = 60.0) -> dict:
-    """The explanation as a dict (``--json``); :func:`render` makes the terminal text."""
+    """The explanation as a dict (``--json``); :func:`render` makes the terminal text. Without ``plan_dir`` the full
+    model is solved first (``solve_time_limit``)."""
     if (cadre is None) == (post is None):
         raise ValueError("give exactly one of --cadre or --post")
-    plan, optimum, policy, bound = _plan_from(case, plan_dir, case.policy, solve_time_limit)
+    policy = case.policy
+    if plan_dir:
+        plan, optimum, policy, bound = _plan_from(case, plan_dir, policy)
     ctx = Context(case, policy)
     model = build_model(ctx)
-    model.plan_x = _plan_vector(model, plan)
-    model.plan_bound = bound
+    if not plan_dir:
+        plan, optimum, bound = _solve_full(case, model, policy, solve_time_limit)
+    plan_x = _plan_vector(model, plan)
     if cadre is not None:
         if cadre not in ctx.cix:
             raise KeyError(f"unknown cadre {cadre}")
-        return _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap)
+        return _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
     if post not in ctx.pix:
         raise KeyError(f"unknown post {post}")
-    return _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap)
+    return _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
 
 
 def _plan_vector(model: Model, plan: dict) -> np.ndarray:
@@ -158,8 +172,8 @@ def _plan_vector(model: Model, plan: dict) -> np.ndarray:
     return x
 
 
-def _force(model: Model, j: int, optimum: int, cap: float) -> dict:
-    return forced_change(model, j, optimum, cap, plan_x=model.plan_x, bound=model.plan_bound).as_dict()
+def _force(model: Model, j: int, optimum: int, cap: float, plan_x: np.ndarray, bound: float | None) -> dict:
+    return forced_change(model, j, optimum, cap, plan_x=plan_x, bound=bound).as_dict()
 
 
 def _place(out: dict, model: Model, row: dict, rules: list[str], j: int | None, chosen: bool) -> tuple[dict, int] | None:
@@ -179,7 +193,8 @@ def _terms(model: Model, j: int) -> dict:
     return {t: int(model.terms[t][j]) for t in TERMS} | {"score": int(model.pair_score[j])}
 
 
-def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int, top: int, cap: float) -> dict:
+def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int, top: int, cap: float,
+                   plan_x: np.ndarray, bound: float | None) -> dict:
     cid = ctx.cad_ids[c]
     out = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "in_play": bool(ctx.c_inplay[c]),
            "must_move": bool(ctx.c_must[c]), "objective": optimum, "chosen": None, "eligible": [], "ineligible": []}
@@ -210,12 +225,13 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
     deadline = time.perf_counter() + 25.0
     for i, (row, j) in enumerate(cand):
         if i < top and time.perf_counter() < deadline:
-            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())))
+            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())), plan_x, bound)
         out["eligible"].append(row)
     return out
 
 
-def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, top: int, cap: float) -> dict:
+def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, top: int, cap: float,
+                  plan_x: np.ndarray, bound: float | None) -> dict:
     pid = ctx.post_ids[p]
     holder = ctx.cad_ids[ctx.p_holder[p]] if ctx.p_holder[p] >= 0 else ""
     after = next((c for c, d in plan.items() if d == pid), "")
@@ -243,14 +259,12 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
         if placed:
             cand.append(placed)
     cand.sort(key=lambda x: (-x[0]["score"], x[0]["cadre"]))
-    from cadrex.plan_tables import candidates
-
-    out["short_list"] = candidates(ctx, model, k=max(3, top)).get(pid, [])  # the same code as posts.csv
+    out["short_list"] = model.short_list(k=max(3, top)).get(pid, [])  # the same code as posts.csv
     deadline = time.perf_counter() + 25.0
     k = 0
     for row, j in cand:
         if row["cadre"] != after and k < top and time.perf_counter() < deadline:
-            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())))
+            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())), plan_x, bound)
             k += 1
         out["eligible"].append(row)
     return out

@@ -12,35 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cadrex.io import Case
-from cadrex.outdir import check_out_dir, replace_dir, write_marker
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(v):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(v, str) and v.startswith(FORMULA_START):
-        return "'" + v
-    return v
-
-
-def unescape_cell(v):
-    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_START):
-        return v[1:]
-    return v
-
-
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``df`` with every text cell escaped against formula injection."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(escape_cell)
-    return out
-
-
-def write_csv(df: pd.DataFrame, path: str) -> None:
-    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+from cadrex.io.outdir import check_out_dir, replace_dir, write_marker
+from cadrex.io.plan import _umask, write_csv
 
 
 @dataclass
@@ -73,7 +46,7 @@ class Result:
         complete until the new one is, and is put back if the final rename fails).
 
         Raises :class:`PlanRejected` (nothing touched) when the independent verifier found violations, and
-        :class:`cadrex.outdir.OutDirError` (nothing touched) when ``out_dir`` is not a folder cadrex may replace:
+        :class:`cadrex.io.outdir.OutDirError` (nothing touched) when ``out_dir`` is not a folder cadrex may replace:
         the case folder or the working folder (or one containing them), or a non-empty folder cadrex did not write.
         ``inputs``: further input files (e.g. a ``--policy`` file) that ``out_dir`` must not be or contain."""
         violations = list(self.summary.get("violations") or [])
@@ -97,7 +70,7 @@ class Result:
             with open(os.path.join(tmp, "summary.json"), "w", encoding="utf-8") as fh:
                 json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True)
             if xlsx and self.status in ("optimal", "feasible"):
-                from cadrex.report_xlsx import write_xlsx
+                from cadrex.reports.xlsx import write_xlsx
 
                 write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
                            os.path.join(tmp, "plan.xlsx"))
@@ -119,28 +92,3 @@ class PlanRejected(Exception):
         self.en = f"plan rejected by the independent verifier (rules broken: {ids}); nothing written"
         self.zh = f"独立校验器否决了该方案（违反规则：{ids}），未写出任何文件"
         super().__init__(f"{self.en} / {self.zh}")
-
-
-def _umask() -> int:
-    m = os.umask(0)
-    os.umask(m)
-    return m
-
-
-def read_plan(plan_dir: str) -> dict[str, str | None]:
-    """cadre_id -> to_post (None when unassigned) from a written ``assignments.csv``."""
-    from cadrex.io.errors import Collector
-
-    path = os.path.join(plan_dir, "assignments.csv")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df = df.map(unescape_cell)
-    out = Collector()
-    for col in ("cadre_id", "to_post"):
-        if col not in df.columns:
-            out.add(path, 1, 1, f"missing required column '{col}'")
-    out.raise_if_any()
-    dup = df.duplicated("cadre_id", keep="first").to_numpy()
-    for i in dup.nonzero()[0]:
-        out.add(path, int(i) + 2, 1, f"cadre_id: {df['cadre_id'].iat[i]!r} appears twice in the plan")
-    out.raise_if_any()
-    return {r["cadre_id"]: (r["to_post"] or None) for r in df.to_dict("records")}

@@ -1,4 +1,4 @@
-"""Solver backends: each translates the same :class:`cadrex.rules.Model` and nothing else.
+"""Solver backends: each translates the same :class:`cadrex.model.Model` and nothing else.
 
 Backends are imported lazily so that a missing or conflicting solver never breaks the others.
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import importlib
 
-from cadrex.backends.base import BackendResult
+from cadrex.solvers.base import BackendResult
 
-BACKENDS = {"highs": "cadrex.backends.highs", "cpsat": "cadrex.backends.cpsat", "pyomo": "cadrex.backends.pyomo"}
+BACKENDS = {"highs": "cadrex.solvers.highs", "cpsat": "cadrex.solvers.cpsat", "pyomo": "cadrex.solvers.pyomo"}
 INSTALL_HINT = {"highs": "pip install highspy", "cpsat": "pip install ortools", "pyomo": "pip install pyomo highspy"}
 
 

@@ -4,7 +4,7 @@ no external requests) and/or an Excel workbook.
 Report files are cadrex's own: the HTML carries ``<meta name="generator" content="cadrex VERSION">``, the workbook a
 sheet ``cadrex`` (generator, version, kind). An existing report is overwritten only when it carries that marker and
 is not one of the inputs (a compared folder's files, a batch ``index.csv``, a file of a compared plan's case);
-anything else is refused (:class:`cadrex.outdir.OutDirError`, nothing written)."""
+anything else is refused (:class:`cadrex.io.outdir.OutDirError`, nothing written)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import os
 
 import pandas as pd
 
-from cadrex.result import escape_cell, safe_frame, unescape_cell
+from cadrex.io.plan import escape_cell, safe_frame, unescape_cell
 
 GENERATOR_META = '<meta name="generator" content="cadrex'
 MARKER_SHEET = "cadrex"
@@ -99,7 +99,7 @@ def _html_table(df: pd.DataFrame) -> str:
 
 def write_html(loaded: list, path: str) -> None:
     """One static file: tables and plots embedded as data URIs, no external resource."""
-    from cadrex.plots import flow_map, hardship_filled, score_hist, structure_bars
+    from cadrex.reports.plots import flow_map, hardship_filled, score_hist, structure_bars
 
     summaries = {n: s for n, s, _ in loaded if s.get("metrics")}
     assigns = {n: a for n, _, a in loaded if a is not None}
@@ -117,7 +117,7 @@ def write_html(loaded: list, path: str) -> None:
             prov = load_case(cp).provinces[["lat", "lon"]]
             figs.append((f"跨省流动 / Province-to-province moves: {n}", _png(flow_map(s["metrics"]["flows"], prov, f"Moves: {n}"))))
     diff = differences(loaded[0], loaded[1]) if len(loaded) >= 2 else None
-    from cadrex import __version__
+    from cadrex.version import __version__
 
     parts = ["<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
              f"{GENERATOR_META} {html.escape(__version__)}\">", "<title>cadrex 方案比较 / scenario comparison</title>",
@@ -165,7 +165,7 @@ def is_cadrex_xlsx(path: str) -> bool:
 
 def _inputs(paths: list[str], dirs: list[str], loaded: list) -> tuple[list[str], list[str]]:
     """Files this comparison reads, and the case folders of the compared plans."""
-    from cadrex.outdir import MARKER, PLAN_FILES
+    from cadrex.io.outdir import MARKER, PLAN_FILES
 
     files = [os.path.join(p, "index.csv") for p in paths]
     files += [os.path.join(d, f) for d in dirs for f in (*PLAN_FILES, MARKER)]
@@ -177,7 +177,7 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
     """Compare scenario folders; optionally write the HTML report and the workbook (checked first: see the module
     docstring)."""
     from cadrex.io.errors import CaseError, Problem
-    from cadrex.outdir import OutDirError, check_out_file
+    from cadrex.io.outdir import OutDirError, check_out_file
 
     dirs = scenario_dirs(paths)
     missing = [d for d in dirs if not os.path.isfile(os.path.join(d, "summary.json"))]
@@ -199,8 +199,8 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
         os.makedirs(os.path.dirname(html_path), exist_ok=True)
         write_html(loaded, html_path)
     if xlsx_path:
-        from cadrex import __version__
-        from cadrex.report_xlsx import write_xlsx
+        from cadrex.reports.xlsx import write_xlsx
+        from cadrex.version import __version__
 
         sheets = {"scenarios": t}
         if len(loaded) >= 2:

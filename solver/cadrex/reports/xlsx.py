@@ -8,7 +8,7 @@ import tempfile
 
 import pandas as pd
 
-from cadrex.result import safe_frame
+from cadrex.io.plan import safe_frame
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: str) -> None:
@@ -41,7 +41,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: str) -> None:
     os.close(fd)
     try:
         wb.save(tmp)
-        from cadrex.result import _umask
+        from cadrex.io.plan import _umask
 
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)

@@ -19,11 +19,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from cadrex.backends.base import BackendResult
-from cadrex.backends.highs import new_highs, pass_model
-from cadrex.backends.highs import solve_model as solve_mip
-from cadrex.rules.context import Context
-from cadrex.rules.model import (
+from cadrex.model.core import (
     Model,
     Pairs,
     all_pairs,
@@ -34,7 +30,11 @@ from cadrex.rules.model import (
     pair_objective,
     summarize,
 )
+from cadrex.rules.context import Context
 from cadrex.rules.scores import short_list, top_candidates
+from cadrex.solvers.base import BackendResult
+from cadrex.solvers.highs import new_highs, pass_model
+from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
 
