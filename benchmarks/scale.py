@@ -101,7 +101,7 @@ def run_lsa(case_dir, q):
     from scipy.optimize import linear_sum_assignment
 
     import cadrex
-    from cadrex.model.core import all_pairs, pair_objective
+    from cadrex.model import all_pairs, pair_objective
     from cadrex.rules import Context
 
     ctx = Context(cadrex.load_case(case_dir))

@@ -94,7 +94,7 @@ def test_pricing_cache_matches_the_full_columns(tmp_path):
     both equal c − Aᵀy with the full columns of every pair."""
     import numpy as np
 
-    from cadrex.model.core import pair_columns
+    from cadrex.model import pair_columns
 
     generate_case(str(tmp_path / "g"), 150, 5)
     ctx = Context(cadrex.load_case(tmp_path / "g"))
@@ -115,7 +115,7 @@ def test_h2_h3_forced_stays_close_posts_but_keep_h7_require_pins(tmp_path):
     at 0); a require pin onto such a move is kept, so the case is still reported infeasible with H7 in the diagnosis."""
     import numpy as np
 
-    from cadrex.model.core import all_pairs
+    from cadrex.model import all_pairs
     from cadrex.solvers.cg import _drop_dead
 
     generate_case(str(tmp_path / "g"), 150, 5)

@@ -119,10 +119,10 @@ def test_column_generation_finds_the_three_instance_conflict_without_the_full_mo
         raise AssertionError("the full model was built")
 
     import cadrex.jobs.solve
+    import cadrex.model
     import cadrex.model.core
-    import cadrex.rules
 
-    for mod in (cadrex.model.core, cadrex.rules, cadrex.jobs.solve, diagnose):
+    for mod in (cadrex.model.core, cadrex.model, cadrex.jobs.solve, diagnose):
         monkeypatch.setattr(mod, "build_model", no_full_model, raising=False)
     _assert_three(cadrex.solve(cadrex.load_case(d), method="cg", time_limit=60), a, b, post)
 

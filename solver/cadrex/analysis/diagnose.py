@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from cadrex.model.core import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
+from cadrex.model import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
 

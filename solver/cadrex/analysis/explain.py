@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cadrex.io import Case
-from cadrex.model import build_model
-from cadrex.model.core import Model
+from cadrex.model import Model, build_model
 from cadrex.rules import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
 from cadrex.rules.scores import TERMS

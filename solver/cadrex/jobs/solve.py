@@ -13,8 +13,7 @@ import pandas as pd
 from cadrex.analysis.verify import evaluate
 from cadrex.io import Case
 from cadrex.io.tomlfiles import effective_policy
-from cadrex.model import build_model
-from cadrex.model.core import Model
+from cadrex.model import Model, build_model
 from cadrex.reports.result import Result
 from cadrex.rules import Context
 from cadrex.solvers import get_backend

@@ -8,7 +8,7 @@ import pandas as pd
 
 from cadrex.analysis.verify import RULE_KEYS, Evaluation
 from cadrex.io.schema import KIND_LABELS, KINDS
-from cadrex.model.core import Model
+from cadrex.model import Model
 from cadrex.rules.context import Context
 
 KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))

@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from cadrex.model.core import (
+from cadrex.model import (
     Model,
     Pairs,
     all_pairs,

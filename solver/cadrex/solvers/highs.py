@@ -176,7 +176,7 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
 
 def pass_model(h: highspy.Highs, model, *, rows: np.ndarray | None = None, obj: np.ndarray | None = None,
                ub: np.ndarray | None = None, integer: bool = True, minimize: bool = False) -> None:
-    """Load ``model`` (a :class:`~cadrex.model.core.Model` or anything with its arrays) into ``h`` in one call: CSR
+    """Load ``model`` (a :class:`~cadrex.model.Model` or anything with its arrays) into ``h`` in one call: CSR
     rows, infinite sides as ±inf (``kHighsInf`` is inf). ``rows``: only these rows; ``obj``/``ub``: replacements;
     ``integer=False``: the LP relaxation; ``minimize``: for a zero-objective feasibility model."""
     A = model.A if rows is None else model.A[rows]
