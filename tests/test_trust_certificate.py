@@ -201,3 +201,13 @@ def test_input_sha256_covers_a_policy_file_given_to_solve(tiny_path, tmp_path):
     pol.write_text("move_cost = 4\n", encoding="utf-8")
     b = cadrex.solve(case, policy=str(pol), time_limit=30).summary["input_sha256"]
     assert a != b != case.input_sha256
+
+
+def test_cg_never_calls_a_feasible_case_infeasible_when_costs_outweigh_big_m(tiny_path):
+    """A move cost above the phase-I big M made artificial columns cheaper than any plan: column generation said
+    'infeasible' for a feasible case. Phase I with zero costs now decides, and the full optimum is found."""
+    case = cadrex.load_case(tiny_path)
+    full = cadrex.solve(case, policy={"move_cost": 100_000_000}, method="full", time_limit=60)
+    cg = cadrex.solve(case, policy={"move_cost": 100_000_000}, method="cg", time_limit=60)
+    assert full.status == "optimal"
+    assert cg.status == "optimal" and cg.objective == full.objective

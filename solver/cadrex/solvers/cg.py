@@ -217,8 +217,9 @@ class ColumnGeneration:
         m.pair_index = idx
         return m
 
-    def price(self, y: np.ndarray) -> tuple[np.ndarray, float]:
-        """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc)."""
+    def price(self, y: np.ndarray, objective: bool = True) -> tuple[np.ndarray, float]:
+        """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc); with
+        ``objective=False`` the costs are 0 (phase I: −Aᵀy)."""
         n = len(self.pairs)
         rc = np.empty(n)
         extra = 0.0
@@ -229,7 +230,7 @@ class ColumnGeneration:
             else:
                 r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(np.arange(sl.start, sl.stop)), core=False)
                 rest = np.bincount(c, weights=v * y[r], minlength=sl.stop - sl.start)
-            rc[sl] = self.obj[sl] - rest - core_dot(self.ctx, self.rows, self.pairs.c[sl], self.pairs.p[sl], y)
+            rc[sl] = (self.obj[sl] if objective else 0.0) - rest - core_dot(self.ctx, self.rows, self.pairs.c[sl], self.pairs.p[sl], y)
             extra += float(np.maximum(0.0, np.where(self.in_R[sl], 0.0, rc[sl])).sum())
         rc[self.blocked] = -np.inf  # fixed at 0 (stay options, always in the master)
         return rc, extra
@@ -250,7 +251,7 @@ class ColumnGeneration:
         self.lp_row = np.full(self.rows.n, -1, np.int64)  # full row -> LP row
         self.lp_row[active] = np.arange(len(active))
         self.active = list(active)
-        h = new_highs()
+        self.h = h = new_highs()
         # shortfall and flow auxiliaries get no upper bound unless H6 caps it: their natural bounds never bind at an
         # optimum, but an auxiliary sitting at one leaves its row's dual free up to the big M, and pricing chases that
         ub = m.ub.copy()
@@ -355,14 +356,44 @@ class ColumnGeneration:
         self.lp_row[new] = np.arange(len(self.active), len(self.active) + len(new))
         self.active += list(new)
 
-    def _add_cols(self, h, add: np.ndarray) -> None:
+    def confirm_infeasible(self, deadline: float) -> bool | None:
+        """Phase I on the master LP: real columns cost 0, artificials −1, pairs priced in with zero cost. True when
+        the LP relaxation of the whole pool is infeasible (a Farkas certificate: the phase-I optimum is below 0 and
+        no pair has a positive reduced cost), False when it is feasible (the big-M run was inconclusive: the
+        objective outweighed BIG_M), None at the deadline. Lazy rows stay out: infeasible without them is
+        infeasible with them."""
+        h = self.h
+        n = h.getNumCol()
+        cost = np.zeros(n)
+        cost[self.art_first:self.art_first + self.n_art] = -1.0
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        while time.perf_counter() < deadline:
+            h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            if h.getInfo().objective_function_value > -1e-6:
+                return False
+            y = np.zeros(self.rows.n)
+            y[self.active] = np.asarray(h.getSolution().row_dual)
+            rc, _ = self.price(y, objective=False)
+            positive = (rc > 1e-9) & ~self.in_R
+            if not positive.any():
+                log.info("phase I: the LP relaxation is infeasible (Farkas certificate over %d pairs)", len(self.pairs))
+                return True
+            add = _top_k(self.pairs.c, rc, self.add_per_cadre, positive)
+            self._add_cols(h, add, cost=np.zeros(len(add)))
+            self.cols = np.concatenate([self.cols, add])
+        return None
+
+    def _add_cols(self, h, add: np.ndarray, cost: np.ndarray | None = None) -> None:
         sub = self.pairs.take(add)
         r, c, v = pair_columns(self.ctx, self.rows, sub)
         lr = self.lp_row[r]
         k = lr >= 0
         M = sp.csc_matrix((v[k], (lr[k], c[k])), shape=(len(self.active), len(add)))
         M.sum_duplicates()
-        h.addCols(len(add), self.obj[add], np.zeros(len(add)), np.ones(len(add)), int(M.nnz), M.indptr[:-1].astype(np.int32),
+        h.addCols(len(add), self.obj[add] if cost is None else cost, np.zeros(len(add)), np.ones(len(add)), int(M.nnz), M.indptr[:-1].astype(np.int32),
                   M.indices.astype(np.int32), M.data)
         self.in_R[add] = True
 
@@ -432,8 +463,13 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
 
     if m.infeasible:
         return finish("infeasible")
-    if lp.priced_out and lp.artificial > 1e-6:  # phase I converged with artificials: the LP relaxation is infeasible
-        return finish("infeasible", message="LP relaxation infeasible")
+    if lp.priced_out and lp.artificial > 1e-6:  # artificials left at convergence: infeasible, or BIG_M too small
+        proof = cg.confirm_infeasible(deadline)
+        if proof:
+            return finish("infeasible", message="LP relaxation infeasible (phase I)")
+        log.info("phase I %s: no infeasibility proof from column generation",
+                 "found the LP feasible" if proof is False else "stopped at the deadline")
+        return finish("restricted_infeasible", message="big-M master inconclusive")
     B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
     r = _dive(cg, m, seed, max(1.0, 0.25 * (deadline - time.perf_counter())))
     if r is None:  # no plan from the dive: the MIP over the master
