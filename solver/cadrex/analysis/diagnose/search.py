@@ -1,0 +1,80 @@
+"""Diagnosis, the search: the deletion filter that shrinks an infeasible set of instances and the loop that
+finds disjoint conflicts one after another; the reasons (English, Chinese) a result is not minimal."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from cadrex.analysis.diagnose.checker import _Checker, _mask
+
+log = logging.getLogger("cadrex.analysis.diagnose")
+
+TIMED_OUT = ("a step timed out", "某步超时")
+DEADLINE = ("the time limit was reached before the search finished", "搜索未完成即达到时间上限")
+NO_TIME = ("no time was left for the search", "没有剩余时间进行搜索")
+UNCONFIRMED = ("dropping one of them was not shown to make a plan possible for the whole case",
+               "未能证明去掉其中一条即可形成方案")
+
+
+def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list[int], tuple[str, str] | None]:
+    """Shrink the infeasible set ``S`` (instance numbers) while it stays infeasible: chunks, halved down to single
+    instances. An instance leaves only when the set without it is *proven* infeasible. Returns the set and None
+    when every single drop was answered (proven feasible on ``chk``'s model), else why not."""
+    n = len(chk.inst)
+    cap = max(1.0, (deadline - time.perf_counter()) / 4)
+    chunk = max(1, len(S) // 2)
+    unknown = False
+    while True:
+        i = 0
+        while i < len(S):
+            if time.perf_counter() >= deadline:
+                return S, DEADLINE
+            T = S[:i] + S[i + chunk:]
+            r = chk.infeasible(_mask(n, T), deadline, cap)
+            if r is True:
+                S = T
+            else:
+                unknown |= r is None and chunk == 1  # a chunk's unknown is retried instance by instance
+                i += chunk
+        if chunk == 1:
+            return S, TIMED_OUT if unknown else None
+        chunk = max(1, chunk // 2)
+
+
+def _search(chk: _Checker, deadline: float, max_conflicts: int, known_infeasible: bool, confirm
+            ) -> tuple[list[tuple[list[int], tuple[str, str] | None]], tuple[str, str] | None]:
+    """Disjoint conflicts among ``chk``'s instances: [(instance numbers, why not minimal or None)], and why the
+    search stopped early (None when it ran out of conflicts or reached ``max_conflicts``)."""
+    n = len(chk.inst)
+    alive = np.ones(n, bool)
+    found: list[tuple[list[int], tuple[str, str] | None]] = []
+    first = True
+    while alive.any() and len(found) < max_conflicts:
+        if time.perf_counter() >= deadline:
+            return found, DEADLINE
+        if not (first and known_infeasible):  # is what is left still infeasible?
+            r = chk.infeasible(alive, deadline)
+            if r is None:
+                return found, TIMED_OUT
+            if r is False:
+                break
+        S = list(np.flatnonzero(alive))
+        sup = chk.ray(alive, deadline)
+        if sup is not None:
+            start = chk.named(sup, alive)
+            if start.any() and start.sum() < len(S) and chk.infeasible(start, deadline) is True:
+                S = list(np.flatnonzero(start))
+        first = False
+        log.info("diagnosis: conflict search from %d of %d instances", len(S), n)
+        whole = len(S) == int(alive.sum())
+        S, why = _deletion_filter(chk, S, deadline)
+        if why == DEADLINE and whole and len(S) == int(alive.sum()):
+            return found, DEADLINE  # nothing narrowed down: "everything that is left" is no diagnosis
+        if why is None:
+            why = confirm(S)
+        found.append((S, why))
+        alive[S] = False
+    return found, None
