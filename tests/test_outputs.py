@@ -6,6 +6,7 @@ import shutil
 
 import openpyxl
 import pandas as pd
+import pytest
 
 import cadrex
 from cadrex.cli import main
@@ -30,10 +31,18 @@ def test_formula_names_are_text_in_csv_and_xlsx(tiny_path, tmp_path):
 
 
 def test_rewrite_replaces_whole_folder(tiny_path, tmp_path):
+    """A stale output of an earlier run (here a diagnosis.json) does not survive a rewrite; a file the user put in
+    the folder is never deleted: the rewrite is refused instead (issue 11)."""
+    from cadrex.io.outdir import OutDirError
+
     out = tmp_path / "o"
     res = cadrex.solve(cadrex.load_case(tiny_path))
     res.write(out)
-    (out / "stale.txt").write_text("old", encoding="utf-8")
+    (out / "diagnosis.json").write_text("[]", encoding="utf-8")
     res.write(out)
-    assert not (out / "stale.txt").exists() and (out / "summary.json").is_file()
+    assert not (out / "diagnosis.json").exists() and (out / "summary.json").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutDirError, match="notes.txt"):
+        res.write(out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import traceback
@@ -18,13 +19,61 @@ log = logging.getLogger("cadrex")
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 
+LOG_HEADER = "# cadrex log\n"
+
+
 def _setup_logging(args) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if getattr(args, "log_file", None):
-        handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+        handlers.append(logging.FileHandler(_log_path(args), encoding="utf-8"))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         handlers=handlers, force=True)
+
+
+def _log_path(args) -> str:
+    """``--log-file`` checked like an output file: not an input, not a file of the case folder, not a folder, and
+    appended to only when cadrex started it (its first line is :data:`LOG_HEADER`)."""
+    from cadrex.io.outdir import check_out_file
+
+    def ours(p: str) -> bool:
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            return fh.readline() == LOG_HEADER
+
+    inputs = [x for x in (getattr(args, "case", None), getattr(args, "scenarios", None), getattr(args, "policy", None)) if x]
+    case = getattr(args, "case", None)
+    path = check_out_file(args.log_file, inputs=inputs, case_dirs=[case] if case and os.path.isdir(case) else [],
+                          ours=ours, option="--log-file")
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        raise OutDirError(path, f"the folder of log file {args.log_file} does not exist",
+                          f"日志文件 {args.log_file} 所在目录不存在")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(LOG_HEADER)
+    return path
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number of seconds above 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0 / 须为大于 0 的有限秒数")
+    return v
+
+
+def _fraction(text: str) -> float:
+    """A relative gap: a finite number from 0 up to (not including) 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and 0 <= v < 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a gap from 0 to below 1 (e.g. 0.001) / 须为 0 到 1 之间的相对差距")
+    return v
 
 
 def _summary_text(case) -> str:
@@ -194,13 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("case")
     s.add_argument("--out", required=True)
     s.add_argument("--backend", choices=["highs", "cpsat", "pyomo"])
-    s.add_argument("--time-limit", type=float)
+    s.add_argument("--time-limit", type=_seconds)
     s.add_argument("--seed", type=int)
     s.add_argument("--num-workers", type=int)
     s.add_argument("--method", choices=["auto", "full", "cg"], default="auto",
                    help="full model, column generation (highs), or auto (column generation on large cases)")
     s.add_argument("--policy", help="policy file or scenario name in models/policies/")
-    s.add_argument("--gap", type=float, default=0.0,
+    s.add_argument("--gap", type=_fraction, default=0.0,
                    help="stop once the certified relative gap is at most this (default 0: prove optimality)")
     s.add_argument("--xlsx", action="store_true", help="also write plan.xlsx")
     s.add_argument("--quiet", action="store_true")
@@ -219,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--post")
     e.add_argument("--policy", help="policy file or scenario name in models/policies/")
     e.add_argument("--top", type=int, default=5, help="forced-cost re-solves for the best N pairs by pair score")
-    e.add_argument("--time-cap", type=float, default=4.0, help="seconds per forced re-solve")
+    e.add_argument("--time-cap", type=_seconds, default=4.0, help="seconds per forced re-solve")
     e.add_argument("--json", action="store_true")
     e.set_defaults(fn=cmd_explain)
     b = sub.add_parser("batch", help="solve every scenario of a scenarios file on Dask")
@@ -246,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args)
     try:
+        _setup_logging(args)
         return args.fn(args)
     except CaseError as exc:
         for prob in exc.problems:

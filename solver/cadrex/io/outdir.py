@@ -33,6 +33,10 @@ MARKER = ".cadrex-output"
 KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行")}
 PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx"}
 INDEX_HEADER = "scenario,status,objective,best_bound,gap"
+CASE_FILES = {"case.toml", "policy.toml", "cadres.csv", "posts.csv", "teams.csv", "provinces.csv", "relations.csv",
+              "preferences.csv", "pins.csv", "scores.csv", "specialties.csv"}
+#: what cadrex writes in a folder it replaces whole: anything else there is the user's, and the folder is kept
+OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}}
 
 
 class OutDirError(ValueError):
@@ -139,6 +143,8 @@ def check_out_dir(out: str | os.PathLike, kind: str, case_dirs: Iterable[str | o
             raise refuse("is an input file", "是输入文件")
         if _within(rf, real):
             raise refuse(f"contains the input file {f}", f"包含输入文件 {f}")
+    if os.path.islink(path):
+        raise refuse("is a symbolic link (cadrex replaces real folders only)", "是符号链接（cadrex 只替换真实目录）")
     if os.path.lexists(path) and not os.path.isdir(path):
         raise refuse("exists and is not a folder", "已存在且不是目录")
     if os.path.isdir(path) and os.listdir(path):
@@ -149,6 +155,11 @@ def check_out_dir(out: str | os.PathLike, kind: str, case_dirs: Iterable[str | o
         if got != kind:
             raise refuse(f"was written by cadrex as a {KINDS[got][0]} folder, not a {what_en} folder",
                          f"是 cadrex 写出的{KINDS[got][1]}目录，不是{what_zh}目录")
+        foreign = sorted(set(os.listdir(path)) - OWN_FILES[kind]) if kind in OWN_FILES else []
+        if foreign:
+            names = ", ".join(foreign[:5]) + (f" … ({len(foreign)} in all)" if len(foreign) > 5 else "")
+            raise refuse(f"holds files cadrex did not write ({names}); move them out first",
+                         f"含有非 cadrex 写出的文件（{names}），请先移走")
     return path
 
 
@@ -213,6 +224,9 @@ def plain_name_problem(name: object) -> str | None:
                 f"{name!r} 不是简单名称（不得含路径分隔符或 '..'，不得以 '.' 开头）")
     if name == "index.csv":
         return "'index.csv' is reserved for the batch index / 'index.csv' 保留给批量运行索引"
+    if any(not ch.isprintable() for ch in name) or name != name.strip():
+        return (f"{name!r} has control characters or leading/trailing spaces / "
+                f"{name!r} 含控制字符或首尾空格")
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import math
 import os
 import re
 import tomllib
@@ -171,6 +172,9 @@ POLICY_KEYS: dict[str, object] = {
 #: integer policy keys that are magnitudes of objective terms (SPEC §6 fixes their sign)
 OBJECTIVE_KEYS = ("fill_base", "fill_hardship_bonus", "key_post_bonus", "move_cost", "structure_penalty",
                   "age_penalty_per_year", "flow_penalty")
+#: largest weight and largest objective magnitude: every objective coefficient stays ≤ 1e8 and a plan's total far
+#: below 2**53, so that float64 solvers and the integer recomputation agree exactly
+MAX_WEIGHT, MAX_MAGNITUDE, MAX_INT = 1_000, 100_000, 2**31 - 1
 _SIGN = ("SPEC §6 fixes the sign of each term: a negative value reverses it, a reward becoming a penalty or a "
          "penalty a reward, and the model's shortfall and flow variables then run the wrong way")
 
@@ -181,8 +185,8 @@ def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
     if kind == _INT:
         return isinstance(v, int) and not isinstance(v, bool), v, "an integer"
     if kind == _NUM:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
-        return ok, v, "a non-negative number"
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= MAX_INT
+        return ok, v, f"a finite number from 0 to {MAX_INT}"
     if kind == "str":
         return isinstance(v, str), v, "a string"
     if kind == "roles":
@@ -241,6 +245,9 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
                 elif wv < 0:
                     out.add(path, wl, wc, f"weights.{wk}: {wv} is negative; weights must be >= 0 ({_SIGN}; 0 switches "
                                           "the term off)")
+                elif wv > MAX_WEIGHT:
+                    out.add(path, wl, wc, f"weights.{wk}: {wv} is above the largest weight {MAX_WEIGHT} (it would make "
+                                          "objective coefficients too large for exact arithmetic)")
                 else:
                     res["weights"][wk] = wv
             continue
@@ -253,6 +260,10 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
         elif POLICY_KEYS[k] == _INT and v < 0:
             why = _SIGN if k in OBJECTIVE_KEYS else "an age, a number of years or a seed"
             out.add(path, line, col, f"{k}: {v} is negative; it must be >= 0 ({why})")
+        elif POLICY_KEYS[k] == _INT and v > (MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT):
+            top = MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT
+            out.add(path, line, col, f"{k}: {v} is above the largest allowed value {top} (objective coefficients must "
+                                     "stay exact in floating point)")
         elif POLICY_KEYS[k] == "roles" and not check_duplicates(v, k, pos, path, out, _role):
             continue
         else:

@@ -13,9 +13,10 @@ Scenarios file (TOML; paths relative to it)::
     [scenario.overrides]   # optional policy keys
     move_cost = 10
 
-A failed scenario (bad input, infeasible, time-out, a plan the verifier rejects) is recorded with its reason and
-does not stop the others; its earlier output, if cadrex wrote it, is removed so that it cannot be mistaken for the
-result. A scenario whose inputs (case files, effective policy, backend, time limit, seed) hash as in its existing
+A failed scenario (bad input, infeasible, time-out) is recorded with its reason and does not stop the others; its
+earlier output, if cadrex wrote it, is removed so that it cannot be mistaken for the result. A plan the verifier
+rejects is recorded as ``rejected`` and writes nothing: the earlier output stays (as for ``cadrex solve``), and
+``compare`` reads only scenarios that ``index.csv`` lists as solved. A scenario whose inputs (case files, effective policy, backend, time limit, seed) hash as in its existing
 ``summary.json`` is skipped.
 
 Output folders (see :mod:`cadrex.io.outdir`): scenario names are plain folder names (no path separators, no ``..``,
@@ -74,7 +75,7 @@ def read_scenarios(path: str) -> list[dict]:
     missing ``name``/``case``, a name that is not a plain folder name, a repeated name) at ``path:line:column``."""
     from cadrex.io.errors import CaseError, Collector
     from cadrex.io.outdir import plain_name_problem
-    from cadrex.io.tomlfiles import read_toml
+    from cadrex.io.tomlfiles import check_policy, read_toml
 
     out = Collector()
     if not os.path.isfile(path):
@@ -113,6 +114,15 @@ def read_scenarios(path: str) -> list[dict]:
                                f" / 方案名 {s['name']!r} 与第 {seen[s['name']]} 个方案重复，方案名须唯一")
             continue
         seen[s["name"]] = i + 1
+        ov = sc.get("overrides")
+        if ov is not None:  # checked like a policy file and located in this file; the scenario alone fails on it
+            bad = Collector()
+            if not isinstance(ov, dict):
+                bad.add(path, *head, "overrides: must be a table of policy keys / overrides 须为策略键表")
+            else:
+                opos = {k[len("scenario.overrides."):]: v for k, v in pos.items() if k.startswith("scenario.overrides.")}
+                check_policy(ov, opos | {k: opos.get(k, head) for k in ov}, path, bad)
+            s["override_problems"] = list(bad.problems)
         s["case"] = os.path.normpath(os.path.join(base, s["case"]))
         pol = s.get("policy")
         if pol and (os.sep in pol or pol.endswith(".toml")):
@@ -150,6 +160,8 @@ def run_scenario(sc: dict, out_root: str) -> dict:
     pol_path = pol_file if pol_file and os.path.isfile(pol_file) else None
     try:
         check_out_dir(out_dir, "plan", case_dirs=[sc["case"]], input_files=[pol_path])
+        if sc.get("override_problems"):
+            raise CaseError(sc["override_problems"])
         h = scenario_hash(sc)
         spath = os.path.join(out_dir, "summary.json")
         if os.path.isfile(spath):
@@ -180,9 +192,8 @@ def run_scenario(sc: dict, out_root: str) -> dict:
     except CaseError as exc:
         rec |= {"status": "invalid", "error": " | ".join(str(p) for p in exc.problems)[:1000]}
         _remove_stale(out_dir)
-    except PlanRejected as exc:
+    except PlanRejected as exc:  # nothing was written: the previous output stays (index.csv says rejected)
         rec |= {"status": "rejected", "error": f"{exc}: " + "; ".join(exc.violations)[:900]}
-        _remove_stale(out_dir)
     except Exception as exc:  # recorded, the batch goes on
         rec |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:1000]}
         _remove_stale(out_dir)
@@ -192,17 +203,18 @@ def run_scenario(sc: dict, out_root: str) -> dict:
 
 def _remove_stale(out_dir: str) -> None:
     """A failed scenario leaves no output from an earlier run that could be mistaken for its result; only a plan
-    folder cadrex wrote is removed (anything else is left alone, with a warning)."""
+    folder cadrex wrote, holding only files cadrex writes, is removed (anything else is left alone, with a warning).
+    A plan the verifier rejects is not a failure of this kind: the previous output stays."""
     import shutil
     import tempfile
 
-    from cadrex.io.outdir import written_by_cadrex
+    from cadrex.io.outdir import OWN_FILES, written_by_cadrex
 
     if not os.path.isdir(out_dir) or not os.listdir(out_dir):
         return
-    if written_by_cadrex(out_dir) != "plan":
-        log.warning("%s was not written by cadrex as a plan folder; left as it is / %s 不是 cadrex 写出的方案目录，保持原样",
-                    out_dir, out_dir)
+    if written_by_cadrex(out_dir) != "plan" or set(os.listdir(out_dir)) - OWN_FILES["plan"]:
+        log.warning("%s was not written by cadrex as a plan folder, or holds files cadrex did not write; left as it is"
+                    " / %s 不是 cadrex 写出的方案目录或含有其他文件，保持原样", out_dir, out_dir)
         return
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.stale-", dir=os.path.dirname(out_dir))
     os.rmdir(tmp)  # names starting with '.' are never scenario names

@@ -66,9 +66,9 @@ class Result:
                 write_csv(self.teams, os.path.join(tmp, "teams.csv"))
             if self.diagnosis or self.status == "infeasible":
                 with open(os.path.join(tmp, "diagnosis.json"), "w", encoding="utf-8") as fh:
-                    json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2)
+                    json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2, allow_nan=False)
             with open(os.path.join(tmp, "summary.json"), "w", encoding="utf-8") as fh:
-                json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True)
+                json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
             if xlsx and self.status in ("optimal", "feasible"):
                 from cadrex.reports.xlsx import write_xlsx
 
