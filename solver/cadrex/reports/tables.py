@@ -7,16 +7,13 @@ import numpy as np
 import pandas as pd
 
 from cadrex.analysis.verify import RULE_KEYS, Evaluation
-from cadrex.io.schema import KIND_LABELS, KINDS
 from cadrex.model import Model
 from cadrex.rules.context import Context
-
-KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))
+from cadrex.rules.why import KIND_ZH, must_move
 
 
 def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
             pinned: str | None) -> str:
-    pol = ctx.policy
     bits: list[str] = []
     kind = ctx.c_kind[c]
     if dest is None:
@@ -26,11 +23,7 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
     else:
         bits.append("moves" + (f" from {own}" if own else "") + f" to {dest}")
     if ctx.c_must[c]:
-        if kind in ("mandatory", "avoidance", "disciplinary"):
-            bits.append(f"H1 must move: exchange kind {kind} ({KIND_ZH[kind]})")
-        else:
-            bits.append(f"H1 must move: {ctx.c_years_prov[c]:g} years in {ctx.prov_ids[ctx.c_prov[c]]} "
-                        f"(≥ {pol['mandatory_rotation_years']}, seed 001 十年交流)")
+        bits.append("H1 must move: " + must_move(ctx, c, threshold=True)[0])
     elif own and dest != own and not stay_possible:
         bits.append("H4/E8: may not stay in own post (fixed relative in team or forbid pin)")
     if pinned:

@@ -9,6 +9,7 @@ from cadrex.analysis.diagnose.checker import Instance
 from cadrex.model import Model
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks
+from cadrex.rules.why import must_move
 
 #: instances named in a conflict's message; the rest are counted
 MESSAGE_ITEMS = 10
@@ -70,14 +71,6 @@ def _who(ctx: Context, c: int) -> str:
     return f"{ctx.case.cadres.at[ctx.cad_ids[c], 'name']} ({ctx.cad_ids[c]})"
 
 
-def _why_must(ctx: Context, c: int) -> tuple[str, str]:
-    k = ctx.c_kind[c]
-    if k in ("mandatory", "avoidance", "disciplinary"):
-        return f"exchange kind {k}", f"交流类型为{k}"
-    return (f"{ctx.c_years_prov[c]:g} years in {ctx.prov_ids[ctx.c_prov[c]]}",
-            f"在{ctx.prov_ids[ctx.c_prov[c]]}任职{ctx.c_years_prov[c]:g}年")
-
-
 def _trivial(ctx: Context, model: Model, rule: str, label: str) -> dict:
     """A conflict of one instance found while building (an empty row or an ineligible require pin)."""
     d = {"rule": rule, "rules": [rule], "cadres": [], "posts": [], "teams": [], "irreducible": True, "minimal": True,
@@ -106,7 +99,7 @@ def _trivial(ctx: Context, model: Model, rule: str, label: str) -> dict:
         return d
     c = cads[0]
     en, zh = _excl_text(ctx, c)
-    w_en, w_zh = _why_must(ctx, c)
+    w_en, w_zh = must_move(ctx, c)
     d |= {"cadres": [ctx.cad_ids[c]],
           "message": f"H1: {_who(ctx, c)} must move ({w_en}) but every post in play is excluded: {en}.",
           "message_zh": f"H1: {_who(ctx, c)} 必须交流（{w_zh}）, 但所有在列职位均不符合条件: {zh}。"}
@@ -148,13 +141,13 @@ def _phrase(ctx: Context, i: Instance) -> tuple[str, str]:
     """One instance in words (English, Chinese)."""
     if i.rule == "H1" and i.kind == "col-ub":
         c = i.cadres[0]
-        w_en, w_zh = _why_must(ctx, c)
+        w_en, w_zh = must_move(ctx, c)
         ex_en, ex_zh = _excl_text(ctx, c, limit=4)
         return (f"H1: {_who(ctx, c)} must leave {ctx.post_ids[i.posts[0]]} ({w_en}); excluded elsewhere: {ex_en}",
                 f"H1: {_who(ctx, c)} 必须离开 {ctx.post_ids[i.posts[0]]}（{w_zh}）")
     if i.rule == "H1":
         c = i.cadres[0]
-        w_en, w_zh = _why_must(ctx, c)
+        w_en, w_zh = must_move(ctx, c)
         ex_en, ex_zh = _excl_text(ctx, c, limit=4)
         return (f"H1: {_who(ctx, c)} must get a post ({w_en}); excluded: {ex_en}",
                 f"H1: {_who(ctx, c)} 必须交流到某一职位（{w_zh}）")
