@@ -213,9 +213,7 @@ class ColumnGeneration:
         idx = np.flatnonzero(self.in_R) if idx is None else idx
         sub = self.pairs.take(idx)
         terms, score, obj = pair_objective(self.ctx, sub)
-        m = assemble(self.ctx, self.rows, sub, terms, score, obj)
-        m.pair_index = idx
-        return m
+        return assemble(self.ctx, self.rows, sub, terms, score, obj, pair_index=idx)
 
     def price(self, y: np.ndarray, objective: bool = True) -> tuple[np.ndarray, float]:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc); with
