@@ -20,7 +20,9 @@ the same on what is left, for up to ``max_conflicts`` disjoint conflicts.
 proved the set without it infeasible. A conflict is ``minimal`` (and ``irreducible``, the older key, equal to it)
 only when dropping each one of its instances was proven feasible *for the full model*. A step that hit its time cap
 or the deadline proves nothing: the instance stays and the conflict gets ``minimal: false`` with a ``reason``; its
-message then does not say that dropping one of them makes a plan possible.
+message then does not say that dropping one of them resolves the conflict. A minimal conflict never claims that a
+plan exists without it. ``more_conflicts_possible`` (on every entry) is false only when relaxing every instance of
+the conflicts found was proven feasible (no conflict lies outside them); else the last message says more may exist.
 
 **Time.** Solve and diagnosis share ``--time-limit``: the diagnosis runs until the solve's own deadline, and gets at
 least :data:`DIAG_FLOOR` seconds when the solve used everything (enough for the certificate of a small conflict).
@@ -79,6 +81,7 @@ from cadrex.analysis.diagnose.text import (
     MESSAGE_ITEMS,
     _describe,
     _generic,
+    _more,
     _ordered,
     _phrase,
     _trivial,
@@ -95,6 +98,8 @@ DIAG_FLOOR = 2.0
 #: model non-zeros HiGHS loads and starts on per second (measured: 12.8M non-zeros at 2,000 in play took ~2 s to
 #: load and ~2 s more before a time limit could stop the first LP): below that budget a search is not started
 NNZ_PER_SECOND = 4e6
+#: why conflicts found while building the model may not be all: the search was not run
+BUILT = ("only the conflicts found while building the model were looked for", "仅查找了建模时即发现的冲突")
 
 
 def _deadline(deadline: float) -> float:
@@ -114,7 +119,7 @@ def diagnose_full(model: Model, deadline: float, max_conflicts: int = 5) -> list
     answer is on the full model itself."""
     ctx = model.ctx
     if model.infeasible:
-        return [_trivial(ctx, model, rule, label) for rule, label in model.infeasible]
+        return _more([_trivial(ctx, model, rule, label) for rule, label in model.infeasible], BUILT)
     deadline = _deadline(deadline)
     t0 = time.perf_counter()
     seeds = _propagation_rows(model)
@@ -139,7 +144,7 @@ def diagnose_full(model: Model, deadline: float, max_conflicts: int = 5) -> list
              len(found), len(inst), chk.solves, chk.unknown, time.perf_counter() - t0)
     if not found:
         return [_unproven(stopped) if stopped else _generic()]
-    return _ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found])
+    return _more(_ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found]), stopped)
 
 
 def conflict_found(diagnosis: list[dict]) -> bool:
@@ -159,7 +164,7 @@ def diagnose_cg(ctx: Context, model: Model, info: dict, deadline: float, max_con
     cg = info.get("cg")
     trivial = [(rule, label) for rule, label in model.infeasible if rule in ("H3", "H7")]
     if trivial:  # an ineligible pin, or a post no cadre is eligible for (the pool has every such pair)
-        return [_trivial(ctx, model, rule, label) for rule, label in trivial]
+        return _more([_trivial(ctx, model, rule, label) for rule, label in trivial], BUILT)
     if cg is None:
         return [_unproven(None)]
     ri = cg.rows
@@ -191,8 +196,8 @@ def diagnose_cg(ctx: Context, model: Model, info: dict, deadline: float, max_con
     return [_unproven(stopped)]
 
 
-__all__ = ["DEADLINE", "DIAG_FLOOR", "HEAD_ORDER", "MESSAGE_ITEMS", "NNZ_PER_SECOND", "NO_TIME", "TIMED_OUT",
+__all__ = ["BUILT", "DEADLINE", "DIAG_FLOOR", "HEAD_ORDER", "MESSAGE_ITEMS", "NNZ_PER_SECOND", "NO_TIME", "TIMED_OUT",
            "UNCONFIRMED", "Instance", "_Checker", "_Scope", "_block_codes", "_deletion_filter", "_describe",
-           "_diagnose_scope", "_eligible_pairs", "_generic", "_mask", "_model_of", "_ordered", "_phrase",
+           "_diagnose_scope", "_eligible_pairs", "_generic", "_mask", "_more", "_model_of", "_ordered", "_phrase",
            "_propagation_rows", "_search", "_trivial", "_unproven", "_violated_rows", "conflict_found", "diagnose",
            "diagnose_cg", "diagnose_full", "exclusions", "instances"]

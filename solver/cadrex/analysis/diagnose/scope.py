@@ -9,13 +9,17 @@ import time
 import numpy as np
 
 from cadrex.analysis.diagnose.checker import _Checker, _mask, instances
-from cadrex.analysis.diagnose.search import TIMED_OUT, UNCONFIRMED, _search
-from cadrex.analysis.diagnose.text import _describe, _ordered
+from cadrex.analysis.diagnose.search import DEADLINE, TIMED_OUT, UNCONFIRMED, _search
+from cadrex.analysis.diagnose.text import _describe, _more, _ordered
 from cadrex.model import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import rule_masks, stay_block
 
 log = logging.getLogger("cadrex.analysis.diagnose")
+
+#: why a scope search may have missed conflicts: relaxing those it found was not shown to leave a plan possible
+SCOPE = ("only the cadres and posts around the first certificate were searched, and the rest was not shown feasible",
+         "仅搜索了首个证书涉及的干部和职位，未能证明其余部分可行")
 
 
 def _block_codes(block: np.ndarray) -> np.ndarray:
@@ -157,7 +161,9 @@ def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Sco
                     max_conflicts: int) -> tuple[list[dict], tuple[str, str] | None]:
     """Conflicts in the relaxation D of ``scope``, minimality confirmed on restrictions: the pairs of ``pool`` (pairs
     of the full model, with every row of ``ri`` complete for them) that are stays, require pins or touch the scope,
-    then ``bigger()`` (a larger such model)."""
+    then ``bigger()`` (a larger such model). Each conflict carries ``more_conflicts_possible``: false only when the
+    search ran out of conflicts in D and a restriction with every instance they name relaxed (all others enforced)
+    was proven feasible (then no conflict lies outside them)."""
     D = _model_of(ctx, ri, _eligible_pairs(ctx, scope.C, scope.P))
     K = scope.covered()
     inst = instances(D, rows=K)
@@ -194,5 +200,22 @@ def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Sco
                 return None
         return UNCONFIRMED if time.perf_counter() < deadline else TIMED_OUT
 
+    def rest_feasible(found: list[int]) -> tuple[str, str] | None:
+        """Is the full model feasible with every instance of ``found`` relaxed, all others enforced? Shown on a
+        restriction (feasible ⇒ the full model feasible): None, else why not."""
+        for level in (0, 1):
+            if time.perf_counter() >= deadline:
+                return DEADLINE
+            chk_r, at = restriction(level)
+            if any(inst[k].key not in at for k in found):
+                continue
+            enforced = np.ones(len(chk_r.inst), bool)
+            enforced[[at[inst[k].key] for k in found]] = False
+            if chk_r.infeasible(enforced, deadline) is False:
+                return None
+        return SCOPE if time.perf_counter() < deadline else DEADLINE
+
     found, stopped = _search(chk, deadline, max_conflicts, known_infeasible=False, confirm=confirm)
-    return _ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found]), stopped
+    out = _ordered([_describe(ctx, [inst[k] for k in S], why) for S, why in found])
+    more = stopped if stopped or not found else rest_feasible([k for S, _ in found for k in S])
+    return _more(out, more), stopped

@@ -15,8 +15,9 @@ log = logging.getLogger("cadrex.analysis.diagnose")
 TIMED_OUT = ("a step timed out", "某步超时")
 DEADLINE = ("the time limit was reached before the search finished", "搜索未完成即达到时间上限")
 NO_TIME = ("no time was left for the search", "没有剩余时间进行搜索")
-UNCONFIRMED = ("dropping one of them was not shown to make a plan possible for the whole case",
-               "未能证明去掉其中一条即可形成方案")
+UNCONFIRMED = ("dropping one of them was not shown to resolve this conflict in the whole case",
+               "未能证明在整个案例中去掉其中一条即可消除此冲突")
+MAX_REACHED = ("the search stops after max_conflicts conflicts", "已达到冲突数上限 max_conflicts，搜索停止")
 
 
 def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list[int], tuple[str, str] | None]:
@@ -47,7 +48,8 @@ def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list
 def _search(chk: _Checker, deadline: float, max_conflicts: int, known_infeasible: bool, confirm
             ) -> tuple[list[tuple[list[int], tuple[str, str] | None]], tuple[str, str] | None]:
     """Disjoint conflicts among ``chk``'s instances: [(instance numbers, why not minimal or None)], and why the
-    search stopped early (None when it ran out of conflicts or reached ``max_conflicts``)."""
+    search stopped before every conflict was isolated (:data:`MAX_REACHED`, a time reason), or None when it ran out
+    of conflicts: the instances left were proven feasible together on ``chk``'s model (or none were left)."""
     n = len(chk.inst)
     alive = np.ones(n, bool)
     found: list[tuple[list[int], tuple[str, str] | None]] = []
@@ -77,4 +79,7 @@ def _search(chk: _Checker, deadline: float, max_conflicts: int, known_infeasible
             why = confirm(S)
         found.append((S, why))
         alive[S] = False
+    if len(found) >= max_conflicts and alive.any():  # stopped at the cap: is what is left feasible, all found relaxed?
+        if time.perf_counter() >= deadline or chk.infeasible(alive, deadline) is not False:
+            return found, MAX_REACHED
     return found, None

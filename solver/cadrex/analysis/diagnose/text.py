@@ -17,6 +17,18 @@ MESSAGE_ITEMS = 10
 HEAD_ORDER = ("H7", "E8", "H5", "H6", "H3", "H4", "H1")
 
 
+def _more(conflicts: list[dict], why: tuple[str, str] | None) -> list[dict]:
+    """Mark ``conflicts`` (in place) with ``more_conflicts_possible``: False when ``why`` is None (relaxing every
+    instance they name was proven to leave a plan possible: no conflict lies outside them), else True, and the last
+    one's message then ends with "Other conflicts may exist (why)" (English, Chinese)."""
+    for d in conflicts:
+        d["more_conflicts_possible"] = why is not None
+    if why is not None and conflicts:
+        conflicts[-1]["message"] += f" Other conflicts may exist ({why[0]})."
+        conflicts[-1]["message_zh"] += f"可能还存在其他冲突（{why[1]}）。"
+    return conflicts
+
+
 def _ordered(conflicts: list[dict]) -> list[dict]:
     """Smallest conflicts first, then by the posts and cadres they name (the same order on every path)."""
     return sorted(conflicts, key=lambda d: (len(d["rules"]), d["posts"], d["cadres"], d["rules"]))
@@ -24,7 +36,7 @@ def _ordered(conflicts: list[dict]) -> list[dict]:
 
 def _generic() -> dict:
     return {"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [], "irreducible": False, "minimal": False,
-            "reason": "no rule instance explains it / 无法归结到具体规则实例",
+            "more_conflicts_possible": True, "reason": "no rule instance explains it / 无法归结到具体规则实例",
             "message": "The rules together admit no plan, and no single group of hard-rule instances explains it "
                        "(the conflict lies in the eligibility rules E1–E10 or the one-post-per-cadre rule H2).",
             "message_zh": "现有规则下不存在可行方案, 冲突源于资格条件 (E1–E10) 或一人一岗 (H2)。"}
@@ -33,7 +45,7 @@ def _generic() -> dict:
 def _unproven(why: tuple[str, str] | None) -> dict:
     en, zh = why or ("no certificate named the rules involved", "未找到指明相关规则的证书")
     return {"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [], "irreducible": False, "minimal": False,
-            "reason": f"{en} / {zh}",
+            "more_conflicts_possible": True, "reason": f"{en} / {zh}",
             "message": f"No conflict among the hard rules (H1–H7, E8) was isolated ({en}). Run again with a longer "
                        "--time-limit to get one.",
             "message_zh": f"未能找出硬性规则 (H1–H7、E8) 之间的冲突（{zh}）。请加大 --time-limit 后重新运行。"}
@@ -108,7 +120,8 @@ def _trivial(ctx: Context, model: Model, rule: str, label: str) -> dict:
 
 def _describe(ctx: Context, iis: list[Instance], why: tuple[str, str] | None) -> dict:
     """A conflict in words: the rule it is headed by, its instances (the first :data:`MESSAGE_ITEMS` in full, the
-    rest counted), and whether it is minimal (then dropping any one of them makes a plan possible) or why not."""
+    rest counted), and whether it is minimal (then dropping any one of them resolves this conflict; other conflicts
+    may remain, see :func:`_more`) or why not."""
     rank = {r: k for k, r in enumerate(HEAD_ORDER)}
     iis = sorted(iis, key=lambda i: (rank.get(i.rule, len(rank)), i.key))
     cads = sorted({ctx.cad_ids[c] for i in iis for c in i.cadres})
@@ -126,9 +139,9 @@ def _describe(ctx: Context, iis: list[Instance], why: tuple[str, str] | None) ->
     one = len(iis) == 1
     head_en = "This rule instance cannot hold: " if one else f"These {len(iis)} rule instances cannot all hold: "
     head_zh = "以下规则无法满足：" if one else f"以下{len(iis)}条规则无法同时满足："
-    if minimal:
-        tail_en = " Dropping it makes a plan possible." if one else " Dropping any one of them makes a plan possible."
-        tail_zh = "去掉该条即可形成方案。" if one else "去掉其中任意一条即可形成方案。"
+    if minimal:  # proven: the set less any one instance is feasible (other instances relaxed), not that a plan exists
+        tail_en = " Dropping it resolves this conflict." if one else " Dropping any one of them resolves this conflict."
+        tail_zh = "去掉该条即可消除此冲突。" if one else "去掉其中任意一条即可消除此冲突。"
     else:
         tail_en = f" Not shown to be minimal ({why[0]}): some of them may not be needed."
         tail_zh = f"未证明为最小冲突（{why[1]}），其中部分规则可能并非必要。"
