@@ -1,0 +1,140 @@
+"""The master LP of column generation (HiGHS): opened over the first master's pairs with its active rows and
+big-M artificial columns (phase I in one), grown by pair columns and violated lazy rows, its LP solution mapped back
+to the pool, and the zero-cost phase I (:meth:`MasterLP.confirm_infeasible`) that proves an infeasible relaxation.
+
+:class:`MasterLP` is the master half of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`; it uses the pool state
+set there: ``ctx``, ``rows``, ``pairs``, ``obj``, ``in_R``, ``lazy``, ``row_lo``/``row_hi``, ``add_per_cadre`` and
+``price``."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from cadrex.model import Model, pair_columns
+from cadrex.solvers.cg.pricing import _top_k
+from cadrex.solvers.highs import pass_model
+
+log = logging.getLogger(__name__)
+
+#: cost of the phase-I artificial columns of the master LP
+BIG_M = 1e6
+
+
+def _new_highs():
+    """``cadrex.solvers.cg.new_highs()``, looked up there at each call (tests replace it there)."""
+    from cadrex.solvers import cg
+
+    return cg.new_highs()
+
+
+class MasterLP:
+    """The HiGHS master LP over the pairs in ``self.cols`` (LP order, see :meth:`_lp_col_of_master`)."""
+
+    def open_master(self, m: Model) -> None:
+        """Load the first master ``m`` (every row but the lazy ones) and its artificial columns into a new HiGHS."""
+        self.n0, self.n_aux = m.n_pairs, m.n_vars - m.n_pairs
+        active = np.flatnonzero(~self.lazy)
+        self.lp_row = np.full(self.rows.n, -1, np.int64)  # full row -> LP row
+        self.lp_row[active] = np.arange(len(active))
+        self.active = list(active)
+        self.h = h = _new_highs()
+        # shortfall and flow auxiliaries get no upper bound unless H6 caps it: their natural bounds never bind at an
+        # optimum, but an auxiliary sitting at one leaves its row's dual free up to the big M, and pricing chases that
+        ub = m.ub.copy()
+        soft = np.ones(m.n_vars, bool)
+        soft[: m.n_pairs] = False
+        soft[[v for v, *_ in m.h6_caps]] = False
+        soft[[m.n_pairs + a for a in self.rows.aux_bounded]] = False  # an extension's bound is a constraint
+        ub[soft] = np.inf
+        pass_model(h, m, rows=active, ub=ub, integer=False)
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)  # serial dual from scratch (PAMI was slower there, at 5000 in play)
+        # Phase I in one: big-M artificial columns on every finite row side keep the master feasible while the
+        # duals price in the pairs that are needed; artificials still positive at convergence mean no LP solution.
+        # (Lazy rows never need one: x = 0 satisfies H4, and max_same_specialty has its shortfall variable.)
+        lo_rows = np.flatnonzero(np.isfinite(m.row_lo[active]))
+        hi_rows = np.flatnonzero(np.isfinite(m.row_hi[active]))
+        arows = np.concatenate([lo_rows, hi_rows]).astype(np.int32)
+        avals = np.concatenate([np.ones(len(lo_rows)), -np.ones(len(hi_rows))])
+        na = len(arows)
+        self.art_first = m.n_vars
+        h.addCols(na, np.full(na, -BIG_M), np.zeros(na), np.full(na, np.inf), na, np.arange(na, dtype=np.int32), arows, avals)
+        self.n_art = na
+        self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
+
+    def _lp_col_of_master(self) -> np.ndarray:
+        """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
+        auxiliaries and the artificials) the pairs added since."""
+        k = np.arange(len(self.cols))
+        return np.where(k < self.n0, k, k + self.n_aux + self.n_art)
+
+    def _violated_lazy_rows(self) -> np.ndarray:
+        """Lazy rows not in the LP whose pair activity under the LP solution exceeds their upper side."""
+        nz = np.flatnonzero(self.x_lp > 1e-9)
+        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
+        act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
+        return np.flatnonzero(self.lazy & (self.lp_row < 0) & (act > self.row_hi + 1e-6))
+
+    def _add_rows(self, h, new: np.ndarray) -> None:
+        r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(self.cols))
+        pos = np.full(self.rows.n, -1, np.int64)
+        pos[new] = np.arange(len(new))
+        keep = pos[r] >= 0
+        R, C, V = [pos[r[keep]]], [self._lp_col_of_master()[c[keep]]], [v[keep]]
+        for ar, aa, av in zip(self.rows.aux_r, self.rows.aux_a, self.rows.aux_v, strict=True):
+            k = pos[ar] >= 0
+            R.append(pos[ar[k]])
+            C.append(self.n0 + aa[k])
+            V.append(av[k])
+        M = sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(len(new), h.getNumCol()))
+        M.sum_duplicates()
+        h.addRows(len(new), self.row_lo[new], self.row_hi[new], int(M.nnz), M.indptr[:-1].astype(np.int32), M.indices.astype(np.int32), M.data)
+        self.lp_row[new] = np.arange(len(self.active), len(self.active) + len(new))
+        self.active += list(new)
+
+    def confirm_infeasible(self, deadline: float) -> bool | None:
+        """Phase I on the master LP: real columns cost 0, artificials −1, pairs priced in with zero cost. True when
+        the LP relaxation of the whole pool is infeasible (a Farkas certificate: the phase-I optimum is below 0 and
+        no pair has a positive reduced cost), False when it is feasible (the big-M run was inconclusive: the
+        objective outweighed BIG_M), None at the deadline. Lazy rows stay out: infeasible without them is
+        infeasible with them."""
+        h = self.h
+        n = h.getNumCol()
+        cost = np.zeros(n)
+        cost[self.art_first:self.art_first + self.n_art] = -1.0
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        while time.perf_counter() < deadline:
+            h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            if h.getInfo().objective_function_value > -1e-6:
+                return False
+            y = np.zeros(self.rows.n)
+            y[self.active] = np.asarray(h.getSolution().row_dual)
+            rc, _ = self.price(y, objective=False)
+            positive = (rc > 1e-9) & ~self.in_R
+            if not positive.any():
+                log.info("phase I: the LP relaxation is infeasible (Farkas certificate over %d pairs)", len(self.pairs))
+                return True
+            add = _top_k(self.pairs.c, rc, self.add_per_cadre, positive)
+            self._add_cols(h, add, cost=np.zeros(len(add)))
+            self.cols = np.concatenate([self.cols, add])
+        return None
+
+    def _add_cols(self, h, add: np.ndarray, cost: np.ndarray | None = None) -> None:
+        sub = self.pairs.take(add)
+        r, c, v = pair_columns(self.ctx, self.rows, sub)
+        lr = self.lp_row[r]
+        k = lr >= 0
+        M = sp.csc_matrix((v[k], (lr[k], c[k])), shape=(len(self.active), len(add)))
+        M.sum_duplicates()
+        h.addCols(len(add), self.obj[add] if cost is None else cost, np.zeros(len(add)), np.ones(len(add)), int(M.nnz), M.indptr[:-1].astype(np.int32),
+                  M.indices.astype(np.int32), M.data)
+        self.in_R[add] = True
+
