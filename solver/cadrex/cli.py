@@ -120,9 +120,16 @@ def cmd_solve(args) -> int:
         log.info("solve %.0fs: incumbent %s, bound %s, gap %s", elapsed, f"{obj:.0f}" if have else "none",
                  f"{bound:.1f}" if bound is not None and math.isfinite(bound) else "none", gap)
 
-    res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-                       num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method,
-                       gap=args.gap)
+    from cadrex.solvers.base import OptionError
+
+    try:
+        res = cadrex.solve(case, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
+                           num_workers=args.num_workers, progress=None if args.quiet else progress, method=args.method,
+                           gap=args.gap)
+    except OptionError as exc:  # an option the backend or method cannot honour: rejected, never ignored
+        print(f"cadrex solve: {exc.en}", file=sys.stderr)
+        print(f"cadrex solve: {exc.zh}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         res.write(args.out, xlsx=args.xlsx, inputs=[pol_file] if pol_file else ())
     except PlanRejected as exc:

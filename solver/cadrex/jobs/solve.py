@@ -16,7 +16,7 @@ from cadrex.io.tomlfiles import effective_policy
 from cadrex.model import Model, build_model
 from cadrex.reports.result import Result
 from cadrex.rules import Context
-from cadrex.solvers import get_backend
+from cadrex.solvers import SolveOptions, Status, UnsupportedOption, get_backend
 from cadrex.version import __version__
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,19 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         raise ValueError(f"unknown method {method!r} (auto, full, cg)")
     if method == "cg" and backend != "highs":
         raise ValueError("method 'cg' (column generation) runs on the highs backend")
+    # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
+    SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
     use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
     if use_cg:
+        if num_workers is not None:  # column generation (solvers.cg) has no worker setting
+            why = "" if method == "cg" else f", which --method auto chose for this case ({len(ctx.I)} × {len(ctx.J)} in play; use --method full to set workers)"
+            why_zh = "" if method == "cg" else "（--method auto 为本案例选择了列生成，可用 --method full 指定线程数）"
+            raise UnsupportedOption("num_workers", f"column generation (--method cg){why}", f"列生成（--method cg）{why_zh}")
         return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap)
+    solve_fn = get_backend(backend)
+    check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function
+    if check is not None:
+        check(SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress))
     model = build_model(ctx)
     t_build = time.perf_counter() - t0
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
@@ -71,21 +81,19 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if model.infeasible:
         from cadrex.analysis.diagnose import diagnose_full
 
-        return _empty(case, "infeasible", base | {"timings": timings}, sq, diagnose_full(model, deadline))
-    solve_fn = get_backend(backend)
+        return _empty(case, Status.INFEASIBLE, base | {"timings": timings}, sq, diagnose_full(model, deadline))
     remaining = max(0.1, time_limit - t_build)
-    extra = {"gap": gap} if backend == "highs" else {}
-    br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress, **extra)
+    br = solve_fn(model, time_limit=remaining, seed=seed, num_workers=num_workers, progress=progress, gap=gap)
     timings["solve"] = round(br.runtime, 3)
-    if br.status == "infeasible":
+    if br.status == Status.INFEASIBLE:
         from cadrex.analysis.diagnose import diagnose_full
 
         t3 = time.perf_counter()
         diag = diagnose_full(model, deadline)
         timings["diagnose"] = round(time.perf_counter() - t3, 3)
-        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+        return _empty(case, Status.INFEASIBLE, base | {"timings": timings}, sq, diag)
     if br.x is None:
-        return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
+        return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])
     t2 = time.perf_counter()
     res = _assemble(case, ctx, model, br, base, timings, sq, pol)
     res.summary["timings"]["assemble"] = round(time.perf_counter() - t2, 3)
@@ -114,20 +122,20 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
                                                        "lp_rounds", "pairs_total", "pairs_priced", "pairs_master",
                                                        "closure_pairs", "closed") if k in info}
-    if br.status in ("infeasible", "restricted_infeasible") or (br.x is None and model.infeasible):
+    if br.status in (Status.INFEASIBLE, Status.RESTRICTED_INFEASIBLE) or (br.x is None and model.infeasible):
         from cadrex.analysis.diagnose import conflict_found, diagnose_cg
 
         t3 = time.perf_counter()
         diag = diagnose_cg(ctx, model, info, t0 + time_limit)
         timings["diagnose"] = round(time.perf_counter() - t3, 3)
-        if br.status == "restricted_infeasible" and not conflict_found(diag):
+        if br.status == Status.RESTRICTED_INFEASIBLE and not conflict_found(diag):
             # the master lacks pairs the MIP needs and no conflict is proven: solve the full model
             log.info("restricted master infeasible, no conflict proven; solving the full model")
             return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
                          seed=seed, progress=progress, method="full", gap=gap)
-        return _empty(case, "infeasible", base | {"timings": timings}, sq, diag)
+        return _empty(case, Status.INFEASIBLE, base | {"timings": timings}, sq, diag)
     if br.x is None:
-        return _empty(case, "no_solution", base | {"timings": timings, "message": br.message}, sq, [])
+        return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])
     res = _assemble(case, ctx, model, br, base, timings, sq, pol, info)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
@@ -166,8 +174,9 @@ def _sha(pol: dict) -> str:
     return hashlib.sha256(json.dumps(pol, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _empty(case: Case, status: str, summary: dict, sq: int, diag: list[dict]) -> Result:
-    summary = summary | {"status": status, "objective": None, "best_bound": None, "gap": None}
+def _empty(case: Case, status: Status, summary: dict, sq: int, diag: list[dict]) -> Result:
+    status = Status(status)
+    summary = summary | {"status": status.value, "objective": None, "best_bound": None, "gap": None}
     e = pd.DataFrame()
     return Result(status=status, objective=None, best_bound=None, gap=None, status_quo_objective=sq, assignments=e,
                   posts=e, teams=e, summary=summary, diagnosis=diag, case=case)
@@ -190,11 +199,11 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
         log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
     obj = ev.objective
     model_obj = model.objective_of(np.round(br.x))
-    if br.status == "optimal" and abs(model_obj - obj) > 0.5:
+    if br.status == Status.OPTIMAL and abs(model_obj - obj) > 0.5:
         log.error("model objective %s differs from recomputed objective %s", model_obj, obj)
         warnings.append(f"model objective {model_obj:.0f} differs from the plan's recomputed objective {obj}")
     bound = br.bound
-    if br.status == "optimal" and bound is None:
+    if br.status == Status.OPTIMAL and bound is None:
         bound = float(model_obj)
     if bound is not None and not math.isfinite(bound):
         bound = None  # no bound, never an infinite one
@@ -206,9 +215,9 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
             bound = None
     gap = (bound - obj) / max(1, abs(obj)) if bound is not None else None
     # optimal only when proven: a zero certified gap; a solver's "optimal" within a gap tolerance is "feasible"
-    status = "optimal" if gap == 0 else "feasible"
+    status = Status.OPTIMAL if gap == 0 else Status.FEASIBLE
     if ev.violations:
-        status = "rejected"  # the independent verifier rejects the plan: never reported or written as a result
+        status = Status.REJECTED  # the independent verifier rejects the plan: never reported or written as a result
     from cadrex.reports.tables import assignments_table, posts_table, teams_table
 
     assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
@@ -219,7 +228,7 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
                                "unassigned": int((assign["action"] == "unassigned").sum()),
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
                                "violations": len(ev.violations)}
-    summary = base | {"status": status, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
+    summary = base | {"status": status.value, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
                       "terms": ev.terms, "timings": timings, "violations": ev.violations,
                       "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path),
                       "warnings": warnings}

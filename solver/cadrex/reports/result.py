@@ -14,13 +14,15 @@ import pandas as pd
 from cadrex.io import Case
 from cadrex.io.outdir import check_out_dir, replace_dir, write_marker
 from cadrex.io.plan import _umask, write_csv
+from cadrex.solvers.base import Status
 
 
 @dataclass
 class Result:
-    """Outcome of :func:`cadrex.solve`: ``status`` is optimal | feasible | infeasible | no_solution."""
+    """Outcome of :func:`cadrex.solve`: ``status`` is a :class:`~cadrex.solvers.base.Status` (optimal | feasible |
+    infeasible | no_solution | rejected; a str enum, so ``summary["status"]`` and JSON keep the plain strings)."""
 
-    status: str
+    status: Status
     objective: int | None
     best_bound: float | None
     gap: float | None
@@ -31,6 +33,9 @@ class Result:
     summary: dict
     diagnosis: list[dict] = field(default_factory=list)
     case: Case | None = None
+
+    def __post_init__(self):
+        self.status = Status(self.status)
 
     @property
     def plan(self) -> pd.DataFrame:

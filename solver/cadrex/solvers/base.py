@@ -1,27 +1,140 @@
-"""What a backend returns."""
+"""The backend contract: what a backend is asked (:class:`SolveOptions`), what it returns (:class:`BackendResult`,
+:class:`Status`), and how it says no (:class:`UnsupportedOption`).
+
+Every backend module (``highs``, ``cpsat``, ``pyomo``) declares ``SUPPORTS``, the options it honours, and
+implements ``solve(model, options) -> BackendResult``. An option that is requested but not in ``SUPPORTS`` is
+rejected before any solving (:func:`check_options`), never silently ignored.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
+import math
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 
+class Status(enum.StrEnum):
+    """Outcome of a solve. A ``str`` enum: it compares equal to, formats as and is written to JSON as its plain
+    value (``"optimal"`` …), so summary.json and index.csv read as before."""
+
+    OPTIMAL = "optimal"  #: a plan with a proven zero gap
+    FEASIBLE = "feasible"  #: a plan, optimality not proven (time limit, or a gap tolerance)
+    INFEASIBLE = "infeasible"  #: proven: no plan satisfies every rule
+    NO_SOLUTION = "no_solution"  #: no plan found in time, infeasibility not proven
+    REJECTED = "rejected"  #: API results only: the independent verifier rejected the backend's plan
+    RESTRICTED_INFEASIBLE = "restricted_infeasible"  #: column generation only: its restricted master is infeasible
+
+
 @dataclass
 class BackendResult:
-    """``status``: optimal | feasible | infeasible | no_solution. ``x`` = values of all model variables
-    (None without a solution); ``bound`` = a valid upper bound on the model objective (maximization)."""
+    """``x`` = values of all model variables (None without a solution); ``bound`` = a valid upper bound on the model
+    objective (maximization); ``status`` is coerced to :class:`Status`."""
 
-    status: str
+    status: Status
     x: np.ndarray | None
     objective: float | None
     bound: float | None
     runtime: float
     message: str = ""
     log: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.status = Status(self.status)
+
+
+#: progress(elapsed_seconds, incumbent_objective or None, dual_bound or None)
+Progress = Callable[[float, float | None, float | None], None]
+
+
+@dataclass
+class SolveOptions:
+    """What a backend is asked to do. ``time_limit``: seconds of wall clock; ``seed``: fixes the plan for a given
+    machine-independent setup; ``num_workers``: solver threads (None: the backend's deterministic default); ``gap``:
+    stop once the relative gap (bound − objective) / max(1, |objective|) is at most this (0: prove optimality);
+    ``hint``: a start plan (values of all model variables); ``progress``: called during the search, at most every
+    few seconds and at least once when a plan is found; ``stop_bound``: stop as soon as the dual bound is at most
+    this (a caller's certificate needs no more)."""
+
+    time_limit: float = 60.0
+    seed: int = 0
+    num_workers: int | None = None
+    gap: float = 0.0
+    hint: np.ndarray | None = None
+    progress: Progress | None = None
+    stop_bound: float | None = None
+
+    def __post_init__(self):
+        if not (isinstance(self.gap, int | float) and math.isfinite(self.gap) and self.gap >= 0):
+            raise OptionError("gap", f"--gap must be a number ≥ 0 (got {self.gap!r})", f"--gap 必须是不小于 0 的数（收到 {self.gap!r}）")
+        if self.num_workers is not None and int(self.num_workers) < 1:
+            raise OptionError("num_workers", f"--num-workers must be at least 1 (got {self.num_workers!r})",
+                              f"--num-workers 至少为 1（收到 {self.num_workers!r}）")
+
+    def requested(self) -> list[str]:
+        """Names of the options set to something other than "off" (time_limit and seed are always set)."""
+        on = {"num_workers": self.num_workers is not None, "gap": self.gap > 0, "hint": self.hint is not None,
+              "progress": self.progress is not None, "stop_bound": self.stop_bound is not None}
+        return [f.name for f in dataclasses.fields(self) if on.get(f.name, True)]
+
+
+#: every option of :class:`SolveOptions`
+OPTIONS = frozenset(f.name for f in dataclasses.fields(SolveOptions))
+
+
+class OptionError(ValueError):
+    """An option with a value no solve can honour; ``en``/``zh``: the message in English and Chinese."""
+
+    def __init__(self, option: str, en: str, zh: str):
+        self.option, self.en, self.zh = option, en, zh
+        super().__init__(f"{en} / {zh}")
+
+
+class UnsupportedOption(OptionError):
+    """An option the chosen backend (or method) does not honour: rejected, never silently ignored."""
+
+    def __init__(self, option: str, by: str, by_zh: str | None = None):
+        flag = "--" + option.replace("_", "-")
+        self.by = by
+        super().__init__(option, f"{flag} is not supported by {by}", f"{by_zh or by} 不支持 {flag} 选项")
+
+
+def check_options(options: SolveOptions, supports: frozenset[str], name: str) -> None:
+    """Raise :class:`UnsupportedOption` for the first requested option backend ``name`` does not honour."""
+    for opt in options.requested():
+        if opt not in supports:
+            raise UnsupportedOption(opt, f"backend {name}", f"后端 {name}")
+
+
+class Backend(Protocol):
+    """What every backend module provides."""
+
+    SUPPORTS: frozenset[str]
+
+    def solve(self, model, options: SolveOptions) -> BackendResult: ...
+
+
+class Throttle:
+    """Calls ``progress`` on the first report and then at most every ``every`` seconds (for the backends whose
+    solver reports more often than a log should)."""
+
+    def __init__(self, progress: Progress | None, every: float = 5.0):
+        self.progress, self.every, self.last, self.t0 = progress, every, -math.inf, time.perf_counter()
+
+    def __call__(self, obj: float | None, bound: float | None, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.progress is not None and (force or now - self.last >= self.every):
+            self.last = now
+            fin = lambda v: float(v) if v is not None and math.isfinite(v) else None  # noqa: E731
+            self.progress(now - self.t0, fin(obj), fin(bound))
 
 
 def default_workers() -> int:

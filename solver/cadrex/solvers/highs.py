@@ -1,4 +1,6 @@
-"""HiGHS through highspy: the model passed in bulk (CSR), a wall-clock guard, incumbents kept."""
+"""HiGHS through highspy: the model passed in bulk (CSR), a wall-clock guard, incumbents kept. Honours every
+option of :class:`~cadrex.solvers.base.SolveOptions`; :func:`solve_model` (keywords, plus HiGHS-only ``guard`` and
+``options``) is kept for internal callers (column generation, diagnosis, explain)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,28 @@ import time
 import highspy
 import numpy as np
 
-from cadrex.solvers.base import BackendResult, silence_stdout
+from cadrex.solvers.base import OPTIONS, BackendResult, SolveOptions, silence_stdout
 
 log = logging.getLogger(__name__)
 
 
 #: models with at least this many variables are solved in a child process that is killed at the deadline
 GUARD_ABOVE = 150_000
+
+#: options of :class:`SolveOptions` this backend honours: all of them
+SUPPORTS = OPTIONS
+
+
+def solve(model, options: SolveOptions) -> BackendResult:
+    """The backend contract: ``model`` solved under ``options``."""
+    o = options
+    progress = None
+    if o.progress is not None:
+        def progress(elapsed, obj, bound):
+            o.progress(elapsed, obj if obj is not None and np.isfinite(obj) else None,
+                       bound if bound is not None and np.isfinite(bound) else None)
+    return solve_model(model, time_limit=o.time_limit, seed=o.seed, num_workers=o.num_workers, hint=o.hint,
+                       progress=progress, gap=o.gap, stop_bound=o.stop_bound)
 
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,

@@ -1,5 +1,7 @@
 """Pyomo: the same model as a Pyomo ConcreteModel (linear expressions from the CSR rows), solved by HiGHS
-through Pyomo's appsi interface."""
+through Pyomo's appsi interface. Honours time_limit, seed, num_workers (HiGHS ``threads``), gap (``mip_gap``), hint
+(appsi warm start) and progress (HiGHS interrupt callbacks on the appsi solver's Highs instance); rejects
+stop_bound."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from cadrex.solvers.base import BackendResult, silence_stdout
+from cadrex.solvers.base import (
+    BackendResult,
+    SolveOptions,
+    Status,
+    Throttle,
+    UnsupportedOption,
+    silence_stdout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +50,45 @@ def build_pyomo(model) -> pyo.ConcreteModel:
     return m
 
 
+#: options of :class:`SolveOptions` this backend honours
+SUPPORTS = frozenset({"time_limit", "seed", "num_workers", "gap", "hint", "progress"})
+
+
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
-                hint: np.ndarray | None = None, progress=None) -> BackendResult:
+                hint: np.ndarray | None = None, progress=None, gap: float = 0.0) -> BackendResult:
+    """Keyword form of :func:`solve`."""
+    return solve(model, SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, hint=hint,
+                                     progress=progress, gap=gap))
+
+
+def _subscribe_progress(opt, report: Throttle) -> None:
+    """Report elapsed, incumbent and bound from the HiGHS instance appsi drives (its callbacks, as in the highs
+    backend). Rejected, not ignored, if this appsi version does not expose it."""
+    h = getattr(opt, "_solver_model", None)
+    if h is None or not hasattr(h, "cbMipInterrupt"):
+        raise UnsupportedOption("progress", "backend pyomo with this pyomo/highspy version",
+                                "此 pyomo/highspy 版本下的后端 pyomo")
+
+    def on_event(e):
+        try:
+            report(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound)
+        except AttributeError:
+            pass
+
+    h.cbMipInterrupt.subscribe(on_event)
+    h.cbMipImprovingSolution.subscribe(on_event)
+
+
+def solve(model, options: SolveOptions) -> BackendResult:
     """Build the Pyomo model and solve it with HiGHS (appsi)."""
+    o = options
+    time_limit, seed = o.time_limit, o.seed
+    report = Throttle(o.progress)
     t0 = time.perf_counter()
     m = build_pyomo(model)
+    if o.hint is not None:  # appsi passes the variable values to HiGHS as a MIP start
+        for i in range(model.n_vars):
+            m.x[i].value = float(o.hint[i])
     import contextlib
 
     import pyomo.contrib.appsi.solvers.highs as appsi_highs
@@ -55,11 +98,17 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     appsi_highs.capture_output = lambda *a, **k: contextlib.nullcontext()
     opt = appsi_highs.Highs()
     opt.config.time_limit = float(max(0.1, time_limit - (time.perf_counter() - t0)))
-    opt.config.mip_gap = 0.0
+    opt.config.mip_gap = float(o.gap)
     opt.config.stream_solver = False
     opt.config.load_solution = False
+    opt.config.warmstart = o.hint is not None
     opt.highs_options = {"random_seed": int(seed), "mip_abs_gap": 0.5, "output_flag": False, "log_to_console": False}
+    if o.num_workers is not None:
+        opt.highs_options["threads"] = int(o.num_workers)
     with silence_stdout():
+        if o.progress is not None:
+            opt.set_instance(m)
+            _subscribe_progress(opt, report)
         res = opt.solve(m)
     rt = time.perf_counter() - t0
     tc = str(res.termination_condition)
@@ -68,13 +117,15 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
         res.solution_loader.load_vars()
         x = np.array([pyo.value(m.x[i]) for i in range(model.n_vars)], dtype=float)
     if "optimal" in tc.lower():
-        status = "optimal"
+        status = Status.OPTIMAL
     elif "infeasible" in tc.lower():
-        status = "infeasible"
+        status = Status.INFEASIBLE
     else:
-        status = "feasible" if x is not None else "no_solution"
+        status = Status.FEASIBLE if x is not None else Status.NO_SOLUTION
     bound = res.best_objective_bound
     bound = float(bound) if bound is not None and np.isfinite(bound) else None
+    if x is not None:
+        report(res.best_feasible_objective, bound, force=report.last < 0)  # at least once when a plan is found
     log.info("pyomo: %s in %.2fs, objective %s, bound %s", tc, rt, res.best_feasible_objective, bound)
     return BackendResult(status=status, x=x, objective=model.objective_of(np.round(x)) if x is not None else None,
                          bound=bound, runtime=rt, message=tc)

@@ -1,0 +1,150 @@
+"""The backend contract (cadrex.solvers.base), run over every backend as PyJobShop does: the same optimum, progress
+reported, the gap honoured, a hint passed on, and an option a backend does not honour rejected with a clear error
+(exit 2 on the command line), never silently ignored."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import cadrex
+from cadrex.cli import main
+from cadrex.model import build_model
+from cadrex.rules import Context
+from cadrex.solvers import SolveOptions, Status, UnsupportedOption, get_backend
+from cadrex.solvers.base import OptionError
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+BACKENDS = ["highs", "cpsat", "pyomo"]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return cadrex.load_case(str(SAMPLE))
+
+
+@pytest.fixture(scope="module")
+def optimum(sample) -> int:
+    return cadrex.solve(sample, backend="highs", time_limit=60).objective
+
+
+@pytest.fixture(scope="module")
+def case60(tmp_path_factory):
+    from cadrex.jobs.generate import generate_case
+
+    out = tmp_path_factory.mktemp("g") / "case60"
+    generate_case(str(out), 60, 1)
+    return cadrex.load_case(str(out))
+
+
+def _model(case):
+    return build_model(Context(case, case.policy))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_same_optimum_on_the_sample(backend, sample, optimum):
+    r = get_backend(backend).solve(_model(sample), SolveOptions(time_limit=60))
+    assert r.status is Status.OPTIMAL and round(r.objective) == optimum
+    res = cadrex.solve(sample, backend=backend, time_limit=60)
+    assert res.objective == optimum and res.status is Status.OPTIMAL
+    # typed in the API, the plain string in summary.json
+    assert type(res.summary["status"]) is str and json.dumps(res.status) == '"optimal"' and f"{res.status}" == "optimal"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_progress_is_reported(backend, case60):
+    calls = []
+    res = cadrex.solve(case60, backend=backend, time_limit=60, progress=lambda *a: calls.append(a))
+    assert res.status in ("optimal", "feasible")
+    assert calls, f"{backend}: progress never called"
+    for elapsed, obj, bound in calls:
+        assert elapsed >= 0
+        assert obj is None or math.isfinite(obj)
+        assert bound is None or math.isfinite(bound)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gap_is_honoured(backend, case60):
+    """A gap of 30 % stops the search early: a plan within the gap, not proven optimal (all three backends are
+    deterministic with the default seed and workers)."""
+    res = cadrex.solve(case60, backend=backend, time_limit=60, gap=0.3)
+    assert res.gap is not None and 0 < res.gap <= 0.3, (backend, res.status, res.gap)
+    assert res.status == "feasible" and res.summary["gap"] == res.gap
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hint_is_passed_on(backend, sample, optimum, monkeypatch):
+    model = _model(sample)
+    best = get_backend("highs").solve(model, SolveOptions(time_limit=60))
+    seen = []
+    if backend == "cpsat":
+        from ortools.sat.python import cp_model
+
+        real = cp_model.CpModel.add_hint
+        monkeypatch.setattr(cp_model.CpModel, "add_hint", lambda self, v, x: (seen.append(x), real(self, v, x)))
+    else:
+        import highspy
+
+        real = highspy.Highs.setSolution
+        monkeypatch.setattr(highspy.Highs, "setSolution", lambda self, *a: (seen.append(a), real(self, *a))[1])
+    r = get_backend(backend).solve(model, SolveOptions(time_limit=60, hint=best.x))
+    assert seen, f"{backend}: the hint never reached the solver"
+    assert round(r.objective) == optimum
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unsupported_option_is_rejected(backend, sample, tmp_path, monkeypatch, capsys):
+    """Every option a backend does not declare in SUPPORTS is refused before solving: API, backend and CLI (exit 2,
+    English and Chinese, nothing written)."""
+    handle = get_backend(backend)
+    monkeypatch.setattr(handle.module, "SUPPORTS", handle.module.SUPPORTS - {"gap"})
+    with pytest.raises(UnsupportedOption, match=f"--gap is not supported by backend {backend}"):
+        get_backend(backend).solve(_model(sample), SolveOptions(gap=0.1))
+    with pytest.raises(ValueError, match="--gap is not supported"):
+        cadrex.solve(sample, backend=backend, gap=0.1, method="full")
+    out = tmp_path / "o"
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--backend", backend, "--gap", "0.1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--gap is not supported by backend {backend}" in err and f"后端 {backend} 不支持 --gap" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stop_bound_only_where_honoured(backend, sample):
+    model = _model(sample)
+    handle = get_backend(backend)
+    if "stop_bound" in handle.supports:
+        r = handle.solve(model, SolveOptions(time_limit=60, stop_bound=1e9))
+        assert r.x is not None
+    else:
+        with pytest.raises(UnsupportedOption, match=f"--stop-bound is not supported by backend {backend}"):
+            handle.solve(model, SolveOptions(time_limit=60, stop_bound=1e9))
+
+
+def test_num_workers_rejected_under_column_generation(sample, tmp_path, capsys):
+    with pytest.raises(UnsupportedOption, match="--num-workers is not supported by column generation"):
+        cadrex.solve(sample, method="cg", num_workers=2)
+    out = tmp_path / "o"
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--method", "cg", "--num-workers", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--num-workers is not supported by column generation" in err and "列生成" in err
+    assert not out.exists()
+
+
+def test_invalid_option_values_are_rejected():
+    with pytest.raises(OptionError, match="--gap must be"):
+        SolveOptions(gap=-0.1)
+    with pytest.raises(OptionError, match="--num-workers must be at least 1"):
+        SolveOptions(num_workers=0)
+
+
+def test_keyword_entry_points_kept(sample):
+    from cadrex.solvers.highs import new_highs, pass_model, silence_stdout, solve_model  # noqa: F401
+
+    r = solve_model(_model(sample), time_limit=30, seed=0, gap=0.0)
+    assert r.status == "optimal" and isinstance(r.status, Status)
+    r = get_backend("cpsat")(_model(sample), time_limit=30, seed=0)  # the keyword form explain uses
+    assert r.status is Status.OPTIMAL
