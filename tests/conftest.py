@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,3 +30,30 @@ def _no_cwd_leak(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     yield
     os.chdir(ROOT)
+
+
+def set_cell(case: Path, stem: str, key: str, col: str, value: str) -> None:
+    """Set ``col`` of the row whose first column is ``key`` in ``case/stem.csv``."""
+    import pandas as pd
+
+    p = case / f"{stem}.csv"
+    df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.loc[df.iloc[:, 0] == key, col] = value
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+
+
+@pytest.fixture
+def h5_case(tiny_path, tmp_path) -> Path:
+    """A copy of the tiny case with one conflict (H1 + H3 + H5): in locality L0002 the government head C000012 must
+    move (and can: BJ's party secretary C000021 can leave for SD) while the party secretary's post P000016 is a
+    must-fill vacancy, so both heads' posts would change."""
+    case = tmp_path / "h5case"
+    shutil.copytree(tiny_path, case)
+    set_cell(case, "cadres", "C000012", "exchange_kind", "规定性")
+    set_cell(case, "cadres", "C000012", "native_province", "GZ")
+    set_cell(case, "cadres", "C000021", "years_in_post", "5")
+    set_cell(case, "posts", "P000016", "holder_id", "")
+    set_cell(case, "posts", "P000016", "must_fill", "是")
+    p = case / "structures" / "city_gov.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('hard = ["required_specialties"]', "hard = []"), encoding="utf-8")
+    return case

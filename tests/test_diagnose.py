@@ -60,22 +60,8 @@ def test_h3_must_fill_nobody_eligible(tiny_path, tmp_path):
     assert _solve(case).status == "optimal"
 
 
-def _h5_case(tiny: Path, tmp: Path) -> Path:
-    """Locality L0002: the government head C000012 must move (and can: BJ's party secretary C000021 can leave for
-    SD) while the party secretary's post P000016 is a must-fill vacancy: both heads' posts would change."""
-    case = _copy(tiny, tmp)
-    _set(case, "cadres", "C000012", "exchange_kind", "规定性")
-    _set(case, "cadres", "C000012", "native_province", "GZ")
-    _set(case, "cadres", "C000021", "years_in_post", "5")
-    _set(case, "posts", "P000016", "holder_id", "")
-    _set(case, "posts", "P000016", "must_fill", "是")
-    p = case / "structures" / "city_gov.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('hard = ["required_specialties"]', "hard = []"), encoding="utf-8")
-    return case
-
-
-def test_h5_both_heads_would_change(tiny_path, tmp_path):
-    case = _h5_case(tiny_path, tmp_path)
+def test_h5_both_heads_would_change(tiny_path, tmp_path, h5_case):
+    case = h5_case
     res = _solve(case)
     assert res.status == "infeasible"
     d = res.diagnosis[0]
@@ -147,7 +133,7 @@ def test_cli_prints_short_diagnosis(tiny_path, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("backend", ["cpsat", "pyomo"])
-def test_other_backends_also_diagnose(tiny_path, tmp_path, backend):
-    case = _h5_case(tiny_path, tmp_path)
+def test_other_backends_also_diagnose(tiny_path, tmp_path, backend, h5_case):
+    case = h5_case
     res = cadrex.solve(cadrex.load_case(case), backend=backend, time_limit=30)
     assert res.status == "infeasible" and res.diagnosis[0]["rule"] == "H5"

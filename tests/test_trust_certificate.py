@@ -207,7 +207,8 @@ def test_cg_never_calls_a_feasible_case_infeasible_when_costs_outweigh_big_m(tin
     """A move cost above the phase-I big M made artificial columns cheaper than any plan: column generation said
     'infeasible' for a feasible case. Phase I with zero costs now decides, and the full optimum is found."""
     case = cadrex.load_case(tiny_path)
-    full = cadrex.solve(case, policy={"move_cost": 100_000_000}, method="full", time_limit=60)
-    cg = cadrex.solve(case, policy={"move_cost": 100_000_000}, method="cg", time_limit=60)
+    big = {"move_cost": 100_000, "weights": {"move": 1_000}}  # 1e8 a move: the largest the policy allows
+    full = cadrex.solve(case, policy=big, method="full", time_limit=60)
+    cg = cadrex.solve(case, policy=big, method="cg", time_limit=60)
     assert full.status == "optimal"
     assert cg.status == "optimal" and cg.objective == full.objective

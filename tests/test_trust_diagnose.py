@@ -4,7 +4,6 @@ require pins (H7) on one post (H3 at most one holder)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -26,25 +25,10 @@ def _set(case: Path, stem: str, key: str, col: str, value: str) -> None:
     df.to_csv(p, index=False, encoding="utf-8-sig")
 
 
-def _h5_case(tiny: Path, tmp: Path) -> Path:
-    """Locality L0002: the government head C000012 must move while the party secretary's post P000016 is a
-    must-fill vacancy: both heads' posts would change (H1 + H3 + H5, as in test_diagnose)."""
-    case = tmp / "case"
-    shutil.copytree(tiny, case)
-    _set(case, "cadres", "C000012", "exchange_kind", "规定性")
-    _set(case, "cadres", "C000012", "native_province", "GZ")
-    _set(case, "cadres", "C000021", "years_in_post", "5")
-    _set(case, "posts", "P000016", "holder_id", "")
-    _set(case, "posts", "P000016", "must_fill", "是")
-    p = case / "structures" / "city_gov.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('hard = ["required_specialties"]', "hard = []"), encoding="utf-8")
-    return case
-
-
-def test_a_timed_out_step_is_never_called_irreducible(tiny_path, tmp_path, monkeypatch):
+def test_a_timed_out_step_is_never_called_irreducible(tiny_path, tmp_path, monkeypatch, h5_case):
     """Every check that would have proven "feasible" times out instead: the conflict is still reported (it was
     proven infeasible) but with minimal false and the reason, and its message claims no irreducibility."""
-    case = cadrex.load_case(_h5_case(tiny_path, tmp_path))
+    case = cadrex.load_case(h5_case)
     real = diagnose._Checker.infeasible
 
     def unanswered(self, *args, **kwargs):
@@ -61,10 +45,10 @@ def test_a_timed_out_step_is_never_called_irreducible(tiny_path, tmp_path, monke
     assert {"H1", "H3", "H5"} <= set(res.diagnosis[0]["rules"])  # still a superset of the real conflict
 
 
-def test_time_limit_bounds_solve_and_diagnosis(tiny_path, tmp_path, monkeypatch):
+def test_time_limit_bounds_solve_and_diagnosis(tiny_path, tmp_path, monkeypatch, h5_case):
     """Slow feasibility checks (1 s each; the search on this case takes 8–11 of them): the diagnosis stops at the
     solve's deadline, not max(10 s, time limit) after the solve."""
-    case = cadrex.load_case(_h5_case(tiny_path, tmp_path))
+    case = cadrex.load_case(h5_case)
     real = diagnose._Checker.infeasible
 
     def slow(self, *args, **kwargs):
@@ -142,12 +126,12 @@ def test_long_conflict_message_lists_ten_and_counts_the_rest(tiny_path):
 
 
 @pytest.mark.parametrize("left", [0.0, 0.5])
-def test_no_time_left_still_gets_the_floor(tiny_path, tmp_path, left):
+def test_no_time_left_still_gets_the_floor(tiny_path, tmp_path, left, h5_case):
     """A deadline already past (the solve used everything): the diagnosis still gets DIAG_FLOOR seconds, enough for
     the small conflict of the tiny case, and takes no more than that."""
     from cadrex.model import build_model
 
-    case = cadrex.load_case(_h5_case(tiny_path, tmp_path))
+    case = cadrex.load_case(h5_case)
     m = build_model(Context(case))
     t0 = time.perf_counter()
     out = diagnose.diagnose_full(m, t0 + left)

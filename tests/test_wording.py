@@ -6,7 +6,6 @@ one ``as_of``."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -30,21 +29,6 @@ def _set(case: Path, stem: str, key: str, col: str, value: str) -> None:
     df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     df.loc[df.iloc[:, 0] == key, col] = value
     df.to_csv(p, index=False, encoding="utf-8-sig")
-
-
-@pytest.fixture
-def h5_case(tiny_path, tmp_path) -> Path:
-    """One conflict only (H1 + H3 + H5 in locality L0002, as in test_trust_diagnose)."""
-    case = tmp_path / "case"
-    shutil.copytree(tiny_path, case)
-    _set(case, "cadres", "C000012", "exchange_kind", "规定性")
-    _set(case, "cadres", "C000012", "native_province", "GZ")
-    _set(case, "cadres", "C000021", "years_in_post", "5")
-    _set(case, "posts", "P000016", "holder_id", "")
-    _set(case, "posts", "P000016", "must_fill", "是")
-    p = case / "structures" / "city_gov.toml"
-    p.write_text(p.read_text(encoding="utf-8").replace('hard = ["required_specialties"]', "hard = []"), encoding="utf-8")
-    return case
 
 
 def _claims_no_plan(d: dict) -> None:
