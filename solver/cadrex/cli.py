@@ -54,26 +54,25 @@ def _log_path(args) -> str:
     return path
 
 
-def _seconds(text: str) -> float:
-    """A time limit: a finite number of seconds above 0."""
+def _number(text: str, ok, en: str, zh: str) -> float:
+    """``text`` as a finite float for which ``ok`` holds, else an argparse error in English and Chinese."""
     try:
         v = float(text)
     except ValueError:
         v = math.nan
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0 / 须为大于 0 的有限秒数")
+    if not (math.isfinite(v) and ok(v)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {en} / 须为{zh}")
     return v
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number of seconds above 0."""
+    return _number(text, lambda v: v > 0, "a finite number of seconds above 0", "大于 0 的有限秒数")
 
 
 def _fraction(text: str) -> float:
     """A relative gap: a finite number from 0 up to (not including) 1."""
-    try:
-        v = float(text)
-    except ValueError:
-        v = math.nan
-    if not (math.isfinite(v) and 0 <= v < 1):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a gap from 0 to below 1 (e.g. 0.001) / 须为 0 到 1 之间的相对差距")
-    return v
+    return _number(text, lambda v: 0 <= v < 1, "a gap from 0 to below 1 (e.g. 0.001)", "0 到 1 之间的相对差距")
 
 
 def _summary_text(case) -> str:

@@ -127,22 +127,14 @@ def check_out_dir(out: str | os.PathLike, kind: str, case_dirs: Iterable[str | o
         raise refuse("is the current working folder", "就是当前工作目录")
     if _within(cwd, real):
         raise refuse(f"contains the current working folder {cwd}", f"包含当前工作目录 {cwd}")
-    for c in case_dirs:
-        if not c:
-            continue
-        rc = _real(c)
-        if rc == real:
-            raise refuse("is the case folder", "就是案例目录")
-        if _within(rc, real):
-            raise refuse(f"contains the case folder {c}", f"包含案例目录 {c}")
-    for f in input_files:
-        if not f:
-            continue
-        rf = _real(f)
-        if rf == real:
-            raise refuse("is an input file", "是输入文件")
-        if _within(rf, real):
-            raise refuse(f"contains the input file {f}", f"包含输入文件 {f}")
+    inputs = [(c, "is the case folder", "就是案例目录", "the case folder", "案例目录") for c in case_dirs if c]
+    inputs += [(f, "is an input file", "是输入文件", "the input file", "输入文件") for f in input_files if f]
+    for item, is_en, is_zh, what_en_, what_zh_ in inputs:
+        ri = _real(item)
+        if ri == real:
+            raise refuse(is_en, is_zh)
+        if _within(ri, real):
+            raise refuse(f"contains {what_en_} {item}", f"包含{what_zh_} {item}")
     if os.path.islink(path):
         raise refuse("is a symbolic link (cadrex replaces real folders only)", "是符号链接（cadrex 只替换真实目录）")
     if os.path.lexists(path) and not os.path.isdir(path):
