@@ -28,7 +28,8 @@ def main() -> None:
     cg = ColumnGeneration(ctx, k_init=a.k_init, add_per_cadre=a.add_per_cadre)
     cg.resolve_strategy = a.resolve_strategy
     t1 = time.perf_counter()
-    z, bound, _ = cg.solve_lp(time.perf_counter() + 3600)
+    lp = cg.solve_lp(time.perf_counter() + 3600)
+    z, bound = lp.z, lp.bound
     t2 = time.perf_counter()
     secs = ", ".join(f"{r['secs']:.1f}" for r in cg.rounds)
     print(f"setup {t1 - t0:.1f}s; LP {t2 - t1:.1f}s in {len(cg.rounds)} rounds ({secs}); LP {z:.2f}, bound {bound:.2f}; "

@@ -212,3 +212,22 @@ def test_cg_never_calls_a_feasible_case_infeasible_when_costs_outweigh_big_m(tin
     cg = cadrex.solve(case, policy=big, method="cg", time_limit=60)
     assert full.status == "optimal"
     assert cg.status == "optimal" and cg.objective == full.objective
+
+
+def test_model_and_verifier_disagreeing_is_an_internal_error_with_both_numbers(tiny_path, monkeypatch):
+    """At a proven optimum the model's objective and the independent verifier's must agree; if they do not, the plan
+    is not reported (status rejected, never written) and the error gives both numbers."""
+    import cadrex.jobs.solve as api
+
+    real = api.evaluate
+
+    def off_by_seven(case, plan, pol):
+        ev = real(case, plan, pol)
+        ev.objective += 7
+        return ev
+
+    monkeypatch.setattr(api, "evaluate", off_by_seven)
+    res = cadrex.solve(cadrex.load_case(tiny_path), time_limit=30)
+    assert res.status == "rejected"
+    (msg,) = [v for v in res.summary["violations"] if v.startswith("objective:")]
+    assert str(res.objective) in msg and str(res.objective - 7) in msg

@@ -10,6 +10,7 @@ Public API::
 from __future__ import annotations
 
 from cadrex.io import Case, CaseError, load_case  # noqa: E402
+from cadrex.solvers.base import Status  # noqa: E402
 from cadrex.version import __version__  # noqa: E402
 
 
@@ -20,4 +21,4 @@ def solve(case, policy=None, backend=None, time_limit=None, seed=None, **kwargs)
     return _solve(case, policy=policy, backend=backend, time_limit=time_limit, seed=seed, **kwargs)
 
 
-__all__ = ["Case", "CaseError", "load_case", "solve", "__version__"]
+__all__ = ["Case", "CaseError", "Status", "load_case", "solve", "__version__"]

@@ -187,7 +187,8 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     """The result of a backend's plan. The objective is recomputed from the plan (:func:`evaluate`); ``best_bound``
     is the backend's bound floored (the objective is integral), None when there is none or when it is below the
     plan (a disagreement between model and plan, logged and reported in ``summary.warnings``, never hidden); a plan
-    with a rule violation gets status ``rejected`` and is never written (:meth:`Result.write`)."""
+    with a rule violation, or whose model objective at a proven optimum differs from the verifier's (an internal
+    error, both numbers given), gets status ``rejected`` and is never written (:meth:`Result.write`)."""
     x = np.round(br.x[: model.n_pairs]).astype(bool)
     short = info.get("short_list") if info else None
     chosen_c, chosen_p, chosen_stay = model.pair_c[x], model.pair_p[x], model.pair_stay[x]
@@ -199,9 +200,11 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
         log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
     obj = ev.objective
     model_obj = model.objective_of(np.round(br.x))
-    if br.status == Status.OPTIMAL and abs(model_obj - obj) > 0.5:
+    violations = list(ev.violations)
+    if br.status == Status.OPTIMAL and abs(model_obj - obj) > 0.5:  # at a proven optimum the auxiliaries are exact
         log.error("model objective %s differs from recomputed objective %s", model_obj, obj)
-        warnings.append(f"model objective {model_obj:.0f} differs from the plan's recomputed objective {obj}")
+        violations.append(f"objective: the model's objective {model_obj:.0f} differs from the independent "
+                          f"verifier's {obj} (internal error) / 模型目标值 {model_obj:.0f} 与独立校验值 {obj} 不一致（内部错误）")
     bound = br.bound
     if br.status == Status.OPTIMAL and bound is None:
         bound = float(model_obj)
@@ -216,8 +219,8 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     gap = (bound - obj) / max(1, abs(obj)) if bound is not None else None
     # optimal only when proven: a zero certified gap; a solver's "optimal" within a gap tolerance is "feasible"
     status = Status.OPTIMAL if gap == 0 else Status.FEASIBLE
-    if ev.violations:
-        status = Status.REJECTED  # the independent verifier rejects the plan: never reported or written as a result
+    if violations:  # the verifier rejects the plan, or model and verifier disagree: never written as a result
+        status = Status.REJECTED
     from cadrex.reports.tables import assignments_table, posts_table, teams_table
 
     assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
@@ -227,9 +230,9 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     counts = base["counts"] | {"moves": moves, "stays": int((assign["action"] == "stay").sum()),
                                "unassigned": int((assign["action"] == "unassigned").sum()),
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
-                               "violations": len(ev.violations)}
+                               "violations": len(violations)}
     summary = base | {"status": status.value, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
-                      "terms": ev.terms, "timings": timings, "violations": ev.violations,
+                      "terms": ev.terms, "timings": timings, "violations": violations,
                       "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path),
                       "warnings": warnings}
     return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
