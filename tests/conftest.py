@@ -57,3 +57,39 @@ def h5_case(tiny_path, tmp_path) -> Path:
     p = case / "structures" / "city_gov.toml"
     p.write_text(p.read_text(encoding="utf-8").replace('hard = ["required_specialties"]', "hard = []"), encoding="utf-8")
     return case
+
+
+@pytest.fixture
+def check_pricing():
+    """``check(ctx, cg, seed)``: column generation's reduced costs, cached and uncached, equal c − Aᵀy with the full
+    columns of every pair, for random duals y."""
+    import numpy as np
+
+    from cadrex.model import pair_columns
+
+    def check(ctx, cg, seed: int) -> None:
+        y = np.random.default_rng(seed).normal(0, 50, cg.rows.n)
+        r, c, v = pair_columns(ctx, cg.rows, cg.pairs)
+        want = cg.obj - np.bincount(c, weights=v * y[r], minlength=len(cg.pairs))
+        want[~cg.pairs.ok] = -np.inf
+        cached, _ = cg.price(y)
+        cg.AT = None
+        uncached, _ = cg.price(y)
+        assert np.allclose(cached, want) and np.allclose(uncached, want)
+
+    return check
+
+
+@pytest.fixture
+def inject_violation(monkeypatch):
+    """After this, the verifier as ``cadrex.jobs.solve`` sees it reports an H3 violation in every plan."""
+    import cadrex.jobs.solve as api
+
+    real = api.evaluate
+
+    def broken(case, plan, pol):
+        ev = real(case, plan, pol)
+        ev.violations.append("H3: post P000001 has two holders (injected)")
+        return ev
+
+    monkeypatch.setattr(api, "evaluate", broken)

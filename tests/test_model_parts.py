@@ -140,20 +140,15 @@ def test_full_model_and_column_generation_agree_with_the_extension(k):
     assert full.objective < best.objective  # the cap and the change cost cost something against the free optimum
 
 
-def test_pricing_sees_the_extension_rows():
+def test_pricing_sees_the_extension_rows(check_pricing):
     """Reduced costs (cached and uncached) equal c − Aᵀy with the full columns, extension entries included."""
     m, _, worst = _plans()
     ctx = _ctx()
     cg = ColumnGeneration(ctx, extensions=(Change(_plan_of(m, worst.x), w=3, k=2),))
-    y = np.random.default_rng(3).normal(0, 50, cg.rows.n)
     r, c, v = pair_columns(ctx, cg.rows, cg.pairs)
     assert cg.rows.rule[-1] == "change" and np.isin(cg.rows.n - 1, r)
-    want = cg.obj - np.bincount(c, weights=v * y[r], minlength=len(cg.pairs))
-    want[~cg.pairs.ok] = -np.inf
-    cached, _ = cg.price(y)
-    cg.AT = None
-    uncached, _ = cg.price(y)
-    assert np.allclose(cached, want) and np.allclose(uncached, want)
+    check_pricing(ctx, cg, 3)
+    y = np.random.default_rng(3).normal(0, 50, cg.rows.n)
     # core_dot is the H2/H3/flow part alone: the extension's entries are in the rest
     r2, c2, v2 = pair_columns(ctx, cg.rows, cg.pairs, core=False)
     core = np.bincount(c, weights=v * y[r], minlength=len(cg.pairs)) - np.bincount(c2, weights=v2 * y[r2], minlength=len(cg.pairs))

@@ -89,25 +89,16 @@ def test_guarded_highs_matches_in_process_and_stops(tmp_path):
         assert c.bound is None or c.bound >= a.objective - 1e-6
 
 
-def test_pricing_cache_matches_the_full_columns(tmp_path):
+def test_pricing_cache_matches_the_full_columns(tmp_path, check_pricing):
     """Reduced costs from the pricing cache (no H2/H3/flow entries, core_dot for those) and from the uncached path
     both equal c − Aᵀy with the full columns of every pair."""
-    import numpy as np
 
-    from cadrex.model import pair_columns
 
     generate_case(str(tmp_path / "g"), 150, 5)
     ctx = Context(cadrex.load_case(tmp_path / "g"))
     cg = ColumnGeneration(ctx)
     assert cg.AT is not None
-    y = np.random.default_rng(7).normal(0, 50, cg.rows.n)
-    r, c, v = pair_columns(ctx, cg.rows, cg.pairs)
-    want = cg.obj - np.bincount(c, weights=v * y[r], minlength=len(cg.pairs))
-    want[~cg.pairs.ok] = -np.inf
-    cached, _ = cg.price(y)
-    cg.AT = None
-    uncached, _ = cg.price(y)
-    assert np.allclose(cached, want) and np.allclose(uncached, want)
+    check_pricing(ctx, cg, 7)
 
 
 def test_h2_h3_forced_stays_close_posts_but_keep_h7_require_pins(tmp_path):

@@ -132,17 +132,7 @@ def test_short_list_is_the_same_for_full_and_cg(root, n, seed):
     assert (full.posts["candidates"] != "").any()
 
 
-def test_plan_rejected_by_the_verifier_is_not_called_optimal(tiny_path, monkeypatch):
-    import cadrex.jobs.solve as api
-
-    real = api.evaluate
-
-    def broken(case, plan, pol):
-        ev = real(case, plan, pol)
-        ev.violations.append("H3: post P000001 has two holders (injected)")
-        return ev
-
-    monkeypatch.setattr(api, "evaluate", broken)
+def test_plan_rejected_by_the_verifier_is_not_called_optimal(tiny_path, inject_violation):
     res = cadrex.solve(cadrex.load_case(tiny_path), time_limit=30)
     assert res.status == "rejected"
     assert res.summary["status"] == "rejected" and res.summary["violations"]

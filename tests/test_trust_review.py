@@ -104,7 +104,7 @@ def test_batch_names_without_control_characters_or_edge_spaces(case, tmp_path, n
     assert main(["batch", str(sc), "--out", str(tmp_path / "runs"), "--workers", "1"]) == 2
 
 
-def test_batch_rejected_plan_keeps_the_earlier_output(case, tmp_path, monkeypatch):
+def test_batch_rejected_plan_keeps_the_earlier_output(case, tmp_path, request):
     from cadrex.jobs.batch import read_scenarios, run_scenario
 
     sc = tmp_path / "sc.toml"
@@ -114,16 +114,7 @@ def test_batch_rejected_plan_keeps_the_earlier_output(case, tmp_path, monkeypatc
     root.mkdir()
     assert run_scenario(s, str(root))["status"] == "optimal"
     before = _tree(root / "a")
-    import cadrex.jobs.solve as api
-
-    real = api.evaluate
-
-    def broken(case_, plan, pol):
-        ev = real(case_, plan, pol)
-        ev.violations.append("H3: injected")
-        return ev
-
-    monkeypatch.setattr(api, "evaluate", broken)
+    request.getfixturevalue("inject_violation")
     s["seed"] = 5  # another hash: the scenario is solved again
     rec = run_scenario(s, str(root))
     assert rec["status"] == "rejected" and "H3" in rec["error"]
