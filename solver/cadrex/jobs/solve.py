@@ -13,7 +13,7 @@ import pandas as pd
 from cadrex.analysis.verify import evaluate
 from cadrex.io import Case
 from cadrex.io.tomlfiles import effective_policy
-from cadrex.model import Model, build_model
+from cadrex.model import Model, build_model, plan_values
 from cadrex.reports.result import Result
 from cadrex.rules import Context
 from cadrex.solvers import SolveOptions, Status, UnsupportedOption, get_backend
@@ -182,13 +182,39 @@ def _empty(case: Case, status: Status, summary: dict, sq: int, diag: list[dict])
                   posts=e, teams=e, summary=summary, diagnosis=diag, case=case)
 
 
+def _disagreements(mv, ev) -> list[str]:
+    """The model side's reading of a plan against the independent verifier's: objective, every term, every team's
+    shortfalls before and after. Each difference is an internal error, given with both numbers."""
+    out: list[str] = []
+    if mv.objective != ev.objective:
+        out.append(f"objective: the model's objective {mv.objective} differs from the independent verifier's "
+                   f"{ev.objective} (internal error) / 模型目标值 {mv.objective} 与独立校验值 {ev.objective} 不一致（内部错误）")
+    for k in sorted(set(mv.terms) | set(ev.terms), key=lambda k: (k not in mv.terms, k)):
+        a, b = mv.terms.get(k), ev.terms.get(k)
+        if a != b:
+            out.append(f"terms: term {k}: the model's {a} differs from the independent verifier's {b} (internal error)"
+                       f" / 目标项 {k} 模型值 {a} 与独立校验值 {b} 不一致（内部错误）")
+    for when, ms, vs in (("before", mv.shortfall_before, ev.shortfall_before),
+                         ("after", mv.shortfall_after, ev.shortfall_after)):
+        for t in sorted(set(ms) | set(vs)):
+            a, b = ms.get(t, {}), vs.get(t, {})
+            if a != b:
+                out.append(f"teams: team {t} shortfalls {when}: the model's {a} differ from the independent verifier's "
+                           f"{b} (internal error) / 班子 {t} 结构缺口（{when}）模型值与独立校验值不一致（内部错误）")
+    for m in out:
+        log.error("model and verifier disagree: %s", m)
+    return out
+
+
 def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: dict, sq: int, pol: dict,
               info: dict | None = None) -> Result:
-    """The result of a backend's plan. The objective is recomputed from the plan (:func:`evaluate`); ``best_bound``
-    is the backend's bound floored (the objective is integral), None when there is none or when it is below the
-    plan (a disagreement between model and plan, logged and reported in ``summary.warnings``, never hidden); a plan
-    with a rule violation, or whose model objective at a proven optimum differs from the verifier's (an internal
-    error, both numbers given), gets status ``rejected`` and is never written (:meth:`Result.write`)."""
+    """The result of a backend's plan. The objective is recomputed from the plan by the independent verifier
+    (:func:`evaluate`); the terms, the per-cadre pair terms and the team shortfalls are the model side's
+    (:func:`plan_values`, auxiliaries at their best for the plan), and both readings are compared: any difference
+    in the objective, a term or a team's shortfall is an internal error (both numbers given). ``best_bound`` is the
+    backend's bound floored (the objective is integral), None when there is none or when it is below the plan (a
+    disagreement between model and plan, logged and reported in ``summary.warnings``, never hidden); a plan with a
+    rule violation or an internal error gets status ``rejected`` and is never written (:meth:`Result.write`)."""
     x = np.round(br.x[: model.n_pairs]).astype(bool)
     short = info.get("short_list") if info else None
     chosen_c, chosen_p, chosen_stay = model.pair_c[x], model.pair_p[x], model.pair_stay[x]
@@ -199,12 +225,9 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     if ev.violations:
         log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
     obj = ev.objective
-    model_obj = model.objective_of(np.round(br.x))
-    violations = list(ev.violations)
-    if br.status == Status.OPTIMAL and abs(model_obj - obj) > 0.5:  # at a proven optimum the auxiliaries are exact
-        log.error("model objective %s differs from recomputed objective %s", model_obj, obj)
-        violations.append(f"objective: the model's objective {model_obj:.0f} differs from the independent "
-                          f"verifier's {obj} (internal error) / 模型目标值 {model_obj:.0f} 与独立校验值 {obj} 不一致（内部错误）")
+    mv = plan_values(model, x)
+    model_obj = mv.objective
+    violations = list(ev.violations) + _disagreements(mv, ev)
     bound = br.bound
     if br.status == Status.OPTIMAL and bound is None:
         bound = float(model_obj)
@@ -223,17 +246,17 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
         status = Status.REJECTED
     from cadrex.reports.tables import assignments_table, posts_table, teams_table
 
-    assign = assignments_table(ctx, model, plan, ev, chosen_c, chosen_p, chosen_stay)
+    assign = assignments_table(ctx, model, plan, mv, chosen_c, chosen_p, chosen_stay)
     posts = posts_table(ctx, model, plan, short)
-    teams = teams_table(ctx, ev)
+    teams = teams_table(ctx, mv)
     moves = int((assign["action"] == "move").sum())
     counts = base["counts"] | {"moves": moves, "stays": int((assign["action"] == "stay").sum()),
                                "unassigned": int((assign["action"] == "unassigned").sum()),
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
                                "violations": len(violations)}
     summary = base | {"status": status.value, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
-                      "terms": ev.terms, "timings": timings, "violations": violations,
-                      "metrics": _metrics(case, ctx, assign, posts, ev), "case_path": os.path.abspath(case.path),
+                      "terms": mv.terms, "timings": timings, "violations": violations,
+                      "metrics": _metrics(case, ctx, assign, posts, mv), "case_path": os.path.abspath(case.path),
                       "warnings": warnings}
     return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
                   assignments=assign, posts=posts, teams=teams, summary=summary, case=case)

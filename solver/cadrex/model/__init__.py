@@ -5,8 +5,17 @@ terms and rows."""
 
 from cadrex.model.columns import core_dot, count_attr, pair_columns
 from cadrex.model.core import Extension, Model, assemble, build_model, build_rows
+from cadrex.model.evaluate import (
+           STRUCTURE_RULES,
+           TERM_NAMES,
+           PlanValues,
+           best_aux,
+           plan_values,
+           status_quo_activity,
+)
 from cadrex.model.pairs import BLOCK_RULES, Pairs, all_pairs, pair_objective
 from cadrex.model.rows import RowIndex, Summary, summarize
 
-__all__ = ["BLOCK_RULES", "Extension", "Model", "Pairs", "RowIndex", "Summary", "all_pairs", "assemble", "build_model",
-           "build_rows", "core_dot", "count_attr", "pair_columns", "pair_objective", "summarize"]
+__all__ = ["BLOCK_RULES", "STRUCTURE_RULES", "TERM_NAMES", "Extension", "Model", "Pairs", "PlanValues", "RowIndex", "Summary",
+           "all_pairs", "assemble", "best_aux", "build_model", "build_rows", "core_dot", "count_attr", "pair_columns",
+           "pair_objective", "plan_values", "status_quo_activity", "summarize"]

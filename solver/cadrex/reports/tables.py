@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cadrex.analysis.verify import RULE_KEYS, Evaluation
-from cadrex.model import Model
+from cadrex.model import STRUCTURE_RULES, Model, PlanValues
 from cadrex.rules.context import Context
 from cadrex.rules.why import KIND_ZH, must_move
 
@@ -36,7 +35,8 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
     return "; ".join(bits)
 
 
-def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:
+def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:
+    """One row per cadre in play; the pair terms are the model side's (:func:`cadrex.model.plan_values`)."""
     stay_c = set(model.pair_c[model.pair_stay & (model.ub[: model.n_pairs] > 0)].tolist())
     req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
     rows = []
@@ -44,7 +44,7 @@ def assignments_table(ctx: Context, model: Model, plan: dict, ev: Evaluation, ch
         cid = ctx.cad_ids[c]
         own = ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None
         dest = plan.get(cid)
-        t = ev.cadre_terms.get(cid, {})
+        t = pv.cadre_terms.get(cid, {})
         action = "unassigned" if dest is None else ("stay" if dest == own else "move")
         to_prov = ctx.prov_ids[ctx.p_prov[ctx.pix[dest]]] if dest else ""
         rows.append({
@@ -70,14 +70,15 @@ def posts_table(ctx: Context, model: Model, plan: dict, short: dict[str, list[st
                          "candidates": [";".join(cand.get(p, [])) for p in pid]})
 
 
-def teams_table(ctx: Context, ev: Evaluation) -> pd.DataFrame:
+def teams_table(ctx: Context, pv: PlanValues) -> pd.DataFrame:
+    """Structure shortfalls before/after per team in play, the model side's (:func:`cadrex.model.plan_values`)."""
     teams = np.unique(ctx.p_team[ctx.J])
     rows = []
     for t in teams:
         tid = ctx.team_ids[t]
         r = {"team_id": tid, "name": ctx.case.teams.at[tid, "name"], "structure_model": ctx.t_model[t]}
-        b, a = ev.shortfall_before.get(tid, {}), ev.shortfall_after.get(tid, {})
-        for k in RULE_KEYS:
+        b, a = pv.shortfall_before.get(tid, {}), pv.shortfall_after.get(tid, {})
+        for k in STRUCTURE_RULES:
             r[f"{k}_before"] = b.get(k, "")
             r[f"{k}_after"] = a.get(k, "")
         rows.append(r)
