@@ -247,7 +247,8 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
                                           "the term off)")
                 elif wv > MAX_WEIGHT:
                     out.add(path, wl, wc, f"weights.{wk}: {wv} is above the largest weight {MAX_WEIGHT} (it would make "
-                                          "objective coefficients too large for exact arithmetic)")
+                                          "objective coefficients too large for exact arithmetic) / 权重不得超过 "
+                                          f"{MAX_WEIGHT}")
                 else:
                     res["weights"][wk] = wv
             continue
@@ -263,7 +264,7 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
         elif POLICY_KEYS[k] == _INT and v > (MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT):
             top = MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT
             out.add(path, line, col, f"{k}: {v} is above the largest allowed value {top} (objective coefficients must "
-                                     "stay exact in floating point)")
+                                     f"stay exact in floating point) / {k} 不得超过 {top}")
         elif POLICY_KEYS[k] == "roles" and not check_duplicates(v, k, pos, path, out, _role):
             continue
         else:

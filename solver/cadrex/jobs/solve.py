@@ -60,7 +60,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if method == "cg" and backend != "highs":
         raise ValueError("method 'cg' (column generation) runs on the highs backend")
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
-    SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
+    opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
     use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
     if use_cg:
         if num_workers is not None:  # column generation (solvers.cg) has no worker setting
@@ -71,7 +71,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     solve_fn = get_backend(backend)
     check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function
     if check is not None:
-        check(SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress))
+        check(opts)
     model = build_model(ctx)
     t_build = time.perf_counter() - t0
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
@@ -200,7 +200,7 @@ def _disagreements(mv, ev) -> list[str]:
             a, b = ms.get(t, {}), vs.get(t, {})
             if a != b:
                 out.append(f"teams: team {t} shortfalls {when}: the model's {a} differ from the independent verifier's "
-                           f"{b} (internal error) / 班子 {t} 结构缺口（{when}）模型值与独立校验值不一致（内部错误）")
+                           f"{b} (internal error) / 班子 {t} {'交流前' if when == 'before' else '交流后'}结构缺口模型值与独立校验值不一致（内部错误）")
     for m in out:
         log.error("model and verifier disagree: %s", m)
     return out
