@@ -21,4 +21,12 @@ def solve(case, policy=None, backend=None, time_limit=None, seed=None, **kwargs)
     return _solve(case, policy=policy, backend=backend, time_limit=time_limit, seed=seed, **kwargs)
 
 
-__all__ = ["Case", "CaseError", "Status", "load_case", "solve", "__version__"]
+def replan(case, baseline, events, policy=None, **kwargs):
+    """Re-plan ``case`` after ``events`` with the fewest changes worth making to ``baseline`` (SPEC §10); see
+    :func:`cadrex.jobs.replan.replan`."""
+    from cadrex.jobs.replan import replan as _replan
+
+    return _replan(case, baseline, events, policy=policy, **kwargs)
+
+
+__all__ = ["Case", "CaseError", "Status", "load_case", "replan", "solve", "__version__"]

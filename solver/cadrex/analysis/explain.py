@@ -145,8 +145,12 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     if (cadre is None) == (post is None):
         raise ValueError("give exactly one of --cadre or --post")
     policy = case.policy
+    changes = None
     if plan_dir:
+        case, changes = _replan_case(case, plan_dir)
         plan, optimum, policy, bound = _plan_from(case, plan_dir, policy)
+        if changes is not None:
+            bound = None  # a re-plan's bound is on the re-plan objective, not on the §6 objective explained here
     ctx = Context(case, policy)
     model = build_model(ctx)
     if not plan_dir:
@@ -155,10 +159,41 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     if cadre is not None:
         if cadre not in ctx.cix:
             raise KeyError(f"unknown cadre {cadre}")
-        return _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
-    if post not in ctx.pix:
-        raise KeyError(f"unknown post {post}")
-    return _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
+        d = _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
+        pick = (lambda r: r["cadre_id"] == cadre)
+    else:
+        if post not in ctx.pix:
+            raise KeyError(f"unknown post {post}")
+        d = _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
+        pick = (lambda r: post in (r["baseline_post"], r["new_post"]))
+    if changes is not None:
+        d["changes"] = [r for r in changes if pick(r)]
+    return d
+
+
+def _replan_case(case: Case, plan_dir: str) -> tuple[Case, list[dict] | None]:
+    """For a re-plan folder (SPEC §10: ``summary.json`` has ``replan``): the changed case, from the copy of the events
+    the folder keeps, and its ``changes.csv`` rows; else ``case`` and None."""
+    import json
+    import os
+
+    import pandas as pd
+
+    from cadrex.io.events import apply_events, load_events
+    from cadrex.io.tables import find_table
+
+    spath = os.path.join(plan_dir, "summary.json")
+    if not os.path.isfile(spath):
+        return case, None
+    with open(spath, encoding="utf-8") as fh:
+        if not json.load(fh).get("replan"):
+            return case, None
+    ev = find_table(plan_dir, "events")
+    if ev is None:
+        raise ValueError(f"{plan_dir} is a re-plan but holds no events.csv / 重新规划目录中缺少 events.csv")
+    case = apply_events(case, load_events(ev, case))
+    ch = pd.read_csv(os.path.join(plan_dir, "changes.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return case, ch.to_dict("records")
 
 
 def _plan_vector(model: Model, plan: dict) -> np.ndarray:
@@ -297,6 +332,13 @@ def render(d: dict) -> str:
                      f"pref {r['pref']}, assess {r['assess']})  forced: {ftxt}")
     if not rows:
         lines.append("  (none)")
+    if "changes" in d:  # a re-plan: why this cadre (or the holders of this post) changed from the baseline plan
+        lines.append("re-plan changes from the baseline plan / 与基准方案相比的变动:")
+        for r in d["changes"]:
+            lines.append(f"  {r['cadre_id']} {r['name']}: {r['baseline_post'] or '(none)'} -> {r['new_post'] or '(none)'} "
+                         f"[{r['cause']}] {r['why']} / {r['why_zh']}")
+        if not d["changes"]:
+            lines.append("  (none: as in the baseline plan / 与基准方案相同)")
     lines.append("ineligible (every rule that excludes it):")
     for r in d["ineligible"]:
         rules = ", ".join(f"{x} {E_RULES.get(x, _STAY.get(x, ''))}".strip() for x in r["rules"])

@@ -60,9 +60,11 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
 
     def must(c: str) -> bool:
         r = cad[c]
+        if r.get("withdrawn"):  # a re-plan's withdraw event (SPEC §10): not in play at all
+            return False
         return r["exchange_kind"] in FORCED_KINDS or (r["years_in_province"] >= pol["mandatory_rotation_years"] and age[c] < limit)
 
-    in_play = {c for c, r in cad.items() if r["movable"] or must(c)}
+    in_play = {c for c, r in cad.items() if (r["movable"] and not r.get("withdrawn")) or must(c)}
     ev.in_play = sorted(in_play)
     ev.must_move = sorted(c for c in in_play if must(c))
     P = {p for p, r in posts.items() if not r["holder_id"] or r["holder_id"] in in_play}
@@ -137,6 +139,8 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
             V.append(f"E7: {c} lacks the education required by {d}")
         if (c, d) in forbid:
             V.append(f"E8: {c} -> {d} is pinned forbid")
+        if p.get("closed"):
+            V.append(f"E8: {c} moves into {d}, which a re-plan event closed")
         if kind == "disciplinary" and (p["role"] in KEY_ROLES or pg > g):
             V.append(f"E9: disciplinary {c} may not take {d} (key role or promotion)")
         if p["specialty_strict"] and p["specialty"] and p["specialty"] != r["specialty"] and \

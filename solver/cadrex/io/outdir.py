@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 
 MARKER = ".cadrex-output"
 KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行")}
-PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx"}
+PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx",
+              # a re-plan's (SPEC §10)
+              "changes.csv", "events.csv", "events.xlsx", "frontier.csv", "frontier.svg"}
 INDEX_HEADER = "scenario,status,objective,best_bound,gap"
 CASE_FILES = {"case.toml", "policy.toml", "cadres.csv", "posts.csv", "teams.csv", "provinces.csv", "relations.csv",
               "preferences.csv", "pins.csv", "scores.csv", "specialties.csv"}

@@ -76,6 +76,8 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
             df[c.name] = vals.to_numpy()
     # duplicate keys
     key = list(spec.key)
+    if not key:  # a table without a key (re-plan events): repeated rows are allowed
+        return df
     dup = df.duplicated(subset=key, keep="first").to_numpy()
     if dup.any():
         first = df.drop_duplicates(subset=key, keep="first").set_index(key)["_line"]

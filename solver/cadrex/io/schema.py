@@ -40,6 +40,11 @@ PARTY_MAP = {"cpc": "cpc", "non_cpc": "non_cpc", "中共党员": "cpc", "党员"
 BOOL_MAP = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False, "是": True, "否": False}
 SIDE_MAP = {"cadre": "cadre", "post": "post", "干部": "cadre", "岗位": "post"}
 MODE_MAP = {"require": "require", "forbid": "forbid", "必须": "require", "禁止": "forbid"}
+#: re-plan events (SPEC §10), ids and Chinese labels
+EVENTS = ["decline", "withdraw", "vacate", "close", "require", "forbid"]
+EVENT_LABELS = ["不同意", "撤回", "出缺", "关闭", "必须", "禁止"]
+EVENT_MAP = {k: EVENTS[v] for k, v in _enum(EVENTS, EVENT_LABELS, {"本人不同意": "decline", "考察未通过": "decline",
+                                                                    "退出": "withdraw", "空缺": "vacate"}).items()}
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ ENUMS: dict[str, tuple[dict, str]] = {
     "bool": (BOOL_MAP, "boolean: true/false/1/0/yes/no/是/否 (empty = false)"),
     "side": (SIDE_MAP, "side: cadre, post"),
     "mode": (MODE_MAP, "mode: require, forbid"),
+    "event": (EVENT_MAP, "event: " + ", ".join(f"{a} {b}" for a, b in zip(EVENTS, EVENT_LABELS, strict=True))),
 }
 
 YEARS = (0.0, 80.0)
@@ -121,3 +127,5 @@ FILES: list[FileSpec] = [
     ]),
 ]
 SPECS = {f.stem: f for f in FILES}
+#: the events file of a re-plan (SPEC §10); not part of a case folder
+EVENTS_FILE = FileSpec("events", (), [Col("event", "enum:event", True), Col("cadre_id"), Col("post_id"), Col("note")])

@@ -164,6 +164,10 @@ POLICY_KEYS: dict[str, object] = {
     "time_limit": _NUM,
     "seed": _INT,
     "backend": ("highs", "cpsat", "pyomo"),
+    "max_moves": _INT,
+    "max_departures_per_province": _INT,
+    "change_cost": _INT,
+    "decline_rate": "rate",
     "name": "str",
     "description": "str",
 }
@@ -171,7 +175,7 @@ POLICY_KEYS: dict[str, object] = {
 
 #: integer policy keys that are magnitudes of objective terms (SPEC §6 fixes their sign)
 OBJECTIVE_KEYS = ("fill_base", "fill_hardship_bonus", "key_post_bonus", "move_cost", "structure_penalty",
-                  "age_penalty_per_year", "flow_penalty")
+                  "age_penalty_per_year", "flow_penalty", "change_cost")
 #: largest weight and largest objective magnitude: every objective coefficient stays ≤ 1e8 and a plan's total far
 #: below 2**53, so that float64 solvers and the integer recomputation agree exactly
 MAX_WEIGHT, MAX_MAGNITUDE, MAX_INT = 1_000, 100_000, 2**31 - 1
@@ -187,6 +191,9 @@ def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
     if kind == _NUM:
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= MAX_INT
         return ok, v, f"a finite number from 0 to {MAX_INT}"
+    if kind == "rate":
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
+        return ok, v, "a probability from 0 to 1"
     if kind == "str":
         return isinstance(v, str), v, "a string"
     if kind == "roles":

@@ -41,12 +41,17 @@ CG_ABOVE = 250_000
 
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
           seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto",
-          gap: float = 0.0) -> Result:
+          gap: float = 0.0, extensions: tuple = (), extra=None) -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
     case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
     :mod:`cadrex.solvers.cg`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
     (default 0: prove optimality; a plan stopped early is reported ``feasible``, never ``optimal``). Never raises for
-    an infeasible case: the result says so."""
+    an infeasible case: the result says so.
+
+    ``extensions`` (:class:`cadrex.model.Extension`) add terms and rows to the model (a re-plan's change terms);
+    ``extra(plan)`` then gives their value for a plan (cadre id -> post id or None), counted independently of the
+    model: the model's objective must equal the verifier's §6 objective plus it, and ``best_bound``, ``gap`` and
+    ``status`` refer to that sum (SPEC §10), while ``objective`` stays the §6 value."""
     t0 = time.perf_counter()
     pol = effective_policy(case.policy, policy)
     if policy is not None and not isinstance(policy, dict):  # a policy file given here shapes the result too
@@ -67,12 +72,12 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
             why = "" if method == "cg" else f", which --method auto chose for this case ({len(ctx.I)} × {len(ctx.J)} in play; use --method full to set workers)"
             why_zh = "" if method == "cg" else "（--method auto 为本案例选择了列生成，可用 --method full 指定线程数）"
             raise UnsupportedOption("num_workers", f"column generation (--method cg){why}", f"列生成（--method cg）{why_zh}")
-        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap)
+        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra)
     solve_fn = get_backend(backend)
     check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function
     if check is not None:
         check(opts)
-    model = build_model(ctx)
+    model = build_model(ctx, extensions)
     t_build = time.perf_counter() - t0
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
     base["model"] = model.stats()
@@ -95,7 +100,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if br.x is None:
         return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])
     t2 = time.perf_counter()
-    res = _assemble(case, ctx, model, br, base, timings, sq, pol)
+    res = _assemble(case, ctx, model, br, base, timings, sq, pol, extra=extra)
     res.summary["timings"]["assemble"] = round(time.perf_counter() - t2, 3)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
@@ -111,12 +116,12 @@ def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, 
 
 
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
-              gap: float = 0.0) -> Result:
+              gap: float = 0.0, extensions: tuple = (), extra=None) -> Result:
     from cadrex.solvers.cg import solve_scaled
 
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg")
     br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
-                                   gap=gap)
+                                   gap=gap, extensions=extensions)
     timings = {"solve": round(br.runtime, 3)}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
@@ -132,11 +137,11 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
             # the master lacks pairs the MIP needs and no conflict is proven: solve the full model
             log.info("restricted master infeasible, no conflict proven; solving the full model")
             return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
-                         seed=seed, progress=progress, method="full", gap=gap)
+                         seed=seed, progress=progress, method="full", gap=gap, extensions=extensions, extra=extra)
         return _empty(case, Status.INFEASIBLE, base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])
-    res = _assemble(case, ctx, model, br, base, timings, sq, pol, info)
+    res = _assemble(case, ctx, model, br, base, timings, sq, pol, info, extra=extra)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
 
@@ -182,13 +187,14 @@ def _empty(case: Case, status: Status, summary: dict, sq: int, diag: list[dict])
                   posts=e, teams=e, summary=summary, diagnosis=diag, case=case)
 
 
-def _disagreements(mv, ev) -> list[str]:
-    """The model side's reading of a plan against the independent verifier's: objective, every term, every team's
-    shortfalls before and after. Each difference is an internal error, given with both numbers."""
+def _disagreements(mv, ev, extra: int = 0) -> list[str]:
+    """The model side's reading of a plan against the independent verifier's: objective (plus ``extra``, the
+    extensions' value counted independently), every term, every team's shortfalls before and after. Each difference
+    is an internal error, given with both numbers."""
     out: list[str] = []
-    if mv.objective != ev.objective:
+    if mv.objective != ev.objective + extra:
         out.append(f"objective: the model's objective {mv.objective} differs from the independent verifier's "
-                   f"{ev.objective} (internal error) / 模型目标值 {mv.objective} 与独立校验值 {ev.objective} 不一致（内部错误）")
+                   f"{ev.objective + extra} (internal error) / 模型目标值 {mv.objective} 与独立校验值 {ev.objective + extra} 不一致（内部错误）")
     for k in sorted(set(mv.terms) | set(ev.terms), key=lambda k: (k not in mv.terms, k)):
         a, b = mv.terms.get(k), ev.terms.get(k)
         if a != b:
@@ -207,7 +213,7 @@ def _disagreements(mv, ev) -> list[str]:
 
 
 def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: dict, sq: int, pol: dict,
-              info: dict | None = None) -> Result:
+              info: dict | None = None, extra=None) -> Result:
     """The result of a backend's plan. The objective is recomputed from the plan by the independent verifier
     (:func:`evaluate`); the terms, the per-cadre pair terms and the team shortfalls are the model side's
     (:func:`plan_values`, auxiliaries at their best for the plan), and both readings are compared: any difference
@@ -224,10 +230,11 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     warnings: list[str] = []
     if ev.violations:
         log.error("plan violates rules: %s", "; ".join(ev.violations[:5]))
-    obj = ev.objective
+    xv = int(extra(plan)) if extra is not None else 0
+    obj = ev.objective + xv  # what the model maximizes: the §6 objective plus the extensions' terms
     mv = plan_values(model, x)
     model_obj = mv.objective
-    violations = list(ev.violations) + _disagreements(mv, ev)
+    violations = list(ev.violations) + _disagreements(mv, ev, xv)
     bound = br.bound
     if br.status == Status.OPTIMAL and bound is None:
         bound = float(model_obj)
@@ -254,9 +261,11 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
                                "unassigned": int((assign["action"] == "unassigned").sum()),
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
                                "violations": len(violations)}
-    summary = base | {"status": status.value, "objective": int(obj), "best_bound": bound, "gap": gap, "counts": counts,
+    summary = base | {"status": status.value, "objective": int(ev.objective), "best_bound": bound, "gap": gap, "counts": counts,
                       "terms": mv.terms, "timings": timings, "violations": violations,
                       "metrics": _metrics(case, ctx, assign, posts, mv), "case_path": os.path.abspath(case.path),
                       "warnings": warnings}
-    return Result(status=status, objective=int(obj), best_bound=bound, gap=gap, status_quo_objective=sq,
+    if extra is not None:
+        summary["extended_objective"] = int(obj)
+    return Result(status=status, objective=int(ev.objective), best_bound=bound, gap=gap, status_quo_objective=sq,
                   assignments=assign, posts=posts, teams=teams, summary=summary, case=case)

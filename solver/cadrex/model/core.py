@@ -26,7 +26,7 @@ Extension points (re-plan change terms of SPEC §10, per-round copies of §12): 
 ``add_rows`` runs after the rows of SPEC §5–§6 (so those keep their numbers) and returns a handle — here its row
 ids — that :class:`RowIndex` keeps beside the extension and hands back to ``pair_entries``. Coefficients on the
 pairs are a function of the batch alone, so every path sees them: the full model, column generation's pricing
-(cached or not) and its masters, the diagnosis. Auxiliaries it adds go after every other auxiliary; their upper
+(cached or not) and its masters, the diagnosis. A constant term goes in ``offset`` (fourth method). Auxiliaries it adds go after every other auxiliary; their upper
 bound is kept in column generation's master LP when added with ``bounded=True`` (the default of natural bounds is to
 drop them there). Objective terms must be integral (the bound is floored). Without extensions the model is exactly
 the one of SPEC §5–§6.
@@ -69,6 +69,14 @@ class Extension:
         """COO entries (row, index into the batch, value) of the batch's pairs on this extension's rows."""
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
+
+    def offset(self, ctx: Context) -> float:
+        """A constant added to the objective (an integer), whatever the plan."""
+        return 0.0
+
+    def master_pairs(self, ctx: Context, pairs: Pairs) -> np.ndarray | None:
+        """Pairs of the batch that column generation's first master should hold (a warm start), or None."""
+        return None
 
 
 @dataclass
@@ -143,6 +151,7 @@ def build_rows(ctx: Context, summ: Summary, extensions: tuple = ()) -> RowIndex:
     structure_rows(ctx, ri, summ)
     flow_rows(ctx, ri)
     ri.extensions = tuple((e, e.add_rows(ctx, ri)) for e in extensions)
+    ri.offset = float(sum(e.offset(ctx) for e in extensions))
     return ri
 
 
@@ -187,7 +196,8 @@ def assemble(ctx: Context, ri: RowIndex, pairs: Pairs, terms: dict, score: np.nd
                  obj=np.concatenate([obj, np.asarray(ri.aux_obj, float)]), lb=lb, ub=ub,
                  integer=np.concatenate([np.ones(n, np.uint8), np.zeros(na, np.uint8)]), A=A, row_lo=row_lo, row_hi=row_hi,
                  row_rule=np.asarray(ri.rule, dtype=object), row_label=ri.label, aux_label=ri.aux_label, infeasible=infeasible,
-                 pair_block=pairs.block, h6_caps=caps, h7_pins=h7, row_ent=ri.ent, rows=ri, pair_index=pair_index)
+                 pair_block=pairs.block, h6_caps=caps, h7_pins=h7, row_ent=ri.ent, rows=ri, pair_index=pair_index,
+                 offset=ri.offset)
 
 
 def build_model(ctx: Context, extensions: tuple = ()) -> Model:

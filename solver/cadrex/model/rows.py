@@ -76,6 +76,8 @@ class RowIndex:
     #: (extension, what its ``add_rows`` returned) per extension whose rows were added here, in order:
     #: :func:`~cadrex.model.columns.pair_columns` asks each for its pairs' entries
     extensions: tuple = ()
+    #: constant added to the objective by the extensions (e.g. −W per cadre with a baseline post, SPEC §10)
+    offset: float = 0.0
 
     @property
     def n(self) -> int:

@@ -33,6 +33,11 @@ class Result:
     summary: dict
     diagnosis: list[dict] = field(default_factory=list)
     case: Case | None = None
+    #: further files written beside the §7 ones: CSV tables (a re-plan's ``changes.csv``, ``frontier.csv``),
+    #: text files (``frontier.svg``) and copies of inputs (``events.csv``), by file name
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    copies: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.status = Status(self.status)
@@ -74,6 +79,13 @@ class Result:
                     json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2, allow_nan=False)
             with open(os.path.join(tmp, "summary.json"), "w", encoding="utf-8") as fh:
                 json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
+            for name, df in self.tables.items():
+                write_csv(df, os.path.join(tmp, name))
+            for name, text in self.texts.items():
+                with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            for name, src in self.copies.items():
+                shutil.copyfile(src, os.path.join(tmp, name))
             if xlsx and self.status in ("optimal", "feasible"):
                 from cadrex.reports.xlsx import write_xlsx
 

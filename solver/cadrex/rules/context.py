@@ -68,6 +68,8 @@ class Context:
         self.c_years_prov = cad["years_in_province"].to_numpy(float)
         self.c_hardship_years = cad["hardship_years"].to_numpy(float)
         self.c_movable = cad["movable"].to_numpy(bool)
+        # a re-plan's withdraw event (SPEC §10): not in play whatever its kind or tenure
+        self.c_withdrawn = cad["withdrawn"].to_numpy(bool) if "withdrawn" in cad else np.zeros(len(cad), bool)
         self.c_forced_kind = np.isin(self.c_kind, FORCED_KINDS)
         self.c_disc = self.c_kind == "disciplinary"
         # (cadre, specialty) pairs of other specialties, (cadre, sector) pairs
@@ -109,6 +111,8 @@ class Context:
         self.p_min_edu = posts["min_education"].to_numpy(np.int32)
         self.p_strict = posts["specialty_strict"].to_numpy(bool)
         self.p_must = posts["must_fill"].to_numpy(bool)
+        # a re-plan's close event (SPEC §10): no cadre may move into the post (E8), its holder may stay
+        self.p_closed = posts["closed"].to_numpy(bool) if "closed" in posts else np.zeros(len(posts), bool)
         self.p_holder = _codes(posts["holder_id"], cix)
         self.p_prov = self.t_prov[self.p_team]
         self.c_post = np.full(self.n_cad, -1, dtype=np.int32)
@@ -120,8 +124,8 @@ class Context:
         # ---- H1 must move, in play, posts in play (SPEC §5)
         ret_limit = pol["retirement_age"] - pol["retirement_buffer"]
         self.c_must = self.c_forced_kind | (
-            (self.c_years_prov >= pol["mandatory_rotation_years"]) & (self.c_age < ret_limit))  # H1 must move
-        self.c_inplay = self.c_movable | self.c_must
+            (self.c_years_prov >= pol["mandatory_rotation_years"]) & (self.c_age < ret_limit)) & ~self.c_withdrawn  # H1
+        self.c_inplay = self.c_movable & ~self.c_withdrawn | self.c_must
         self.I = np.flatnonzero(self.c_inplay).astype(np.int32)
         self.p_inplay = (self.p_holder < 0) | self.c_inplay[np.maximum(self.p_holder, 0)]
         self.J = np.flatnonzero(self.p_inplay).astype(np.int32)

@@ -16,7 +16,7 @@ E_RULES = {
     "E5": "tenure (任满一届)",
     "E6": "retirement buffer",
     "E7": "education (strict)",
-    "E8": "forbid pin",
+    "E8": "forbid pin (or a post closed by a re-plan event)",
     "E9": "disciplinary: no key role, no promotion",
     "E10": "strict specialty",
 }
@@ -64,6 +64,7 @@ def rule_masks(ctx: Context, ci: np.ndarray, pj: np.ndarray) -> dict[str, np.nda
         for c, p in zip(ctx.pin_c[fb], ctx.pin_p[fb], strict=True):
             if int(c) in pos_c and int(p) in pos_p:
                 e8[pos_c[int(c)], pos_p[int(p)]] = False
+    e8 &= ~ctx.p_closed[pj][None, :]  # a post closed by a re-plan event (SPEC §10): no one moves in
     m["E8"] = e8
     # E9 disciplinary: no key role, no promotion
     m["E9"] = ~disc | (~ctx.p_key[pj][None, :] & (pg <= g))

@@ -14,7 +14,7 @@ from cadrex.rules.why import must_move
 #: instances named in a conflict's message; the rest are counted
 MESSAGE_ITEMS = 10
 #: the rule a conflict is headed by: the first of these in it (pins first: what the user asked for cannot be met)
-HEAD_ORDER = ("H7", "E8", "H5", "H6", "H3", "H4", "H1")
+HEAD_ORDER = ("max_changes", "H7", "E8", "H5", "H6", "H3", "H4", "H1")
 
 
 def _more(conflicts: list[dict], why: tuple[str, str] | None) -> list[dict]:
@@ -193,4 +193,7 @@ def _phrase(ctx: Context, i: Instance) -> tuple[str, str]:
     if i.rule == "E8":
         return (f"E8: {_who(ctx, i.cadres[0])} is pinned away from its own post {ctx.post_ids[i.posts[0]]}",
                 f"E8: {_who(ctx, i.cadres[0])} 被禁止留任 {ctx.post_ids[i.posts[0]]}")
+    if i.rule == "max_changes":
+        en, zh = i.label.split(" / ", 1) if " / " in i.label else (i.label, i.label)
+        return f"{en.split(': ', 1)[-1]} (--max-changes)", f"{zh}（--max-changes）"
     return f"{i.rule}: {i.label}", f"{i.rule}: {i.label}"

@@ -92,7 +92,7 @@ class ColumnGeneration(MasterLP):
             if rid is not None:
                 self.lazy[rid] = True
         self.row_lo, self.row_hi = np.asarray(self.rows.lo, float), np.asarray(self.rows.hi, float)
-        self.in_R = keep = first_master(ctx, self.pairs, self.obj, k_init)
+        self.in_R = keep = first_master(ctx, self.pairs, self.obj, k_init, self.extensions)
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[LPRound] = []
         self.x_lp: np.ndarray | None = None  # the last LP solution over the pool (None before the first round)

@@ -108,6 +108,7 @@ class MasterLP:
         cost = np.zeros(n)
         cost[self.art_first:self.art_first + self.n_art] = -1.0
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.changeObjectiveOffset(0.0)  # an extension's constant (SPEC §10) is no part of phase I
         while time.perf_counter() < deadline:
             h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
             h.run()

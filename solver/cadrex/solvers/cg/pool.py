@@ -107,9 +107,10 @@ def build_pool(ctx: Context, chunk: int, extensions: tuple = ()) -> Pool:
     return Pool(pairs, obj, score, n_eligible, out)
 
 
-def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int) -> np.ndarray:
+def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int, extensions: tuple = ()) -> np.ndarray:
     """Mask of the pairs of the first master: every stay option (blocked ones too: the diagnosis relies on them),
-    the ``k_init`` best pairs of each cadre and of each post, a status-quo repair and the H7 require pins."""
+    the ``k_init`` best pairs of each cadre and of each post, a status-quo repair, the H7 require pins and the pairs
+    each extension asks for (a re-plan's baseline pairs: its warm start)."""
     ok = pairs.ok
     keep = np.zeros(len(pairs), bool)
     keep[pairs.stay] = True
@@ -125,4 +126,8 @@ def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int) -> np
     keep[rep[_top_per_group(pairs.c[rep], obj[rep], k_init)]] = True
     keep[rep[_top_per_group(pairs.p[rep], obj[rep], k_init)]] = True
     keep |= _pinned(ctx, pairs)  # H7 require pins
+    for ext in extensions:
+        want = ext.master_pairs(ctx, pairs)
+        if want is not None:
+            keep |= want & ok
     return keep

@@ -201,7 +201,8 @@ def pass_model(h: highspy.Highs, model, *, rows: np.ndarray | None = None, obj: 
     hi = model.row_hi if rows is None else model.row_hi[rows]
     f64 = np.float64
     h.passModel(model.n_vars, A.shape[0], int(A.nnz), int(highspy.MatrixFormat.kRowwise),
-                int(highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize), float(model.offset),
+                int(highspy.ObjSense.kMinimize if minimize else highspy.ObjSense.kMaximize),
+                float(model.offset) if obj is None else 0.0,  # a replaced objective has no offset
                 (model.obj if obj is None else obj).astype(f64), model.lb.astype(f64), (model.ub if ub is None else ub).astype(f64),
                 lo.astype(f64), hi.astype(f64), A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(f64),
                 (model.integer if integer else np.zeros(model.n_vars)).astype(np.int32))

@@ -1,0 +1,222 @@
+"""Re-plan inputs (SPEC §10): the events file (validated like a case file, every problem at ``file:line:column``),
+the baseline plan (read as ``verify`` reads a plan, checked against the case) and the changed case — the events
+applied to the case in file order.
+
+The changed case is an ordinary :class:`Case` with two extra columns that the rules read: ``cadres.withdrawn``
+(``withdraw``: not in play whatever its kind or tenure) and ``posts.closed`` (``close``: no cadre may move in, E8).
+A ``vacate`` removes the holder from the case with its relations, preferences, pins and scores; pins replace any
+pin on the same pair.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cadrex.io.case import Case
+from cadrex.io.errors import Collector
+from cadrex.io.parse import parse_table
+from cadrex.io.plan import unescape_cell
+from cadrex.io.schema import EVENTS_FILE
+from cadrex.io.tables import read_table
+
+#: which ids each event needs: c = cadre_id, p = post_id
+NEEDS = {"decline": "cp", "require": "cp", "forbid": "cp", "withdraw": "c", "vacate": "p", "close": "p"}
+#: event -> Chinese name, for messages
+EVENT_ZH = {"decline": "不同意", "withdraw": "撤回", "vacate": "出缺", "close": "关闭岗位", "require": "必须（钉定）",
+            "forbid": "禁止（钉定）"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event; ``cadre``/``post`` are '' when the event names none (a ``vacate`` gets its holder filled in)."""
+
+    line: int
+    event: str
+    cadre: str
+    post: str
+    note: str = ""
+
+    def describe(self) -> str:
+        """``decline C123 → P45`` style text naming the event and its ids (English and Chinese event name)."""
+        ids = " → ".join(x for x in (self.cadre, self.post) if x)
+        return f"{self.event} ({EVENT_ZH[self.event]}) {ids}".strip()
+
+
+@dataclass(frozen=True)
+class Events:
+    """The events of a re-plan, in file order, and the file they came from."""
+
+    path: str
+    items: tuple[Event, ...]
+    sha256: str
+
+    def naming(self, cadre: str = "", post: str = "") -> list[Event]:
+        """The events that name ``cadre`` or ``post``."""
+        return [e for e in self.items if (cadre and e.cadre == cadre) or (post and e.post == post)]
+
+
+def _sha(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def load_events(path: str | os.PathLike, case: Case) -> Events:
+    """Read and validate an events file against ``case``; raise :class:`~cadrex.io.errors.CaseError` listing every
+    problem (unknown event or id, a missing id, a ``vacate`` of a vacant post, ``require`` and ``decline`` on one
+    pair, an id that an earlier ``vacate`` removed)."""
+    path = os.fspath(path)
+    out = Collector()
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, "events file not found / 找不到事件文件")
+        out.raise_if_any()
+    raw = read_table(path, out)
+    df = parse_table(raw, EVENTS_FILE, out) if raw is not None else None
+    out.raise_if_any()
+    assert raw is not None and df is not None
+    col = {k: raw.col(k) or 1 for k in ("event", "cadre_id", "post_id")}
+    holder = {p: h for p, h in case.posts["holder_id"].items() if h}
+    left: dict[str, int] = {}  # cadre -> line of the vacate that removed it
+    pairs: dict[tuple[str, str], tuple[str, int]] = {}  # (cadre, post) -> (require|decline, line)
+    items: list[Event] = []
+    for r in df.to_dict("records"):
+        line, ev, c, p = int(r["_line"]), r["event"], r["cadre_id"], r["post_id"]
+        if not ev:
+            continue
+        need = NEEDS[ev]
+        bad = False
+        for key, name, known in (("c", "cadre_id", case.cadres.index), ("p", "post_id", case.posts.index)):
+            v = c if key == "c" else p
+            if key in need and not v:
+                out.add(path, line, col[name], f"{name}: event {ev} needs a {name} / 事件 {ev} 需要 {name}")
+                bad = True
+            elif v and v not in known:
+                what = "cadre" if key == "c" else "post"
+                out.add(path, line, col[name], f"{name}: unknown {what} {v!r} (not in the case) / 案例中没有{'干部' if key == 'c' else '岗位'} {v}")
+                bad = True
+        if bad:
+            continue
+        if ev == "withdraw" and p:
+            out.add(path, line, col["post_id"], f"post_id: event withdraw names a cadre only (got {p}) / 撤回事件只填干部")
+            continue
+        if ev == "close" and c:
+            out.add(path, line, col["cadre_id"], f"cadre_id: event close names a post only (got {c}) / 关闭岗位事件只填岗位")
+            continue
+        if c and c in left:
+            out.add(path, line, col["cadre_id"], f"cadre_id: {c} left the case with the vacate on line {left[c]} "
+                                                 f"/ 干部 {c} 已因第 {left[c]} 行的出缺事件离开案例")
+            continue
+        if ev == "vacate":
+            h = holder.get(p, "")
+            if not h:
+                out.add(path, line, col["post_id"], f"post_id: vacate of {p}, which is already vacant / 岗位 {p} 本已空缺，不能出缺")
+                continue
+            if c and c != h:
+                out.add(path, line, col["cadre_id"], f"cadre_id: {p} is held by {h}, not {c} / 岗位 {p} 的任职者是 {h}，不是 {c}")
+                continue
+            c = h
+            left[h] = line
+            holder[p] = ""
+        if ev in ("require", "decline"):
+            other = "decline" if ev == "require" else "require"
+            prev = pairs.get((c, p))
+            if prev and prev[0] == other:
+                out.add(path, line, col["event"], f"event: {ev} and {other} on the same pair {c} → {p} (line {prev[1]}) "
+                                                  f"/ 同一人岗对 {c} → {p} 既有必须又有不同意（第 {prev[1]} 行）")
+                continue
+            pairs[(c, p)] = (ev, line)
+        items.append(Event(line, ev, c, p, str(r.get("note", "") or "")))
+    out.raise_if_any()
+    return Events(path, tuple(items), _sha(path))
+
+
+def apply_events(case: Case, events: Events) -> Case:
+    """The changed case: ``events`` applied to ``case`` in file order (SPEC §10)."""
+    cad = case.cadres.copy()
+    posts = case.posts.copy()
+    cad["withdrawn"] = cad["withdrawn"] if "withdrawn" in cad else False
+    posts["closed"] = posts["closed"] if "closed" in posts else False
+    pins, rel, pref, scores = case.pins.copy(), case.relations.copy(), case.preferences.copy(), case.scores.copy()
+    for e in events.items:
+        if e.event in ("decline", "require", "forbid"):
+            pins = pins[~((pins["cadre_id"] == e.cadre) & (pins["post_id"] == e.post))]
+            mode = "require" if e.event == "require" else "forbid"
+            add = pd.DataFrame([{"cadre_id": e.cadre, "post_id": e.post, "mode": mode, "_line": 0}])
+            pins = pd.concat([pins, add.astype({"_line": "int64"})], ignore_index=True)
+        elif e.event == "withdraw":
+            cad.loc[e.cadre, "withdrawn"] = True
+            pins = pins[pins["cadre_id"] != e.cadre]
+        elif e.event == "vacate":
+            posts.loc[e.post, "holder_id"] = ""
+            cad = cad.drop(index=e.cadre)
+            rel = rel[(rel["cadre_a"] != e.cadre) & (rel["cadre_b"] != e.cadre)]
+            pref, pins, scores = (f[f["cadre_id"] != e.cadre] for f in (pref, pins, scores))
+        elif e.event == "close":
+            posts.loc[e.post, "closed"] = True
+            posts.loc[e.post, "must_fill"] = False
+    cad["withdrawn"] = cad["withdrawn"].astype(bool)
+    posts["closed"] = posts["closed"].astype(bool)
+    return dataclasses.replace(case, cadres=cad, posts=posts, pins=pins.reset_index(drop=True),
+                               relations=rel.reset_index(drop=True), preferences=pref.reset_index(drop=True),
+                               scores=scores.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline plan: cadre id -> post id (None: unassigned), as its ``assignments.csv`` says."""
+
+    path: str
+    plan: dict[str, str | None]
+    sha256: str
+
+
+def read_baseline(plan_dir: str | os.PathLike, case: Case) -> Baseline:
+    """Read ``plan_dir/assignments.csv`` and check that it is a plan of ``case``: known cadres and posts, each
+    cadre once, no post given twice. Raises :class:`~cadrex.io.errors.CaseError` listing every problem."""
+    path = os.path.join(os.fspath(plan_dir), "assignments.csv")
+    out = Collector()
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, "baseline plan not found: the folder has no assignments.csv / 基准方案目录中没有 assignments.csv")
+        out.raise_if_any()
+    raw = read_table(path, out)
+    out.raise_if_any()
+    assert raw is not None
+    for k in ("cadre_id", "to_post"):
+        if k not in raw.header:
+            out.add(path, 1, 1, f"missing required column '{k}' / 缺少必需列 {k}")
+    out.raise_if_any()
+    ci, pi = raw.col("cadre_id") - 1, raw.col("to_post") - 1
+    plan: dict[str, str | None] = {}
+    seen: dict[str, int] = {}
+    given: dict[str, tuple[str, int]] = {}
+    for row, line in zip(raw.rows, raw.lines, strict=True):
+        row = row + [""] * (len(raw.header) - len(row))
+        c, p = unescape_cell(row[ci].strip()), unescape_cell(row[pi].strip())
+        if c not in case.cadres.index:
+            out.add(path, line, ci + 1, f"cadre_id: {c!r} is not a cadre of the case (a baseline of another case?) "
+                                        f"/ 案例中没有干部 {c}（是否为其他案例的方案？）")
+            continue
+        if c in seen:
+            out.add(path, line, ci + 1, f"cadre_id: {c} appears twice in the plan (first on line {seen[c]}) "
+                                        f"/ 干部 {c} 在方案中出现两次（首次在第 {seen[c]} 行）")
+            continue
+        seen[c] = line
+        if p and p not in case.posts.index:
+            out.add(path, line, pi + 1, f"to_post: {p!r} is not a post of the case / 案例中没有岗位 {p}")
+            continue
+        if p and p in given:
+            out.add(path, line, pi + 1, f"to_post: post {p} is given to both {given[p][0]} (line {given[p][1]}) and {c} "
+                                        f"/ 岗位 {p} 同时给了 {given[p][0]} 和 {c}")
+            continue
+        if p:
+            given[p] = (c, line)
+        plan[c] = p or None
+    out.raise_if_any()
+    return Baseline(os.fspath(plan_dir), plan, _sha(path))
+
+
+__all__ = ["Baseline", "Event", "Events", "apply_events", "load_events", "read_baseline"]
