@@ -160,14 +160,14 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
         if cadre not in ctx.cix:
             raise KeyError(f"unknown cadre {cadre}")
         d = _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
-        pick = (lambda r: r["cadre_id"] == cadre)
+        keys = ("cadre_id",)
     else:
         if post not in ctx.pix:
             raise KeyError(f"unknown post {post}")
         d = _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
-        pick = (lambda r: post in (r["baseline_post"], r["new_post"]))
+        keys = ("baseline_post", "new_post")
     if changes is not None:
-        d["changes"] = [r for r in changes if pick(r)]
+        d["changes"] = [r for r in changes if (cadre or post) in {r[k] for k in keys}]
     return d
 
 
