@@ -49,6 +49,10 @@ def one(n: int, seed: int, declines: int, gap: float, time_limit: float, work: s
 
 
 def main() -> None:
+    import logging
+
+    if os.environ.get("CADREX_BENCH_LOG"):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", filename=os.environ["CADREX_BENCH_LOG"])
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])

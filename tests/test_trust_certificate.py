@@ -221,3 +221,26 @@ def test_model_and_verifier_disagreeing_is_an_internal_error_with_both_numbers(t
     assert res.status == "rejected"
     (msg,) = [v for v in res.summary["violations"] if v.startswith("objective:")]
     assert str(res.objective) in msg and str(res.objective - 7) in msg
+
+
+@pytest.mark.parametrize("n,seed", CASES)
+def test_lagrangian_of_any_duals_is_a_valid_bound(root, n, seed):
+    """The bound of the smoothed duals (Wentges) comes from ``ColumnGeneration.lagrangian``: it equals the LP bound
+    z + Σ max(0, rc) at a master's own duals, and for any other duals (mixtures of rounds', scaled, perturbed) it
+    stays ≥ the optimum and the closure inequality holds with its reduced costs."""
+    case, full = _case_and_optimum(n, seed, root)
+    ctx = Context(case)
+    want = {(a, b) for a, b in zip(full.assignments["cadre_id"], full.assignments["to_post"], strict=True) if b}
+    cg = cadrex.solvers.cg.ColumnGeneration(ctx)
+    cg.smoothing = 0.0
+    cg.solve_lp(1e18, max_rounds=4)
+    chosen = np.array([(ctx.cad_ids[c], ctx.post_ids[p]) in want for c, p in zip(cg.pairs.c, cg.pairs.p, strict=True)])
+    for r in cg.rounds:
+        assert cg.lagrangian(r.duals)[0] == pytest.approx(r.bound, rel=1e-9, abs=1e-4)
+    rng = np.random.default_rng(seed)
+    ys = [r.duals for r in cg.rounds]
+    tries = [0.5 * ys[0] + 0.5 * ys[-1], 0.3 * ys[-1], ys[-1] + rng.normal(0, 5, len(ys[-1])), np.zeros_like(ys[0])]
+    for y in tries:
+        L, rc = cg.lagrangian(y)
+        assert L >= full.objective - 1e-6
+        assert full.objective <= L + float(np.minimum(rc[chosen], 0.0).sum()) + 1e-3

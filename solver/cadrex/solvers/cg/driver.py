@@ -30,6 +30,11 @@ from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
 
+#: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
+SMOOTHING = 0.5
+#: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
+WARM_ADD_PER_POST = 5
+
 
 @dataclass
 class LPRound:
@@ -75,7 +80,7 @@ class ColumnGeneration(MasterLP):
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
     def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int = 1_000_000,
-                 cache_nnz: int = 120_000_000, extensions: tuple = ()):
+                 cache_nnz: int = 120_000_000, extensions: tuple = (), add_per_post: int | None = None):
         t0 = time.perf_counter()
         self.ctx, self.extensions = ctx, tuple(extensions)
         pool = build_pool(ctx, chunk, self.extensions)
@@ -84,7 +89,15 @@ class ColumnGeneration(MasterLP):
         n = len(self.pairs)
         self.blocked = np.flatnonzero(~self.pairs.ok)
         self.rows = build_rows(ctx, summarize(ctx, self.pairs), self.extensions)
-        self.chunk, self.add_per_cadre = chunk, add_per_cadre
+        # each round adds the best positive pairs of each cadre and, when warm-started (a re-plan), of each post.
+        # Per post too, measured on 2,000-in-play re-plans with 5 declines: 48 rounds and 12.4 s of LP per cadre
+        # only, 6 rounds and 2.8 s with 5 per post (a re-plan's tail prices a few pairs of many cadres into the same
+        # posts). On a fresh solve it stopped the LP earlier at a weaker bound (closure 282k pairs instead of 7.7k at
+        # 2,000, the MIP then timed out): off there until measured on more case families (issue 17)
+        warm = any(e.master_pairs(ctx, self.pairs.take(np.zeros(0, np.int64))) is not None for e in self.extensions)
+        if add_per_post is None:
+            add_per_post = WARM_ADD_PER_POST if warm else 0
+        self.chunk, self.add_per_cadre, self.add_per_post = chunk, add_per_cadre, add_per_post
         self.AT = pricing_cache(ctx, self.rows, self.pairs, chunk, cache_nnz)
         # rows that enter the LP only when violated: H4 kinship and max_same_specialty (most are never binding)
         self.lazy = np.zeros(self.rows.n, bool)
@@ -100,6 +113,12 @@ class ColumnGeneration(MasterLP):
         # dual simplex, PAMI (parallel) variant: 15-25 % faster than serial dual at 2000 in play and deterministic in
         # repeated runs; primal simplex was 10x slower on re-solves
         self.resolve_strategy = 2
+        # auxiliaries' columns and true bounds, for the Lagrangian bound of any duals (:meth:`lagrangian`)
+        ri = self.rows
+        self.aux_obj, self.aux_ub = np.asarray(ri.aux_obj, float), np.asarray(ri.aux_ub, float)
+        self.aux_coo = tuple(np.concatenate(a) if a else np.zeros(0) for a in (ri.aux_r, ri.aux_a, ri.aux_v))
+        #: Wentges smoothing weight of the best duals so far (0: price with the LP duals only)
+        self.smoothing = SMOOTHING
         log.info("column generation: %d eligible pairs, %d in the first master (%.2fs, peak %.0f MB)", n, int(keep.sum()),
                  self.timings["setup"], peak_mb())
 
@@ -115,6 +134,24 @@ class ColumnGeneration(MasterLP):
         return reduced_costs(self.ctx, self.rows, self.pairs, self.obj if objective else None, self.AT, self.in_R,
                              self.blocked, self.chunk, y)
 
+    def lagrangian(self, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum) and the
+        pairs' reduced costs under them: L(y) = offset + Σ_i y_i·(hi_i if y_i > 0 else lo_i) + Σ_j u_j·max(0, rc_j)
+        over every pool pair (u = 1) and auxiliary (its true bound). A dual on an infinite row side is set to 0
+        first (any duals give a valid bound). For every feasible plan x, c·x ≤ L(y) + Σ_{rc_j<0} rc_j·x_j: the
+        closure argument holds for this (L, rc) pair as for a master's own."""
+        y = np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
+        rc, _ = self.price(y)
+        side = np.where(y > 0, np.where(np.isfinite(self.row_hi), self.row_hi, 0.0),
+                        np.where(np.isfinite(self.row_lo), self.row_lo, 0.0))
+        r, a, v = self.aux_coo
+        rc_aux = self.aux_obj - np.bincount(a.astype(np.int64), weights=v * y[r.astype(np.int64)], minlength=len(self.aux_obj))
+        pos = rc_aux > 1e-9
+        if np.any(pos & ~np.isfinite(self.aux_ub)):
+            return np.inf, rc
+        L = self.rows.offset + float(y @ side) + float(np.maximum(rc, 0.0).sum()) + float((self.aux_ub[pos] * rc_aux[pos]).sum())
+        return L, rc
+
     def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None) -> LPOutcome:
         """Column and row generation on the LP relaxation, one :class:`LPRound` per round in ``self.rounds``.
 
@@ -129,6 +166,7 @@ class ColumnGeneration(MasterLP):
         h = self.h
         out = LPOutcome()
         z = -np.inf
+        center: np.ndarray | None = None  # the duals of the best bound so far: the stability center
         while True:
             # HiGHS measures time_limit against the run time accumulated by this instance over every run
             h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
@@ -159,6 +197,21 @@ class ColumnGeneration(MasterLP):
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, _up32(rc))
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's reduced costs
                 out.bound, out.rc, out.bound_round = bound, rec.rc, rec.index
+                center = y
+            pick = rc
+            if n_pos and center is not None and center is not y and self.smoothing > 0:
+                # Wentges smoothing, when the LP's duals did not improve the bound: price at a point between the
+                # best duals so far and the LP's (the duals of a degenerate master jump around; the best ones move
+                # slowly). Its bound is valid like any other (:meth:`lagrangian`); its positive pairs are the ones
+                # added, unless it prices out (then the LP's)
+                ys = self.smoothing * center + (1.0 - self.smoothing) * y
+                Ls, rcs = self.lagrangian(ys)
+                if np.isfinite(Ls) and Ls < out.bound:
+                    out.bound, out.rc, out.bound_round = Ls, _up32(rcs), rec.index
+                    center = ys
+                    rec.bound = min(rec.bound, Ls)
+                if np.any((rcs > 1e-6) & ~self.in_R):
+                    pick = rcs
             if self.rounds and self.rounds[-1].index != out.bound_round:
                 self.rounds[-1].rc = None  # reduced costs kept for the best round and the latest only
             self.rounds.append(rec)
@@ -175,7 +228,10 @@ class ColumnGeneration(MasterLP):
             if len(new_rows):
                 self._add_rows(h, new_rows)
             if n_pos:
-                add = _top_k(self.pairs.c, rc, self.add_per_cadre, positive)
+                cand = (pick > 1e-6) & ~self.in_R
+                add = _top_k(self.pairs.c, pick, self.add_per_cadre, cand)
+                if self.add_per_post:  # and the best per post
+                    add = np.union1d(add, _top_k(self.pairs.p, pick, self.add_per_post, cand))
                 self._add_cols(h, add)
                 self.cols = np.concatenate([self.cols, add])
         self.lp_value = z
