@@ -82,6 +82,58 @@ NOTEBOOKS = {
                  "print(f'从头重新求解会多变动 {more} 人，目标值仅多 {gain} / '\n"
                  "      f'a fresh solve would move {more} more cadres for a gain of {gain}')"),
     ],
+    "05_robustness.ipynb": [
+        ("md", "# 稳健性报告 / Robustness: how much of a plan survives declines\n"
+               "方案中每名调动干部以一定概率不同意其新岗位；对每个随机样本按最小变动重新规划（SPEC §10），"
+               "统计目标值损失、变动人数、易变岗位、替补人选和连锁调整（SPEC §11）。\n\n"
+               "Every cadre the plan moves declines the new post with some probability; each random sample is "
+               "re-planned with minimum change (SPEC §10), and the report counts objective loss, changes, fragile "
+               "posts, backups and chains (SPEC §11)."),
+        ("code", SETUP),
+        ("code", "from cadrex.jobs.robustness import robustness\ncase = cadrex.load_case(SAMPLE)\n"
+                 "res = cadrex.solve(case, seed=0)\nplan_dir = os.path.join(OUT, 'plan')\n"
+                 "res.write(plan_dir)  # the published plan / 已发布方案\nres.status, res.objective"),
+        ("md", "## 抽样 / Sampling\n40 个样本，种子 1，不同意概率取政策默认值；`workers=0` 在本进程内运行（不启动 Dask 集群）。\n"
+               "40 samples with seed 1 at the policy's decline rate; `workers=0` runs them in this process "
+               "(no Dask cluster)."),
+        ("code", "import pandas as pd\n"
+                 "rep = robustness(case, plan_dir, samples=40, seed=1, workers=0, keep_samples=True)\ns = rep.summary\n"
+                 "assert s['solved'] == 40\nassert rep.posts['p_changed'].between(0, 1).all()\n"
+                 "print(f\"movers / 调动干部 {s['movers']}, decline rate / 不同意概率 {s['decline_rate']}, \"\n"
+                 "      f\"plan objective / 方案目标值 {s['plan_objective']}, \"\n"
+                 "      f\"no change beyond the decliners / 仅不同意者本人变动 {s['share_no_change_beyond_decliners']:.0%}\")\n"
+                 "pd.DataFrame({'loss': s['loss'], 'changes': s['changes']}).T[['mean', 'q05', 'q50', 'q95']]"),
+        ("md", "## 目标值损失分布 / Objective loss\n"
+               "损失 = 方案目标值 − 重新规划后的目标值。样例中 C000091 被固定（require）到 P000067；"
+               "其不同意会替换该固定，故损失可能为负。\n"
+               "Loss = plan objective − re-planned objective. In the sample C000091 is pinned (require) to P000067; "
+               "that cadre's decline replaces the pin, so a loss can be negative."),
+        ("code", "from IPython.display import SVG\nfrom cadrex.reports.robustness import _hist_svg\n"
+                 "SVG(_hist_svg([float(x) for x in rep.samples['loss'].dropna()]))"),
+        ("md", "## 最易变动的岗位 / The most fragile posts\n"
+               "`p_changed`：任职者与方案不同的样本比例；`p_vacant`：岗位空缺的比例。\n"
+               "`p_changed`: share of samples whose holder differs from the plan; `p_vacant`: share left empty."),
+        ("code", "rep.posts.head(10)"),
+        ("md", "## 替补人选 / Backups\n"
+               "`backups`：除方案人选外最常出任该岗位的干部及其样本比例（`C123:0.35`，以 `;` 分隔）。\n"
+               "`backups`: the most frequent other holders with their shares (`C123:0.35`, `;`-joined)."),
+        ("code", "names = case.cadres['name'].to_dict()\n"
+                 "rows = [{'post_id': r.post_id, 'holder_plan': r.holder_plan, 'backup': b.split(':')[0],\n"
+                 "         'name': names.get(b.split(':')[0], ''), 'share': float(b.split(':')[1])}\n"
+                 "        for r in rep.posts.head(10).itertuples() for b in r.backups.split(';') if b]\n"
+                 "pd.DataFrame(rows)"),
+        ("md", "## 连锁调整 / Chains\n"
+               "一人不同意后另有 3 人及以上随之变动的情况。样例案例中调动人数少、不同意概率低，此表可能为空。\n"
+               "Declines after which 3 or more other cadres change. On the small sample case (few movers, a low "
+               "decline rate) this table may well be empty."),
+        ("code", "print(f'{len(rep.chains)} chain(s) / 条连锁调整')\nrep.chains"),
+        ("md", "## 与方案并列比较 / Beside the plan\n"
+               "写出报告目录后，`compare` 在方案目标值旁给出期望损失。\n"
+               "Once the report folder is written, `compare` shows the expected loss beside the plan's objective."),
+        ("code", "from cadrex.reports.compare import compare\nreport_dir = os.path.join(OUT, 'robustness')\n"
+                 "rep.write(report_dir)\nprint(sorted(os.listdir(report_dir)))\n"
+                 "compare([plan_dir, report_dir])[['scenario', 'objective', 'expected_loss', 'loss_q95', 'expected_changes']]"),
+    ],
 }
 
 

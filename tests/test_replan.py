@@ -285,3 +285,18 @@ def test_cg_replan_equals_full_replan(tmp_path, n, seed):
     assert cg.summary["replan"]["objective"] == full.summary["replan"]["objective"]
     assert cg.best_bound == full.best_bound == full.summary["replan"]["objective"]
     assert cg.summary["replan"]["changes"] >= len(pick)
+
+
+def test_explain_on_a_replan_shows_the_chain(tiny_path, example, tmp_path):
+    """``explain`` on a re-plan folder works in the changed case (from the events copy the folder keeps) and says why
+    the cadre changed; the declined pair reads as E8."""
+    from cadrex.analysis.explain import explain, render
+
+    out = tmp_path / "re"
+    cadrex.replan(cadrex.load_case(tiny_path), example / "baseline", example / "events.csv").write(out)
+    d = explain(cadrex.load_case(tiny_path), cadre="C000026", plan_dir=str(out), top=0)
+    assert [r["cause"] for r in d["changes"]] == ["event"] and "decline" in d["changes"][0]["why"]
+    assert any(r["post"] == "P000002" and "E8" in r["rules"] for r in d["ineligible"])
+    assert "与基准方案相比的变动" in render(d)
+    d = explain(cadrex.load_case(tiny_path), cadre="C000004", plan_dir=str(out), top=0)
+    assert d["changes"] == [] and "(none: as in the baseline plan" in render(d)

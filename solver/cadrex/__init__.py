@@ -29,4 +29,11 @@ def replan(case, baseline, events, policy=None, **kwargs):
     return _replan(case, baseline, events, policy=policy, **kwargs)
 
 
-__all__ = ["Case", "CaseError", "Status", "load_case", "replan", "solve", "__version__"]
+def robustness(case, plan_dir, **kwargs):
+    """How much of the plan in ``plan_dir`` survives declines (SPEC §11); see :func:`cadrex.jobs.robustness.robustness`."""
+    from cadrex.jobs.robustness import robustness as _robustness
+
+    return _robustness(case, plan_dir, **kwargs)
+
+
+__all__ = ["Case", "CaseError", "Status", "load_case", "replan", "robustness", "solve", "__version__"]

@@ -9,8 +9,19 @@ import sys
 import traceback
 
 from cadrex.cli.check import cmd_explain, cmd_validate, cmd_verify
-from cadrex.cli.common import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _count, _fraction, _seconds, _setup_logging
+from cadrex.cli.common import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    _count,
+    _fraction,
+    _positive,
+    _probability,
+    _seconds,
+    _setup_logging,
+)
 from cadrex.cli.plan import cmd_replan, cmd_solve
+from cadrex.cli.robust import cmd_robustness
 from cadrex.io import CaseError
 from cadrex.io.outdir import OutDirError
 from cadrex.version import __version__
@@ -91,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also report the best objective with at most k changes, k = k_min … k_min + N − 1")
     _solve_options(rp)
     rp.set_defaults(fn=cmd_replan)
+
+    rb = sub.add_parser("robustness", help="how much of a plan survives declines: sampled re-plans, fragile posts, "
+                                           "backups, chains (SPEC §11)")
+    rb.add_argument("case")
+    rb.add_argument("--plan", required=True, help="the plan folder (a plan of CASE)")
+    rb.add_argument("--out", required=True, help="report folder (replaced only if cadrex wrote it as a robustness report)")
+    rb.add_argument("--samples", type=_positive, default=200, help="number of samples (default 200)")
+    rb.add_argument("--seed", type=int, help="sample k draws from the generator seeded by (seed, k) (default: the policy's)")
+    dr = rb.add_mutually_exclusive_group()
+    dr.add_argument("--decline-rate", type=_probability, help="probability that a mover declines (default: the policy's)")
+    dr.add_argument("--declines", help="per-cadre probabilities: cadre_id,probability")
+    rb.add_argument("--keep-samples", action="store_true", help="keep samples/k/ (events.csv and the re-plan)")
+    rb.add_argument("--scheduler", help="address of an existing dask.distributed scheduler (default: a local cluster)")
+    rb.add_argument("--workers", type=int, help="local cluster worker processes (default: cores; 0: in this process)")
+    rb.add_argument("--time-limit", type=_seconds, help="seconds per sample's re-plan (default: the policy's)")
+    rb.add_argument("--policy", help="policy file or scenario name in models/policies/")
+    rb.add_argument("--quiet", action="store_true", help="no progress line")
+    rb.add_argument("--log-file", help="also write the log to this file")
+    rb.set_defaults(fn=cmd_robustness)
 
     r = sub.add_parser("verify", help="re-check a written plan against the case, independently of the solver")
     r.add_argument("case")

@@ -81,3 +81,16 @@ def _count(text: str) -> int:
     return v
 
 
+
+
+def _positive(text: str) -> int:
+    """A whole number ≥ 1 (``--samples``)."""
+    v = _count(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1 / 须为正整数")
+    return v
+
+
+def _probability(text: str) -> float:
+    """A probability from 0 to 1 (``--decline-rate``)."""
+    return _number(text, lambda v: 0 <= v <= 1, "a probability from 0 to 1", "0 到 1 之间的概率")

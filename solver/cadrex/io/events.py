@@ -21,7 +21,7 @@ from cadrex.io.case import Case
 from cadrex.io.errors import Collector
 from cadrex.io.parse import parse_table
 from cadrex.io.plan import unescape_cell
-from cadrex.io.schema import EVENTS_FILE
+from cadrex.io.schema import DECLINES_FILE, EVENTS_FILE
 from cadrex.io.tables import read_table
 
 #: which ids each event needs: c = cadre_id, p = post_id
@@ -219,4 +219,24 @@ def read_baseline(plan_dir: str | os.PathLike, case: Case) -> Baseline:
     return Baseline(os.fspath(plan_dir), plan, _sha(path))
 
 
-__all__ = ["Baseline", "Event", "Events", "apply_events", "load_events", "read_baseline"]
+def load_decline_rates(path: str | os.PathLike, case: Case) -> dict[str, float]:
+    """``cadre_id,probability`` (SPEC §11 ``--declines``), validated like a case file: known cadres, each once,
+    probabilities within 0..1; raises :class:`~cadrex.io.errors.CaseError` listing every problem."""
+    path = os.fspath(path)
+    out = Collector()
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, "declines file not found / 找不到不同意概率文件")
+        out.raise_if_any()
+    raw = read_table(path, out)
+    df = parse_table(raw, DECLINES_FILE, out) if raw is not None else None
+    out.raise_if_any()
+    assert raw is not None and df is not None
+    col = raw.col("cadre_id") or 1
+    for line, c in zip(df["_line"], df["cadre_id"], strict=True):
+        if c and c not in case.cadres.index:
+            out.add(path, int(line), col, f"cadre_id: unknown cadre {c!r} (not in the case) / 案例中没有干部 {c}")
+    out.raise_if_any()
+    return {c: float(q) for c, q in zip(df["cadre_id"], df["probability"], strict=True)}
+
+
+__all__ = ["Baseline", "Event", "Events", "apply_events", "load_decline_rates", "load_events", "read_baseline"]

@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable
 log = logging.getLogger(__name__)
 
 MARKER = ".cadrex-output"
-KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行")}
+KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行"),
+         "robustness": ("robustness report", "稳健性报告")}
 PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx",
               # a re-plan's (SPEC §10)
               "changes.csv", "events.csv", "events.xlsx", "frontier.csv", "frontier.svg"}
@@ -38,7 +39,8 @@ INDEX_HEADER = "scenario,status,objective,best_bound,gap"
 CASE_FILES = {"case.toml", "policy.toml", "cadres.csv", "posts.csv", "teams.csv", "provinces.csv", "relations.csv",
               "preferences.csv", "pins.csv", "scores.csv", "specialties.csv"}
 #: what cadrex writes in a folder it replaces whole: anything else there is the user's, and the folder is kept
-OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}}
+ROBUSTNESS_FILES = {"samples.csv", "posts.csv", "cadres.csv", "chains.csv", "summary.json", "report.html", "samples"}
+OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}, "robustness": ROBUSTNESS_FILES | {MARKER}}
 
 
 class OutDirError(ValueError):

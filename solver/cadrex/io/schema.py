@@ -127,5 +127,7 @@ FILES: list[FileSpec] = [
     ]),
 ]
 SPECS = {f.stem: f for f in FILES}
+#: per-cadre decline probabilities of a robustness run (SPEC §11, ``--declines``)
+DECLINES_FILE = FileSpec("declines", ("cadre_id",), [Col("cadre_id", "id", True), Col("probability", "float", True, allowed=(0.0, 1.0))])
 #: the events file of a re-plan (SPEC §10); not part of a case folder
 EVENTS_FILE = FileSpec("events", (), [Col("event", "enum:event", True), Col("cadre_id"), Col("post_id"), Col("note")])

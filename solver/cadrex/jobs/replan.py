@@ -95,6 +95,7 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
     rows = []
     for cid in changed:
         e = root.get(cid)
+        via = ""
         if e is None:
             cause, en, zh = "chain", "linked to no event: the change pays for itself in the objective (more than change_cost)", \
                 "与事件无关：该变动带来的目标增益大于变动成本"
@@ -103,6 +104,7 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
             while c in prev:
                 c = prev[c]
                 path.append(c)
+            via = " → ".join(reversed(path))
             fe, fz = _FOLLOWS[e.event]
             what_en, what_zh = fe.format(c=e.cadre, p=e.post), fz.format(c=e.cadre, p=e.post)
             if len(path) == 1:
@@ -111,8 +113,9 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
                 chain = " → ".join(reversed(path))
                 cause, en, zh = "chain", f"follows {what_en} (events line {e.line}) via {chain}", f"随{what_zh}（事件第 {e.line} 行）而变动：{chain}"
         rows.append({"cadre_id": cid, "name": ctx.case.cadres.loc[cid, "name"], "baseline_post": base[cid] or "",
-                     "new_post": plan.get(cid) or "", "cause": cause, "why": en, "why_zh": zh})
-    cols = ["cadre_id", "name", "baseline_post", "new_post", "cause", "why", "why_zh"]
+                     "new_post": plan.get(cid) or "", "cause": cause, "why": en, "why_zh": zh,
+                     "event_line": e.line if e is not None else "", "via": via})
+    cols = ["cadre_id", "name", "baseline_post", "new_post", "cause", "why", "why_zh", "event_line", "via"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -149,11 +152,11 @@ def _annotate(diagnosis: list[dict], events: Events, max_changes: int | None) ->
 def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | str | os.PathLike, policy=None,
            backend: str | None = None, time_limit: float | None = None, seed: int | None = None,
            num_workers: int | None = None, progress=None, method: str = "auto", gap: float = 0.0,
-           max_changes: int | None = None, frontier: int = 0) -> Result:
+           max_changes: int | None = None, frontier: int = 0, fewest: bool = True) -> Result:
     """The best plan of the changed case (``events`` applied to ``case``) that keeps as much of ``baseline`` (a plan
     folder of ``case`` or a :class:`Baseline`) as is worth keeping: §6 objective − change_cost · changes. Options as
     :func:`cadrex.solve`; ``max_changes`` caps the changes, ``frontier`` = N asks for the best §6 objective with at
-    most k changes for k = k_min … k_min + N − 1. Never raises for an infeasible case: the result says so, and its
+    most k changes for k = k_min … k_min + N − 1; ``fewest=False`` skips k_min unless the frontier needs it. Never raises for an infeasible case: the result says so, and its
     diagnosis names the events involved."""
     t0 = time.perf_counter()
     if not isinstance(baseline, Baseline):
@@ -193,7 +196,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
     tl = float(time_limit if time_limit is not None else pol["time_limit"])
     sd = int(seed if seed is not None else pol["seed"])
     small = res.summary.get("method") != "cg"
-    if res.status in (Status.OPTIMAL, Status.FEASIBLE) and (small or frontier):
+    if res.status in (Status.OPTIMAL, Status.FEASIBLE) and ((small and fewest) or frontier):
         info["k_min"] = _fewest_changes(ctx, change, backend_name, tl, sd)
     if frontier and info["k_min"] is not None:
         rows = []
@@ -209,7 +212,8 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
         from cadrex.reports.plots.frontier import frontier_svg
 
         res.texts["frontier.svg"] = frontier_svg(fr)
-    res.copies["events" + os.path.splitext(events.path)[1].lower()] = events.path
+    if events.path and os.path.isfile(events.path):
+        res.copies["events" + os.path.splitext(events.path)[1].lower()] = events.path
     res.summary["replan"] = info
     res.summary.setdefault("timings", {})["replan_total"] = round(time.perf_counter() - t0, 3)
     return res

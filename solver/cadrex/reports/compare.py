@@ -37,6 +37,22 @@ def scenario_dirs(paths: list[str]) -> list[str]:
     return out
 
 
+def _split_robustness(dirs: list[str]) -> tuple[list[str], dict[str, dict]]:
+    """Plan folders, and robustness report folders (SPEC §11) by the real path of the plan they report on; a
+    reported plan not among ``dirs`` is compared too (it is an input of its report)."""
+    plans, robust = [], {}
+    for d in dirs:
+        with open(os.path.join(d, "summary.json"), encoding="utf-8") as fh:
+            s = json.load(fh)
+        if "loss" in s and "samples" in s and "plan" in s:
+            robust[os.path.realpath(s["plan"])] = s
+        else:
+            plans.append(d)
+    have = {os.path.realpath(d) for d in plans}
+    plans += [p for p in robust if p not in have and os.path.isfile(os.path.join(p, "summary.json"))]
+    return plans, robust
+
+
 def load(d: str) -> tuple[str, dict, pd.DataFrame | None]:
     with open(os.path.join(d, "summary.json"), encoding="utf-8") as fh:
         s = json.load(fh)
@@ -65,6 +81,11 @@ def table(loaded: list[tuple[str, dict, pd.DataFrame | None]]) -> pd.DataFrame:
               "structure_units_after": sum(v for k, v in m.get("structure_after", {}).items() if k != "max_avg_age") if m else None,
               "flow_imbalance": m.get("flow_imbalance"), "runtime_s": s.get("timings", {}).get("total"),
               "backend": s.get("backend"), "method": s.get("method")}
+        rb = s.get("robustness")  # a robustness report of this plan compared beside it (SPEC §11)
+        if rb:
+            r |= {"expected_loss": rb["loss"]["mean"], "loss_q95": rb["loss"]["q95"],
+                  "expected_changes": rb["changes"]["mean"], "no_change_beyond_decliners": rb["share_no_change_beyond_decliners"],
+                  "robustness_samples": rb["samples"], "decline_rate": rb["decline_rate"]}
         rows.append(r)
     return pd.DataFrame(rows)
 
@@ -183,7 +204,11 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
     missing = [d for d in dirs if not os.path.isfile(os.path.join(d, "summary.json"))]
     if missing:
         raise CaseError([Problem(os.path.join(d, "summary.json"), 1, 1, "not a plan folder (no summary.json)") for d in missing])
+    dirs, robust = _split_robustness(dirs)
     loaded = [load(d) for d in dirs]
+    for d, (_, s, _) in zip(dirs, loaded, strict=True):
+        if os.path.realpath(d) in robust:
+            s["robustness"] = robust[os.path.realpath(d)]
     if not loaded:
         raise ValueError("no scenario folders with a summary.json")
     files, cases = _inputs(paths, dirs, loaded)

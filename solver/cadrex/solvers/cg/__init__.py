@@ -4,11 +4,11 @@ artificials and the phase I of :meth:`~.master.MasterLP.confirm_infeasible`), :m
 top-k selections) and :mod:`.driver` (:func:`solve_scaled`: the LP loop of :class:`LPRound` records, the dive, the
 closure MIP). Import from here; ``new_highs`` is looked up here by the master (tests replace it here)."""
 
-from cadrex.solvers.cg.driver import ColumnGeneration, LPOutcome, LPRound, solve_scaled
+from cadrex.solvers.cg.driver import ColumnGeneration, LPOutcome, LPRound, serial_resolves, solve_scaled
 from cadrex.solvers.cg.master import BIG_M, MasterLP
 from cadrex.solvers.cg.pool import _drop_dead, peak_mb
 from cadrex.solvers.cg.pricing import _top_k
 from cadrex.solvers.highs import new_highs
 
 __all__ = ["BIG_M", "ColumnGeneration", "LPOutcome", "LPRound", "MasterLP", "_drop_dead", "_top_k", "new_highs", "peak_mb",
-           "solve_scaled"]
+           "serial_resolves", "solve_scaled"]

@@ -32,6 +32,17 @@ log = logging.getLogger(__name__)
 
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
+#: re-solve the master LP with the parallel dual (PAMI); off where processes already share the cores (the workers of
+#: a robustness run, :func:`serial_resolves`)
+PARALLEL_RESOLVES = True
+
+
+def serial_resolves() -> None:
+    """Use the serial dual for every master LP re-solve of this process (a worker of a parallel run)."""
+    global PARALLEL_RESOLVES
+    PARALLEL_RESOLVES = False
+
+
 #: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
 WARM_ADD_PER_POST = 5
 
@@ -171,7 +182,7 @@ class ColumnGeneration(MasterLP):
             # HiGHS measures time_limit against the run time accumulated by this instance over every run
             h.setOptionValue("time_limit", h.getRunTime() + max(1.0, deadline - time.perf_counter()))
             t0 = time.perf_counter()
-            if self.rounds:  # re-solves after adding columns or rows: the parallel dual (PAMI)
+            if self.rounds and PARALLEL_RESOLVES:  # re-solves after adding columns or rows: the parallel dual (PAMI)
                 h.setOptionValue("parallel", "on")
                 h.setOptionValue("simplex_strategy", self.resolve_strategy)
             h.run()
