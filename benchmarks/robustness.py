@@ -46,6 +46,9 @@ def main() -> None:
                   f"({t_rob / s:.2f}s a sample, {a.workers} workers; {t_rob / t_plan:.2f}× the plan's solve); "
                   f"{sm['failed']} failed; loss mean {sm['loss']['mean']}, changes mean {sm['changes']['mean']}",
                   flush=True)
+            bad = rep.samples[~rep.samples["status"].isin(["optimal", "feasible", "unchanged"])]
+            for r in bad.to_dict("records"):
+                print(f"    sample {r['sample']}: {r['status']} {r['error'][:200]}")
 
 
 if __name__ == "__main__":

@@ -300,3 +300,10 @@ def test_explain_on_a_replan_shows_the_chain(tiny_path, example, tmp_path):
     assert "与基准方案相比的变动" in render(d)
     d = explain(cadrex.load_case(tiny_path), cadre="C000004", plan_dir=str(out), top=0)
     assert d["changes"] == [] and "(none: as in the baseline plan" in render(d)
+
+
+def test_events_xlsx_is_read_like_csv(tiny_path, example, tmp_path):
+    df = pd.read_csv(example / "events.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.to_excel(tmp_path / "events.xlsx", index=False)
+    res = cadrex.replan(cadrex.load_case(tiny_path), example / "baseline", tmp_path / "events.xlsx")
+    assert res.summary["replan"]["objective"] == 1128 and "events.xlsx" in res.copies

@@ -79,7 +79,7 @@ def test_kept_sample_rerun_alone_and_shares_equal_counts(plan, tmp_path):
     k = kept[0]
     again = tmp_path / "again"
     assert main(["replan", str(SAMPLE), "--plan", str(plan), "--events", str(out / "samples" / str(k) / "events.csv"),
-                 "--out", str(again), "--method", "cg", "--quiet"]) == 0
+                 "--out", str(again), "--method", "cg", "--gap", "0.0005", "--quiet"]) == 0
     mine = pd.read_csv(out / "samples" / str(k) / "assignments.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     alone = pd.read_csv(again / "assignments.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert dict(zip(mine["cadre_id"], mine["to_post"], strict=True)) == dict(zip(alone["cadre_id"], alone["to_post"], strict=True))
@@ -141,3 +141,20 @@ def test_compare_reads_a_robustness_folder_beside_its_plan(plan, tmp_path):
         assert len(t) == 1 and t.loc[0, "objective"] == rep.summary["plan_objective"]
         assert t.loc[0, "expected_loss"] == rep.summary["loss"]["mean"]
     assert "expected_loss" in (tmp_path / "cmp.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_sample_is_recorded_not_fatal(plan, monkeypatch):
+    import cadrex.jobs.replan as rp
+
+    real = rp.replan
+
+    def flaky(case, baseline, events, **kw):
+        if any(e.note == "sample 3" for e in events.items):
+            raise RuntimeError("solver crashed")
+        return real(case, baseline, events, **kw)
+
+    monkeypatch.setattr(rp, "replan", flaky)
+    rep = robustness(cadrex.load_case(SAMPLE), plan, samples=6, seed=3, decline_rate=1.0, workers=0)
+    row = rep.samples.set_index("sample").loc[3]
+    assert row["status"] == "error" and "solver crashed" in row["error"]
+    assert rep.summary["failed"] == 1 and rep.summary["solved"] == 5

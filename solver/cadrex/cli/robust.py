@@ -55,7 +55,8 @@ def cmd_robustness(args) -> int:
         raise _CE(problems)
     rep = robustness(case, args.plan, samples=args.samples, seed=args.seed, decline_rate=args.decline_rate,
                      declines=rates, policy_file=args.policy, scheduler=args.scheduler, workers=args.workers,
-                     time_limit=args.time_limit, keep_samples=args.keep_samples, progress=_bar(args.quiet))
+                     time_limit=args.time_limit, keep_samples=args.keep_samples, progress=_bar(args.quiet),
+                     gap=args.gap)
     rep.write(args.out, inputs=tuple(i for i in inputs if i))
     s = rep.summary
     lq, cq = s["loss"], s["changes"]
