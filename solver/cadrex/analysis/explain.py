@@ -168,6 +168,10 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
         keys = ("baseline_post", "new_post")
     if changes is not None:
         d["changes"] = [r for r in changes if (cadre or post) in {r[k] for k in keys}]
+    k = int(policy.get("max_moves", 0))
+    if k > 0:  # H8: a cap on the whole plan, not on a pair: the forced changes above respect it
+        moved = sum(1 for c, p in plan.items() if p and p != (ctx.post_ids[ctx.c_post[ctx.cix[c]]] if ctx.c_post[ctx.cix[c]] >= 0 else None))
+        d["h8"] = {"max_moves": k, "moves": moved}
     return d
 
 
@@ -309,6 +313,10 @@ def render(d: dict) -> str:
     lines = []
     who = f"cadre {d['cadre']} {d['name']}" if "cadre" in d else f"post {d['post']} {d['title']} (team {d['team']})"
     lines.append(f"Explain {who}; plan objective {d['objective']}")
+    if d.get("h8"):
+        h = d["h8"]
+        lines.append(f"  H8 round size: at most {h['max_moves']} cadres change post; this plan moves {h['moves']} "
+                     f"/ H8 本轮至多 {h['max_moves']} 人交流，本方案 {h['moves']} 人")
     if d.get("note"):
         lines.append("  " + d["note"])
         return "\n".join(lines)

@@ -152,6 +152,20 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
     for c, p in require:
         if dest.get(c, own.get(c)) != p:
             V.append(f"H7: require pin {c} -> {p} is not honoured")
+    # H8 round size: cadres who change post (a holder who moves, a non-holder placed); departures per province
+    changed = [c for c in in_play if dest[c] is not None and dest[c] != own.get(c)]
+    cap = int(pol.get("max_moves", 0))
+    if cap > 0 and len(changed) > cap:
+        V.append(f"H8: {len(changed)} cadres change post, above max_moves {cap}")
+    dcap = int(pol.get("max_departures_per_province", 0))
+    if dcap > 0:
+        left: dict[str, int] = {}
+        for c in changed:
+            if dest[c] in posts and teams[posts[dest[c]]["team_id"]]["province_id"] != cad[c]["province_id"]:
+                left[cad[c]["province_id"]] = left.get(cad[c]["province_id"], 0) + 1
+        for q, k in sorted(left.items()):
+            if k > dcap:
+                V.append(f"H8: {k} cadres leave province {q}, above max_departures_per_province {dcap}")
     # ---- members after / before
     members_after: dict[str, list[str]] = {t: [] for t in teams}
     members_before: dict[str, list[str]] = {t: [] for t in teams}

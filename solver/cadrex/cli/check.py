@@ -98,7 +98,7 @@ def cmd_verify(args) -> int:
         print(f"verify: {len(problems)} violation(s); recomputed objective {ev.objective}", file=sys.stderr)
         return EXIT_INFEASIBLE
     t = ev.terms
-    print(f"verify: plan satisfies E1–E10 and H1–H7; objective {ev.objective} = pairs(fit {t['fit']}, hard {t['hard']}, "
+    print(f"verify: plan satisfies E1–E10 and H1–H8; objective {ev.objective} = pairs(fit {t['fit']}, hard {t['hard']}, "
           f"care {t['care']}, pref {t['pref']}, assess {t['assess']}) + fill {t['fill']} − move {t['move']} − structure "
           f"{t['structure']} − flow {t['flow']} (unweighted terms){extra}")
     return EXIT_OK

@@ -71,6 +71,11 @@ def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs, core: bool = True) ->
     put(np.where(cs >= 0, _lookup_rows(ri.req_keys, ri.req_rowid, key), -1), 1.0)
     if ri.age_row is not None:
         put(ri.age_row[t], (ctx.c_age[c] - ri.age_k[t]).astype(float))
+    if ri.h8_move_row >= 0:  # H8 max_moves: every pair but a stay changes post
+        put(np.where(~pairs.stay, ri.h8_move_row, -1), 1.0)
+    if ri.h8_dep_row is not None:  # H8 departures: a pair into another province, at the cadre's province
+        cp = ctx.c_prov[c]
+        put(np.where(cp != ctx.p_prov[p], ri.h8_dep_row[np.maximum(cp, 0)], -1), 1.0)
     for ext, handle in ri.extensions:  # in the cached part of pricing too: priced like any other row
         er, ec, ev = ext.pair_entries(ctx, pairs, handle)
         R.append(np.asarray(er, np.int64))

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 
 from cadrex.model.columns import pair_columns
 from cadrex.model.flow import flow_rows
-from cadrex.model.hard import h1_h2_rows, h3_rows, h4_rows, h5_rows
+from cadrex.model.hard import h1_h2_rows, h3_rows, h4_rows, h5_rows, h8_rows
 from cadrex.model.pairs import Pairs, all_pairs, pair_objective
 from cadrex.model.rows import RowIndex, Summary, summarize
 from cadrex.model.structure import structure_rows
@@ -142,7 +142,7 @@ class Model:
 
 
 def build_rows(ctx: Context, summ: Summary, extensions: tuple = ()) -> RowIndex:
-    """Every row of SPEC §5–§6 for the case — H1/H2, H3, H4, H5, structure and H6, flow — then each extension's."""
+    """Every row of SPEC §5–§6 for the case — H1/H2, H3, H4, H5, structure and H6, flow, H8 — then each extension's."""
     ri = RowIndex()
     h1_h2_rows(ctx, ri)
     h3_rows(ctx, ri)
@@ -150,6 +150,7 @@ def build_rows(ctx: Context, summ: Summary, extensions: tuple = ()) -> RowIndex:
     h5_rows(ctx, ri)
     structure_rows(ctx, ri, summ)
     flow_rows(ctx, ri)
+    h8_rows(ctx, ri)
     ri.extensions = tuple((e, e.add_rows(ctx, ri)) for e in extensions)
     ri.offset = float(sum(e.offset(ctx) for e in extensions))
     return ri

@@ -1,5 +1,6 @@
 """Hard-rule rows named by SPEC id: H1/H2 (one post per cadre; a must-move non-holder exactly one), H3 (one cadre
-per post), H4 (relatives not in one team) and H5 (at most one head post per locality changes holder). H1 for
+per post), H4 (relatives not in one team), H5 (at most one head post per locality changes holder) and H8 (round
+size caps: moves, departures per province). H1 for
 holders, H4 stay options and E8 are fixed stay options (:func:`cadrex.rules.eligibility.stay_block`); H6 lives with
 the structure rows, H7 pins in the builder."""
 
@@ -63,3 +64,25 @@ def h5_rows(ctx: Context, ri: RowIndex) -> None:
         (r,) = ri.add(1, -np.inf, 1.0 - len(held), "H5", [f"H5 locality {loc}: at most one of {', '.join(posts[hp])} changes holder"],
                       [(tuple(int(ctx.p_holder[p]) for p in held), tuple(int(p) for p in hp), tuple(sorted({int(t) for t in ctx.p_team[hp]})))])
         ri.h5_row[hp] = r
+
+
+def h8_rows(ctx: Context, ri: RowIndex) -> None:
+    """H8 round size (小幅度低频率): with ``max_moves`` > 0 at most that many cadres change post (every pair but a
+    stay); with ``max_departures_per_province`` > 0 at most that many cadres leave each province (pairs into another
+    province, counted at the cadre's). 0 = no cap: no row."""
+    pol = ctx.policy
+    k, d = int(pol.get("max_moves", 0)), int(pol.get("max_departures_per_province", 0))
+    ri.h8_move_row = -1
+    ri.h8_dep_row = np.full(len(ctx.prov_ids), -1, np.int64)
+    if k > 0:
+        (r,) = ri.add(1, -np.inf, float(k), "H8", [f"H8 at most {k} cadres change post in this round (max_moves) / H8 本轮至多 {k} 人交流（max_moves）"],
+                      [((), (), ())])
+        ri.h8_move_row = int(r)
+    if d > 0:
+        qs = np.unique(ctx.c_prov[ctx.I])
+        qs = qs[qs >= 0]
+        r = ri.add(len(qs), -np.inf, float(d), "H8",
+                   [f"H8 at most {d} cadres leave province {ctx.prov_ids[q]} in this round (max_departures_per_province)"
+                    f" / H8 本轮至多 {d} 人调出 {ctx.prov_ids[q]}（max_departures_per_province）" for q in qs],
+                   [((), (), ()) for _ in qs])
+        ri.h8_dep_row[qs] = r

@@ -71,6 +71,8 @@ class RowIndex:
     age_row: np.ndarray | None = None
     age_k: np.ndarray | None = None
     flow_row: np.ndarray | None = None  # per province
+    h8_move_row: int = -1  # H8 max_moves row (−1: no cap)
+    h8_dep_row: np.ndarray | None = None  # H8 departures row per province (−1: no cap)
     #: auxiliaries (0-based) whose upper bound is a constraint, not a natural bound (extensions' by default)
     aux_bounded: list[int] = field(default_factory=list)
     #: (extension, what its ``add_rows`` returned) per extension whose rows were added here, in order:

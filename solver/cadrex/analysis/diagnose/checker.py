@@ -45,7 +45,7 @@ def instances(model: Model, rows: np.ndarray | None = None) -> list[Instance]:
         if rule == "H3":
             out.append(Instance(rule, "row-hi", r, np.inf, *ent, label=f"H3 {ctx.post_ids[ent[1][0]]} at most one holder",
                                 key=("row-hi", r)))
-        elif rule in ("H4", "H5", "H6", "max_changes"):  # max_changes: a re-plan's --max-changes row (SPEC §10)
+        elif rule in ("H4", "H5", "H6", "H8", "max_changes"):  # max_changes: a re-plan's --max-changes row (SPEC §10)
             out.append(Instance(rule, "row-hi", r, np.inf, *ent, label=model.row_label[r], key=("row-hi", r)))
     n = model.n_pairs
     for j in np.flatnonzero(model.pair_block != ""):

@@ -14,7 +14,7 @@ from cadrex.rules.why import must_move
 #: instances named in a conflict's message; the rest are counted
 MESSAGE_ITEMS = 10
 #: the rule a conflict is headed by: the first of these in it (pins first: what the user asked for cannot be met)
-HEAD_ORDER = ("max_changes", "H7", "E8", "H5", "H6", "H3", "H4", "H1")
+HEAD_ORDER = ("max_changes", "H8", "H7", "E8", "H5", "H6", "H3", "H4", "H1")
 
 
 def _more(conflicts: list[dict], why: tuple[str, str] | None) -> list[dict]:
@@ -46,9 +46,9 @@ def _unproven(why: tuple[str, str] | None) -> dict:
     en, zh = why or ("no certificate named the rules involved", "未找到指明相关规则的证书")
     return {"rule": "", "rules": [], "cadres": [], "posts": [], "teams": [], "irreducible": False, "minimal": False,
             "more_conflicts_possible": True, "reason": f"{en} / {zh}",
-            "message": f"No conflict among the hard rules (H1–H7, E8) was isolated ({en}). Run again with a longer "
+            "message": f"No conflict among the hard rules (H1–H8, E8) was isolated ({en}). Run again with a longer "
                        "--time-limit to get one.",
-            "message_zh": f"未能找出硬性规则 (H1–H7、E8) 之间的冲突（{zh}）。请加大 --time-limit 后重新运行。"}
+            "message_zh": f"未能找出硬性规则 (H1–H8、E8) 之间的冲突（{zh}）。请加大 --time-limit 后重新运行。"}
 
 
 def exclusions(ctx: Context, c: int, posts: np.ndarray) -> list[list[str]]:
@@ -193,7 +193,9 @@ def _phrase(ctx: Context, i: Instance) -> tuple[str, str]:
     if i.rule == "E8":
         return (f"E8: {_who(ctx, i.cadres[0])} is pinned away from its own post {ctx.post_ids[i.posts[0]]}",
                 f"E8: {_who(ctx, i.cadres[0])} 被禁止留任 {ctx.post_ids[i.posts[0]]}")
-    if i.rule == "max_changes":
+    if i.rule in ("H8", "max_changes"):  # labels carry both languages: "English / 中文"
         en, zh = i.label.split(" / ", 1) if " / " in i.label else (i.label, i.label)
+        if i.rule == "H8":
+            return en, zh
         return f"{en.split(': ', 1)[-1]} (--max-changes)", f"{zh}（--max-changes）"
     return f"{i.rule}: {i.label}", f"{i.rule}: {i.label}"
