@@ -148,3 +148,21 @@ def test_keyword_entry_points_kept(sample):
     assert r.status == "optimal" and isinstance(r.status, Status)
     r = get_backend("cpsat")(_model(sample), time_limit=30, seed=0)  # the keyword form explain uses
     assert r.status is Status.OPTIMAL
+
+
+def test_highs_guard_is_not_used_in_a_daemonic_process(tiny_path, monkeypatch):
+    """A Dask worker is daemonic and may not start the guarded child: a large MIP there runs in process (robustness
+    at 2,000 in play lost a sample to "daemonic processes are not allowed to have children")."""
+    import multiprocessing
+
+    import cadrex.solvers.highs.translate as tr
+    from cadrex.model import build_model
+    from cadrex.rules import Context
+
+    model = build_model(Context(cadrex.load_case(tiny_path)))
+    monkeypatch.setattr(tr, "GUARD_ABOVE", 1)  # the tiny model counts as large
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    called = []
+    monkeypatch.setattr(tr, "_solve_guarded", lambda *a, **k: called.append(1))
+    r = tr.solve_model(model, time_limit=30)
+    assert not called and r.status == "optimal"

@@ -244,3 +244,14 @@ def test_lagrangian_of_any_duals_is_a_valid_bound(root, n, seed):
         L, rc = cg.lagrangian(y)
         assert L >= full.objective - 1e-6
         assert full.objective <= L + float(np.minimum(rc[chosen], 0.0).sum()) + 1e-3
+
+
+def test_lagrangian_counts_require_pins_at_their_lower_bound(tiny_path):
+    """A require-pinned pair has lower bound 1: its negative reduced cost is part of the bound (the tiny case pins
+    C000005 to P000029), so the bound of a master's own duals is its LP bound here too."""
+    cg = cadrex.solvers.cg.ColumnGeneration(Context(cadrex.load_case(tiny_path)))
+    cg.smoothing = 0.0
+    cg.solve_lp(1e18, max_rounds=3)
+    assert len(cg.pinned) == 1
+    for r in cg.rounds:
+        assert cg.lagrangian(r.duals)[0] == pytest.approx(r.bound, rel=1e-9, abs=1e-4)

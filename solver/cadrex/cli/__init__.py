@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--scheduler", help="address of an existing dask.distributed scheduler (default: a local cluster)")
     rb.add_argument("--workers", type=int, help="local cluster worker processes (default: cores; 0: in this process)")
     rb.add_argument("--time-limit", type=_seconds, help="seconds per sample's re-plan (default: the policy's)")
-    rb.add_argument("--gap", type=_fraction, default=0.0005,
-                    help="each sample's re-plan stops at this certified relative gap (default 0.0005; 0: prove optima)")
+    rb.add_argument("--gap", type=_fraction,
+                    help="each sample's re-plan stops at this certified relative gap (default 0.0005, or less to keep "
+                         "the slack below half a change; 0: prove optima)")
     rb.add_argument("--policy", help="policy file or scenario name in models/policies/")
     rb.add_argument("--quiet", action="store_true", help="no progress line")
     rb.add_argument("--log-file", help="also write the log to this file")

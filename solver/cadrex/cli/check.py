@@ -44,20 +44,10 @@ def cmd_verify(args) -> int:
         return EXIT_INPUT
     baseline = None
     if args.events:
-        from cadrex.io.errors import CaseError as _CE
+        from cadrex.io.errors import gather
         from cadrex.io.events import apply_events, load_events, read_baseline
 
-        problems = []
-        try:
-            baseline = read_baseline(args.baseline, case)
-        except _CE as exc:
-            problems += exc.problems
-        try:
-            events = load_events(args.events, case)
-        except _CE as exc:
-            problems += exc.problems
-        if problems:
-            raise _CE(problems)
+        baseline, events = gather(lambda: read_baseline(args.baseline, case), lambda: load_events(args.events, case))
         case = apply_events(case, events)
     pol = case.policy
     spath = os.path.join(args.plan, "summary.json")
@@ -81,6 +71,10 @@ def cmd_verify(args) -> int:
         changed = sorted(c for c in ev.in_play if plan.get(c) != baseline.plan.get(c, own.get(c)))
         cost = int(pol.get("change_cost", 100))
         rp = s.get("replan") or {}
+        for what, got in (("events", events.sha256), ("baseline", baseline.sha256)):
+            if rp.get(f"{what}_sha256") and rp[f"{what}_sha256"] != got:
+                problems.append(f"{what}: the plan was re-planned from another {what} file (sha256 differs) "
+                                f"/ 该方案的{'事件' if what == 'events' else '基准方案'}文件与所给的不同")
         if rp.get("changes") is not None and rp["changes"] != len(changed):
             problems.append(f"changes: summary.json claims {rp['changes']}, recounted {len(changed)}")
         if rp.get("objective") is not None and rp["objective"] != ev.objective - cost * len(changed):

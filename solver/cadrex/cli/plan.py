@@ -93,7 +93,7 @@ def cmd_solve(args) -> int:
 
 def cmd_replan(args) -> int:
     import cadrex
-    from cadrex.io.errors import CaseError as _CE
+    from cadrex.io.errors import gather
     from cadrex.io.events import load_events, read_baseline
     from cadrex.io.outdir import check_out_dir
 
@@ -104,18 +104,8 @@ def cmd_replan(args) -> int:
     inputs = [pol_file, args.events, base_file]
     check_out_dir(args.out, "plan", case_dirs=[args.case], input_files=inputs)  # before a long solve
     case = load_case(args.case, policy_file=args.policy)
-    problems = []  # the baseline and the events: every problem of both in one run
-    baseline = events = None
-    try:
-        baseline = read_baseline(args.plan, case)
-    except _CE as exc:
-        problems += exc.problems
-    try:
-        events = load_events(args.events, case)
-    except _CE as exc:
-        problems += exc.problems
-    if problems:
-        raise _CE(problems)
+    # the baseline and the events: every problem of both in one run
+    baseline, events = gather(lambda: read_baseline(args.plan, case), lambda: load_events(args.events, case))
     return _run(args, "replan", lambda: cadrex.replan(
         case, baseline, events, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
         num_workers=args.num_workers, progress=_progress(args), method=args.method, gap=args.gap,

@@ -32,7 +32,7 @@ def _bar(quiet: bool):
 
 
 def cmd_robustness(args) -> int:
-    from cadrex.io.errors import CaseError as _CE
+    from cadrex.io.errors import gather
     from cadrex.io.events import load_decline_rates, read_baseline
     from cadrex.io.outdir import check_out_dir
     from cadrex.jobs.robustness import robustness
@@ -41,18 +41,8 @@ def cmd_robustness(args) -> int:
     inputs = [pol_file, args.declines, os.path.join(args.plan, "assignments.csv")]
     check_out_dir(args.out, "robustness", case_dirs=[args.case], input_files=inputs)  # before the samples run
     case = load_case(args.case, policy_file=args.policy)
-    problems, rates = [], None
-    try:
-        read_baseline(args.plan, case)
-    except _CE as exc:
-        problems += exc.problems
-    if args.declines:
-        try:
-            rates = load_decline_rates(args.declines, case)
-        except _CE as exc:
-            problems += exc.problems
-    if problems:
-        raise _CE(problems)
+    _, rates = gather(lambda: read_baseline(args.plan, case),
+                      lambda: load_decline_rates(args.declines, case) if args.declines else None)
     rep = robustness(case, args.plan, samples=args.samples, seed=args.seed, decline_rate=args.decline_rate,
                      declines=rates, policy_file=args.policy, scheduler=args.scheduler, workers=args.workers,
                      time_limit=args.time_limit, keep_samples=args.keep_samples, progress=_bar(args.quiet),

@@ -38,3 +38,19 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise CaseError(self.problems)
+
+
+def gather(*calls):
+    """Run each call; if any raised :class:`CaseError`, raise one with every problem of all of them (all problems in
+    one run), else return their results."""
+    problems: list[Problem] = []
+    out = []
+    for call in calls:
+        try:
+            out.append(call())
+        except CaseError as exc:
+            problems += exc.problems
+            out.append(None)
+    if problems:
+        raise CaseError(problems)
+    return out

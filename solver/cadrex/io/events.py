@@ -65,19 +65,26 @@ def _sha(path: str) -> str:
         return hashlib.sha256(fh.read()).hexdigest()
 
 
+def _table(path: str, spec, missing: str):
+    """A file read and parsed against ``spec`` like a case file (raw table and typed frame), or CaseError."""
+    out = Collector()
+    if not os.path.isfile(path):
+        out.add(path, 1, 1, missing)
+        out.raise_if_any()
+    raw = read_table(path, out)
+    df = parse_table(raw, spec, out) if raw is not None else None
+    out.raise_if_any()
+    assert raw is not None and df is not None
+    return raw, df
+
+
 def load_events(path: str | os.PathLike, case: Case) -> Events:
     """Read and validate an events file against ``case``; raise :class:`~cadrex.io.errors.CaseError` listing every
     problem (unknown event or id, a missing id, a ``vacate`` of a vacant post, ``require`` and ``decline`` on one
     pair, an id that an earlier ``vacate`` removed)."""
     path = os.fspath(path)
+    raw, df = _table(path, EVENTS_FILE, "events file not found / 找不到事件文件")
     out = Collector()
-    if not os.path.isfile(path):
-        out.add(path, 1, 1, "events file not found / 找不到事件文件")
-        out.raise_if_any()
-    raw = read_table(path, out)
-    df = parse_table(raw, EVENTS_FILE, out) if raw is not None else None
-    out.raise_if_any()
-    assert raw is not None and df is not None
     col = {k: raw.col(k) or 1 for k in ("event", "cadre_id", "post_id")}
     holder = {p: h for p, h in case.posts["holder_id"].items() if h}
     left: dict[str, int] = {}  # cadre -> line of the vacate that removed it
@@ -223,14 +230,8 @@ def load_decline_rates(path: str | os.PathLike, case: Case) -> dict[str, float]:
     """``cadre_id,probability`` (SPEC §11 ``--declines``), validated like a case file: known cadres, each once,
     probabilities within 0..1; raises :class:`~cadrex.io.errors.CaseError` listing every problem."""
     path = os.fspath(path)
+    raw, df = _table(path, DECLINES_FILE, "declines file not found / 找不到不同意概率文件")
     out = Collector()
-    if not os.path.isfile(path):
-        out.add(path, 1, 1, "declines file not found / 找不到不同意概率文件")
-        out.raise_if_any()
-    raw = read_table(path, out)
-    df = parse_table(raw, DECLINES_FILE, out) if raw is not None else None
-    out.raise_if_any()
-    assert raw is not None and df is not None
     col = raw.col("cadre_id") or 1
     for line, c in zip(df["_line"], df["cadre_id"], strict=True):
         if c and c not in case.cadres.index:

@@ -78,12 +78,16 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
     touched = _touched(events, case, baseline)
     root: dict[str, object] = {}
     prev: dict[str, str] = {}
+    named: set[str] = set()  # SPEC §10 `event`: the cadre, its baseline post or its new post named by an event
     q: deque[str] = deque()
     for cid in changed:
-        named = [e for e, cads, posts in touched if cid in cads or base[cid] in posts or (plan.get(cid) or "") in posts]
-        if named:
-            root[cid] = min(named, key=lambda e: e.line)
+        own = [e for e, cads, posts in touched if cid in cads or base[cid] in posts or (plan.get(cid) or "") in posts]
+        if own:
+            root[cid] = min(own, key=lambda e: e.line)
             q.append(cid)
+            e = root[cid]
+            if cid == e.cadre or e.post in (base[cid], plan.get(cid)):
+                named.add(cid)
     took = {plan[c]: c for c in changed if plan.get(c)}  # post -> changed cadre that takes it
     gave = {base[c]: c for c in changed if base[c]}  # post -> changed cadre whose baseline post it was
     while q:  # breadth first: each change follows its nearest event
@@ -107,8 +111,12 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
             via = " → ".join(reversed(path))
             fe, fz = _FOLLOWS[e.event]
             what_en, what_zh = fe.format(c=e.cadre, p=e.post), fz.format(c=e.cadre, p=e.post)
-            if len(path) == 1:
+            if len(path) == 1 and cid in named:
                 cause, en, zh = "event", f"follows {what_en} (events line {e.line})", f"直接因{what_zh}（事件第 {e.line} 行）而变动"
+            elif len(path) == 1:  # touched, not named: the post it was to take stays with the withdrawn/vacated cadre
+                cause = "chain"
+                en = f"follows {what_en} (events line {e.line}): its baseline post is no longer free"
+                zh = f"随{what_zh}（事件第 {e.line} 行）而变动：其基准岗位不再空出"
             else:
                 chain = " → ".join(reversed(path))
                 cause, en, zh = "chain", f"follows {what_en} (events line {e.line}) via {chain}", f"随{what_zh}（事件第 {e.line} 行）而变动：{chain}"
@@ -198,6 +206,10 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
     small = res.summary.get("method") != "cg"
     if res.status in (Status.OPTIMAL, Status.FEASIBLE) and ((small and fewest) or frontier):
         info["k_min"] = _fewest_changes(ctx, change, backend_name, tl, sd)
+    if frontier and info["k_min"] is None and res.status in (Status.OPTIMAL, Status.FEASIBLE):
+        info["frontier_note"] = ("no frontier: the fewest changes (k_min) were not proven within the time limit / "
+                                 "未能在时限内求得最少变动人数，未计算前沿")
+        log.warning("frontier skipped: k_min not proven within the time limit")
     if frontier and info["k_min"] is not None:
         rows = []
         for k in range(info["k_min"], info["k_min"] + int(frontier)):
@@ -212,8 +224,11 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
         from cadrex.reports.plots.frontier import frontier_svg
 
         res.texts["frontier.svg"] = frontier_svg(fr)
-    if events.path and os.path.isfile(events.path):
-        res.copies["events" + os.path.splitext(events.path)[1].lower()] = events.path
+    if events.path.lower().endswith(".csv") and os.path.isfile(events.path):
+        res.copies["events.csv"] = events.path  # SPEC §10: a copy
+    elif events.items:  # an .xlsx (or in-memory) events file: written as events.csv
+        res.tables["events.csv"] = pd.DataFrame([{"event": e.event, "cadre_id": e.cadre, "post_id": e.post, "note": e.note}
+                                                 for e in events.items], columns=["event", "cadre_id", "post_id", "note"])
     res.summary["replan"] = info
     res.summary.setdefault("timings", {})["replan_total"] = round(time.perf_counter() - t0, 3)
     return res

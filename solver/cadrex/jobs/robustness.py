@@ -22,8 +22,10 @@ from cadrex.reports.robustness import RobustnessReport, aggregate
 
 log = logging.getLogger(__name__)
 
-#: default certified gap of a sample's re-plan: the report is statistics over random samples, and proving each
-#: optimum exactly cost 6–15 s of closure MIP a sample at 2,000 in play (2–3× the rest of the re-plan)
+#: largest certified gap of a sample's re-plan: the report is statistics over random samples, and proving each
+#: optimum exactly cost 6–15 s of closure MIP a sample at 2,000 in play (2–3× the rest of the re-plan). The default
+#: gap is also kept below half a change (change_cost / 2 of the plan's objective), so that no sample carries a change
+#: that does not pay for itself
 SAMPLE_GAP = 0.0005
 
 
@@ -88,13 +90,14 @@ def robustness(case: Case, plan_dir: str | os.PathLike, samples: int = 200, seed
                decline_rate: float | None = None, declines: dict[str, float] | None = None, policy=None,
                policy_file: str | None = None, scheduler: str | None = None, workers: int | None = None,
                time_limit: float | None = None, keep_samples: bool = False, progress=None,
-               gap: float = SAMPLE_GAP) -> RobustnessReport:
+               gap: float | None = None) -> RobustnessReport:
     """The robustness report of the plan in ``plan_dir`` (a plan of ``case``): ``samples`` re-plans after random
     declines, at ``decline_rate`` (default: the policy's) or per cadre from ``declines`` (cadre id -> probability;
     movers not listed use the rate). ``seed`` (default: the policy's) seeds sample k with (seed, k). ``workers=0``
     runs in this process; else Dask (``scheduler`` address, or a local cluster of ``workers`` processes).
     ``policy_file``: the ``--policy`` file the case was loaded with (workers load the case again). ``gap``: each
-    sample's re-plan stops at this certified relative gap (default :data:`SAMPLE_GAP`; 0 proves every optimum)."""
+    sample's re-plan stops at this certified relative gap (default: :data:`SAMPLE_GAP`, or less so that the slack
+    stays below half a change; 0 proves every optimum)."""
     t0 = time.perf_counter()
     plan_dir = os.fspath(plan_dir)
     baseline = read_baseline(plan_dir, case)
@@ -109,8 +112,10 @@ def robustness(case: Case, plan_dir: str | os.PathLike, samples: int = 200, seed
     probs = np.array([float((declines or {}).get(c, rate)) for c in mv])
     jobs = [(k, draw(mv, probs, seed, k)) for k in range(1, samples + 1)]
     backend = pol["backend"]
-    options = {"time_limit": time_limit, "seed": 0, "method": "cg" if backend == "highs" else "auto", "gap": float(gap)}
     plan_obj = evaluate(case, baseline.plan, pol).objective
+    if gap is None:
+        gap = min(SAMPLE_GAP, 0.5 * int(pol["change_cost"]) / max(1, abs(plan_obj))) if pol["change_cost"] else SAMPLE_GAP
+    options = {"time_limit": time_limit, "seed": 0, "method": "cg" if backend == "highs" else "auto", "gap": float(gap)}
     recs = _run(case, plan_dir, policy, policy_file, jobs, options, scheduler, workers, progress)
     recs.sort(key=lambda r: r["sample"])
     log.info("robustness: %d samples in %.1fs", samples, time.perf_counter() - t0)
@@ -130,11 +135,17 @@ def _run(case: Case, plan_dir: str, policy, policy_file, jobs: list, options: di
         if progress is not None:
             progress(len(done), len(jobs), time.perf_counter() - t0)
 
-    if workers == 0 and not scheduler:
+    if workers == 0 and not scheduler:  # serial LP re-solves as in the workers: the same plans either way
+        from cadrex.solvers.cg import serial_resolves
+
         baseline = read_baseline(plan_dir, case)
-        for k, d in jobs:
-            done.append(run_sample(case, baseline, policy, d, k, options))
-            tick()
+        before = serial_resolves(True)
+        try:
+            for k, d in jobs:
+                done.append(run_sample(case, baseline, policy, d, k, options))
+                tick()
+        finally:
+            serial_resolves(before)
         return done
     from dask.distributed import Client, LocalCluster, as_completed
 

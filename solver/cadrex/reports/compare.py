@@ -81,6 +81,8 @@ def table(loaded: list[tuple[str, dict, pd.DataFrame | None]]) -> pd.DataFrame:
               "structure_units_after": sum(v for k, v in m.get("structure_after", {}).items() if k != "max_avg_age") if m else None,
               "flow_imbalance": m.get("flow_imbalance"), "runtime_s": s.get("timings", {}).get("total"),
               "backend": s.get("backend"), "method": s.get("method")}
+        if s.get("replan"):  # a re-plan: best_bound and gap refer to its re-plan objective (SPEC §10)
+            r |= {"replan_objective": s["replan"].get("objective"), "changes": s["replan"].get("changes")}
         rb = s.get("robustness")  # a robustness report of this plan compared beside it (SPEC §11)
         if rb:
             r |= {"expected_loss": rb["loss"]["mean"], "loss_q95": rb["loss"]["q95"],

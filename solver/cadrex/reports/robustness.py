@@ -109,6 +109,8 @@ def aggregate(case: Case, baseline: Baseline, recs: list[dict], info: dict, keep
                     chain_count[(d, tuple(follow))] += 1
         rows.append(row)
     samples = pd.DataFrame(rows)
+    for col in ("changes", "objective", "replan_objective", "vacant", "loss"):  # integers, empty for a failed sample
+        samples[col] = samples[col].astype("Int64")
     post_rows = []
     for p in P:
         c = held[p]

@@ -24,7 +24,7 @@ from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult
 from cadrex.solvers.cg.master import MasterLP
-from cadrex.solvers.cg.pool import build_pool, first_master, peak_mb
+from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, _up32, pricing_cache, reduced_costs
 from cadrex.solvers.highs import solve_model as solve_mip
 
@@ -37,10 +37,13 @@ SMOOTHING = 0.5
 PARALLEL_RESOLVES = True
 
 
-def serial_resolves() -> None:
-    """Use the serial dual for every master LP re-solve of this process (a worker of a parallel run)."""
+def serial_resolves(serial: bool = True) -> bool:
+    """Use the serial dual (``serial``) or the parallel one for every master LP re-solve of this process (serial in
+    the workers of a parallel run); returns the previous setting (True: it was serial)."""
     global PARALLEL_RESOLVES
-    PARALLEL_RESOLVES = False
+    before = not PARALLEL_RESOLVES
+    PARALLEL_RESOLVES = not serial
+    return before
 
 
 #: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
@@ -128,6 +131,7 @@ class ColumnGeneration(MasterLP):
         ri = self.rows
         self.aux_obj, self.aux_ub = np.asarray(ri.aux_obj, float), np.asarray(ri.aux_ub, float)
         self.aux_coo = tuple(np.concatenate(a) if a else np.zeros(0) for a in (ri.aux_r, ri.aux_a, ri.aux_v))
+        self.pinned = np.flatnonzero(_pinned(ctx, self.pairs))  # H7 require pins: lower bound 1
         #: Wentges smoothing weight of the best duals so far (0: price with the LP duals only)
         self.smoothing = SMOOTHING
         log.info("column generation: %d eligible pairs, %d in the first master (%.2fs, peak %.0f MB)", n, int(keep.sum()),
@@ -148,7 +152,8 @@ class ColumnGeneration(MasterLP):
     def lagrangian(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum) and the
         pairs' reduced costs under them: L(y) = offset + Σ_i y_i·(hi_i if y_i > 0 else lo_i) + Σ_j u_j·max(0, rc_j)
-        over every pool pair (u = 1) and auxiliary (its true bound). A dual on an infinite row side is set to 0
+        over every pool pair (u = 1) and auxiliary (its true bound), + Σ min(0, rc_j) over require-pinned pairs (their
+        lower bound is 1). A dual on an infinite row side is set to 0
         first (any duals give a valid bound). For every feasible plan x, c·x ≤ L(y) + Σ_{rc_j<0} rc_j·x_j: the
         closure argument holds for this (L, rc) pair as for a master's own."""
         y = np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
@@ -161,6 +166,7 @@ class ColumnGeneration(MasterLP):
         if np.any(pos & ~np.isfinite(self.aux_ub)):
             return np.inf, rc
         L = self.rows.offset + float(y @ side) + float(np.maximum(rc, 0.0).sum()) + float((self.aux_ub[pos] * rc_aux[pos]).sum())
+        L += float(np.minimum(rc[self.pinned], 0.0).sum())
         return L, rc
 
     def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None) -> LPOutcome:

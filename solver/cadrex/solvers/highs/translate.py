@@ -45,9 +45,12 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     HiGHS checks its own time limit and our interrupt callbacks in most phases, but was measured overrunning a
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
     streams every improving plan and the bound back; at the deadline (plus a small grace) the child is killed and
-    the best plan received is returned (status feasible), or none (no_solution)."""
-    if guard is None:
-        guard = model.n_vars >= GUARD_ABOVE
+    the best plan received is returned (status feasible), or none (no_solution). In a daemonic process (a Dask
+    worker) no child may be started: the solve runs in process there, stopped by the interrupt callbacks."""
+    if guard is None:  # a daemonic process (a Dask worker of batch or robustness) may not start a child
+        import multiprocessing
+
+        guard = model.n_vars >= GUARD_ABOVE and not multiprocessing.current_process().daemon
     if guard:
         return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options)
     return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options)
