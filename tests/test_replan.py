@@ -65,6 +65,7 @@ def test_max_changes_cap_and_its_diagnosis(tiny_path, example):
     d = res.diagnosis[0]
     assert d["rule"] == "max_changes" and "max_changes" in d["rules"]
     assert "--max-changes" in d["message"] and any(e["line"] == 4 for e in d["events"])
+    assert d["k_min"] == 2 and "fewest changes any plan needs: 2" in d["message"] and "至少需变动 2 人" in d["message_zh"]
     ok = cadrex.replan(case, example / "baseline", example / "events.csv", max_changes=2)
     assert ok.summary["replan"]["objective"] == 1128
     free = cadrex.replan(case.with_policy({"change_cost": 0}), example / "baseline", example / "events.csv", max_changes=2)
@@ -308,3 +309,11 @@ def test_events_xlsx_is_read_like_csv(tiny_path, example, tmp_path):
     df.to_excel(tmp_path / "events.xlsx", index=False)
     res = cadrex.replan(cadrex.load_case(tiny_path), example / "baseline", tmp_path / "events.xlsx")
     assert res.summary["replan"]["objective"] == 1128 and list(res.tables["events.csv"]["event"]) == list(df["event"])
+
+
+def test_explain_on_an_infeasible_replan_folder_is_a_clear_error(tiny_path, example, tmp_path, capsys):
+    out = tmp_path / "cap"
+    args = [str(tiny_path), "--plan", str(example / "baseline"), "--events", str(example / "events.csv")]
+    assert main(["replan", *args, "--out", str(out), "--quiet", "--max-changes", "1"]) == 3
+    assert main(["explain", str(tiny_path), "--plan", str(out), "--cadre", "C000026"]) == 2
+    assert "holds no plan" in capsys.readouterr().err

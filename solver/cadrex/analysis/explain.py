@@ -147,6 +147,11 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     policy = case.policy
     changes = None
     if plan_dir:
+        import os
+
+        if not os.path.isfile(os.path.join(plan_dir, "assignments.csv")):
+            raise ValueError(f"{plan_dir} holds no plan (no assignments.csv: an infeasible or unfinished run?) "
+                             f"/ {plan_dir} 中没有方案（无 assignments.csv）")
         case, changes = _replan_case(case, plan_dir)
         plan, optimum, policy, bound = _plan_from(case, plan_dir, policy)
         if changes is not None:

@@ -138,12 +138,19 @@ def _fewest_changes(ctx: Context, change: Change, backend: str, time_limit: floa
     return int(round(-(m.obj @ br.x + m.offset)))
 
 
-def _annotate(diagnosis: list[dict], events: Events, max_changes: int | None) -> list[dict]:
-    """Each conflict of a diagnosis names the events that touch its cadres or posts (and the cap, if in it)."""
+def _annotate(diagnosis: list[dict], events: Events, k_min: int | None = None) -> list[dict]:
+    """Each conflict of a diagnosis names the events that touch its cadres or posts. A conflict with the
+    ``--max-changes`` cap names every event (together they force the changes) and the fewest changes possible."""
     out = []
     for d in diagnosis:
         named = {e.line: e for c in d.get("cadres", []) for e in events.naming(cadre=c)}
         named |= {e.line: e for p in d.get("posts", []) for e in events.naming(post=p)}
+        if "max_changes" in d.get("rules", []):
+            named |= {e.line: e for e in events.items}
+            if k_min is not None:
+                d = dict(d, k_min=k_min, message=f"{d.get('message', '')} The fewest changes any plan needs: {k_min}.")
+                if "message_zh" in d:
+                    d["message_zh"] = f"{d['message_zh']} 任何可行方案至少需变动 {k_min} 人。"
         evs = [named[k] for k in sorted(named)]
         d = dict(d, events=[{"line": e.line, "event": e.event, "cadre_id": e.cadre, "post_id": e.post, "note": e.note}
                             for e in evs])
@@ -200,7 +207,12 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
         info |= {"changes": len(changed), "objective": int(res.objective) - cost * len(changed)}
         res.tables["changes.csv"] = changes_table(ctx, b, plan, changed, events, case, baseline)
     else:
-        res.diagnosis = _annotate(res.diagnosis, events, max_changes)
+        k_min = None
+        if any("max_changes" in d.get("rules", []) for d in res.diagnosis):  # how far the cap is from feasible
+            k_min = _fewest_changes(ctx, change, pol["backend"] if backend is None else backend,
+                                    float(time_limit if time_limit is not None else pol["time_limit"]),
+                                    int(seed if seed is not None else pol["seed"]))
+        res.diagnosis = _annotate(res.diagnosis, events, k_min)
     tl = float(time_limit if time_limit is not None else pol["time_limit"])
     sd = int(seed if seed is not None else pol["seed"])
     small = res.summary.get("method") != "cg"
