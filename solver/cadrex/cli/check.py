@@ -76,14 +76,18 @@ def cmd_verify(args) -> int:
                 problems.append(f"{what}: the plan was re-planned from another {what} file (sha256 differs) "
                                 f"/ 该方案的{'事件' if what == 'events' else '基准方案'}文件与所给的不同")
         if rp.get("changes") is not None and rp["changes"] != len(changed):
-            problems.append(f"changes: summary.json claims {rp['changes']}, recounted {len(changed)}")
+            problems.append(f"changes: summary.json claims {rp['changes']}, recounted {len(changed)} "
+                            f"/ 变动人数：summary.json 记为 {rp['changes']}，重新清点为 {len(changed)}")
         if rp.get("objective") is not None and rp["objective"] != ev.objective - cost * len(changed):
             problems.append(f"replan objective: summary.json claims {rp['objective']}, recomputed "
-                            f"{ev.objective - cost * len(changed)}")
+                            f"{ev.objective - cost * len(changed)} / 重新规划目标值：summary.json 记为 {rp['objective']}，"
+                            f"重算为 {ev.objective - cost * len(changed)}")
         if rp.get("max_changes") is not None and len(changed) > rp["max_changes"]:
-            problems.append(f"max_changes: {len(changed)} changes exceed --max-changes {rp['max_changes']}")
+            problems.append(f"max_changes: {len(changed)} changes exceed --max-changes {rp['max_changes']} "
+                            f"/ 变动 {len(changed)} 人，超过 --max-changes {rp['max_changes']}")
         extra = (f"; {len(changed)} changes from the baseline, re-plan objective {ev.objective - cost * len(changed)}"
-                 f" = {ev.objective} − {cost} × {len(changed)}")
+                 f" = {ev.objective} − {cost} × {len(changed)} / 与基准方案相比变动 {len(changed)} 人，重新规划目标值 "
+                 f"{ev.objective - cost * len(changed)}")
     if problems and s.get("replan") and baseline is None:
         problems.append(f"note: {spath} is a re-plan; verify it in its changed case with --events EVENTS --baseline "
                         "BASE / 这是重新规划的结果，请加 --events 与 --baseline 校验")
