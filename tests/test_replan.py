@@ -10,6 +10,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from test_solve import feasible_plans as plans
 from test_solve import small_case
 
 import cadrex
@@ -117,29 +118,6 @@ def test_close_against_a_require_pin_is_infeasible_naming_the_event(tiny_path, e
     res = cadrex.replan(cadrex.load_case(tiny_path), example / "baseline", ev)
     assert res.status == "infeasible"
     assert any(e["event"] == "close" for d in res.diagnosis for e in d["events"])
-
-
-def plans(case):
-    """Every plan of ``case`` that the independent verifier accepts: (plan, §6 objective)."""
-    ev0 = evaluate(case, {})
-    cads, posts = ev0.in_play, ev0.posts_in_play
-    out = []
-
-    def rec(i, used, plan):
-        if i == len(cads):
-            ev = evaluate(case, plan)
-            if not ev.violations:
-                out.append((dict(plan), ev.objective))
-            return
-        for p in [None, *posts]:
-            if p is not None and p in used:
-                continue
-            plan[cads[i]] = p
-            rec(i + 1, used | ({p} if p else set()), plan)
-        del plan[cads[i]]
-
-    rec(0, frozenset(), {})
-    return out
 
 
 def brute_replan(case, base: dict, cost: int) -> tuple[int | None, int | None]:

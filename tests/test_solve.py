@@ -35,18 +35,18 @@ def small_case(tmp, seed: int, keep: int, scope: str, promo: bool):
     return cadrex.load_case(d)
 
 
-def brute_force(case) -> int | None:
-    """Best objective over every assignment of in-play cadres to posts in play (or none), via verify only."""
+def feasible_plans(case) -> list[tuple[dict, int]]:
+    """Every assignment of in-play cadres to posts in play (or none) that the independent verifier accepts, with its
+    objective."""
     ev0 = evaluate(case, {})
     cads, posts = ev0.in_play, ev0.posts_in_play
-    best = None
+    out = []
 
     def rec(i, used, plan):
-        nonlocal best
         if i == len(cads):
             ev = evaluate(case, plan)
-            if not ev.violations and (best is None or ev.objective > best):
-                best = ev.objective
+            if not ev.violations:
+                out.append((dict(plan), ev.objective))
             return
         for p in [None] + posts:
             if p is not None and p in used:
@@ -56,7 +56,12 @@ def brute_force(case) -> int | None:
         del plan[cads[i]]
 
     rec(0, frozenset(), {})
-    return best
+    return out
+
+
+def brute_force(case) -> int | None:
+    """Best objective over every plan (via verify only)."""
+    return max((obj for _, obj in feasible_plans(case)), default=None)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
