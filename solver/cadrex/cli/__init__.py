@@ -19,7 +19,9 @@ from cadrex.cli.common import (
     _probability,
     _seconds,
     _setup_logging,
+    _years,
 )
+from cadrex.cli.horizon import cmd_horizon
 from cadrex.cli.plan import cmd_replan, cmd_solve
 from cadrex.cli.robust import cmd_robustness
 from cadrex.io import CaseError
@@ -61,19 +63,21 @@ def cmd_generate(args) -> int:
     return EXIT_OK
 
 
-def _solve_options(s) -> None:
-    """The options ``solve`` and ``replan`` share."""
+def _solve_options(s, method: bool = True) -> None:
+    """The options ``solve``, ``replan`` and ``horizon`` share (``horizon``: no ``--method``, no ``--xlsx``)."""
     s.add_argument("--out", required=True, help="output folder (replaced only if cadrex wrote it)")
     s.add_argument("--backend", choices=["highs", "cpsat", "pyomo"], help="solver backend (default: the policy's)")
     s.add_argument("--time-limit", type=_seconds, help="seconds for the whole solve (default: the policy's)")
     s.add_argument("--seed", type=int, help="solver seed (default: the policy's)")
     s.add_argument("--num-workers", type=int, help="solver threads (full model only)")
-    s.add_argument("--method", choices=["auto", "full", "cg"], default="auto",
-                   help="full model, column generation (highs), or auto (column generation on large cases)")
+    if method:
+        s.add_argument("--method", choices=["auto", "full", "cg"], default="auto",
+                       help="full model, column generation (highs), or auto (column generation on large cases)")
     s.add_argument("--policy", help="policy file or scenario name in models/policies/")
     s.add_argument("--gap", type=_fraction, default=0.0,
                    help="stop once the certified relative gap is at most this (default 0: prove optimality)")
-    s.add_argument("--xlsx", action="store_true", help="also write plan.xlsx")
+    if method:
+        s.add_argument("--xlsx", action="store_true", help="also write plan.xlsx")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.add_argument("--log-file", help="also write the log to this file")
 
@@ -124,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--quiet", action="store_true", help="no progress line")
     rb.add_argument("--log-file", help="also write the log to this file")
     rb.set_defaults(fn=cmd_robustness)
+
+    hz = sub.add_parser("horizon", help="plan the next rounds together (multi-year plan, SPEC §12), with the myopic "
+                                        "round-by-round plan as reference")
+    hz.add_argument("case")
+    hz.add_argument("--years", type=_years, required=True, help="rounds to plan, 1 to 10 (one round a year)")
+    _solve_options(hz, method=False)
+    hz.set_defaults(fn=cmd_horizon)
 
     r = sub.add_parser("verify", help="re-check a written plan against the case, independently of the solver")
     r.add_argument("case")

@@ -91,6 +91,17 @@ def _positive(text: str) -> int:
     return v
 
 
+def _years(text: str) -> int:
+    """A horizon length: a whole number of rounds from 1 to 10 (``--years``)."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 1 <= v <= 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of years from 1 to 10 / 须为 1 到 10 之间的整数年数")
+    return v
+
+
 def _probability(text: str) -> float:
     """A probability from 0 to 1 (``--decline-rate``)."""
     return _number(text, lambda v: 0 <= v <= 1, "a probability from 0 to 1", "0 到 1 之间的概率")

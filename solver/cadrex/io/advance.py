@@ -7,8 +7,12 @@ year passed. Written once here, for the multi-year plan (``cadrex horizon``, iss
   Preferences, scores and relations carry on.
 - :func:`advance`: ``as_of`` + 1 year (29 Feb → 28 Feb; ages follow); every cadre ``years_in_grade`` + 1; every
   holder ``years_in_post`` + 1, ``years_in_province`` + 1 and ``hardship_years`` + 1 if its team's hardship ≥ 1. A
+  holder who reaches the 10-year deadline (H1) gets the kind ``mandatory`` (unless it has another forced kind) (规定性交流; the one
+  reading cadrex adds to §12, so that E5 cannot make a deadline unmeetable). A
   cadre whose age at the new ``as_of`` is ≥ ``retirement_age`` retires: it leaves the case with its relations,
   preferences, pins and scores, and its post becomes vacant.
+- :func:`mark_deadlines`: the deadlines within reach of round t (``movable`` = true, kept); :func:`next_round` is
+  the three together.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.io.case import Case, _age
+from cadrex.io.schema import FORCED_KINDS
 
 
 def apply_plan(case: Case, plan: dict[str, str | None]) -> Case:
@@ -68,6 +73,12 @@ def advance(case: Case, policy: dict | None = None) -> Case:
         cad.loc[held, col] = cad.loc[held, col] + 1
     hard = np.array([case.teams.at[holder_team[c], "hardship"] >= 1 if c in holder_team else False for c in cad.index])
     cad.loc[hard, "hardship_years"] = cad.loc[hard, "hardship_years"] + 1
+    # a holder whose 10-year deadline (H1) arrives this year is due a 规定性交流 (seed 001: "任职年限到期后实行交流",
+    # 规定性 = exchanges the rules require): its kind becomes mandatory, so that E5 (任满一届) does not make the rule
+    # unmeetable for a cadre who changed post inside its province recently (a reading of SPEC §12; docs/guide.md)
+    due = held & (cad["years_in_province"] >= float(pol["mandatory_rotation_years"])) & ~cad["exchange_kind"].isin(FORCED_KINDS) & (
+        cad["age"] < int(pol["retirement_age"]) - int(pol["retirement_buffer"]))
+    cad.loc[due, "exchange_kind"] = "mandatory"
     retired = set(cad.index[cad["age"] >= int(pol["retirement_age"])])
     if retired:
         cad = cad.drop(index=sorted(retired))
@@ -80,6 +91,23 @@ def advance(case: Case, policy: dict | None = None) -> Case:
                                scores=scores.reset_index(drop=True))
 
 
+def mark_deadlines(case: Case, years: int, t: int, policy: dict | None = None) -> Case:
+    """Deadlines within reach (SPEC §12): in round ``t`` of ``years``, every holder with ``years_in_province`` +
+    (``years`` − ``t``) ≥ ``mandatory_rotation_years`` gets ``movable`` = true (and keeps it: the flag is never
+    cleared), so that a 10-year deadline falling inside the horizon (H1) can be met early."""
+    pol = policy or case.policy
+    cad = case.cadres.copy()
+    held = cad.index.isin(list(case.posts.loc[case.posts["holder_id"] != "", "holder_id"]))
+    due = held & (cad["years_in_province"].to_numpy() + (years - t) >= float(pol["mandatory_rotation_years"]))
+    cad.loc[due, "movable"] = True
+    return dataclasses.replace(case, cadres=cad)
+
+
+def next_round(case: Case, plan: dict[str, str | None], years: int, t: int, policy: dict | None = None) -> Case:
+    """case_{t+1} = advance(apply(plan_t, case_t)), its deadlines within reach marked for round t + 1."""
+    return mark_deadlines(advance(apply_plan(case, plan), policy), years, t + 1, policy)
+
+
 def retiring(case: Case, policy: dict | None = None) -> pd.Index:
     """The cadres who will have retired by the next round (age at ``as_of`` + 1 year ≥ ``retirement_age``)."""
     pol = policy or case.policy
@@ -87,4 +115,4 @@ def retiring(case: Case, policy: dict | None = None) -> pd.Index:
     return case.cadres.index[age >= int(pol["retirement_age"])]
 
 
-__all__ = ["advance", "apply_plan", "retiring"]
+__all__ = ["advance", "apply_plan", "mark_deadlines", "next_round", "retiring"]

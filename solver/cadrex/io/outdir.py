@@ -20,6 +20,7 @@ Report files (``compare --html/--xlsx``) follow :func:`check_out_file`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MARKER = ".cadrex-output"
 KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行"),
-         "robustness": ("robustness report", "稳健性报告")}
+         "robustness": ("robustness report", "稳健性报告"), "horizon": ("multi-year plan", "多年度方案")}
 PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx",
               # a re-plan's (SPEC §10)
               "changes.csv", "events.csv", "events.xlsx", "frontier.csv", "frontier.svg"}
@@ -40,7 +41,9 @@ CASE_FILES = {"case.toml", "policy.toml", "cadres.csv", "posts.csv", "teams.csv"
               "preferences.csv", "pins.csv", "scores.csv", "specialties.csv"}
 #: what cadrex writes in a folder it replaces whole: anything else there is the user's, and the folder is kept
 ROBUSTNESS_FILES = {"samples.csv", "posts.csv", "cadres.csv", "chains.csv", "summary.json", "report.html", "samples"}
-OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}, "robustness": ROBUSTNESS_FILES | {MARKER}}
+HORIZON_FILES = {"timeline.csv", "summary.json", "report.html", "myopic"} | {f"year-{t}" for t in range(1, 11)}
+OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}, "robustness": ROBUSTNESS_FILES | {MARKER},
+             "horizon": HORIZON_FILES | {MARKER}}
 
 
 class OutDirError(ValueError):
@@ -180,6 +183,28 @@ def replace_dir(tmp: str, out: str) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_dir(out: str | os.PathLike, kind: str, case_dirs: Iterable[str | os.PathLike | None] = (),
+               input_files: Iterable[str | os.PathLike | None] = ()):
+    """Write a ``kind`` output folder atomically: checks ``out`` (:func:`check_out_dir`, nothing touched on
+    refusal), yields a fresh temporary folder beside it to fill, then marks it and moves it into place
+    (:func:`replace_dir`); on any error the temporary folder is removed and ``out`` is left as it was."""
+    from cadrex.io.plan import _umask
+
+    out = check_out_dir(out, kind, case_dirs=case_dirs, input_files=input_files)
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; outputs are ordinary folders
+    try:
+        yield tmp
+        write_marker(tmp, kind)
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def check_out_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (),

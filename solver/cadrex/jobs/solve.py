@@ -106,6 +106,38 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     return res
 
 
+def plan_result(case: Case, plan: dict[str, str | None], policy=None, backend: str = "highs", seed: int = 0,
+                time_limit: float = 0.0) -> Result:
+    """The result (tables, summary, the verifier's objective) of a given ``plan`` (cadre id -> post id or None, for
+    the cadres in play) in ``case``: the plan is read on the one-round model exactly as a backend's would be, so
+    every check of :func:`solve` applies (a plan the verifier rejects, or a pair the model lacks, gives status
+    ``rejected``). It has no bound of its own (a multi-year plan reports one on its total)."""
+    from cadrex.solvers import BackendResult
+
+    pol = effective_policy(case.policy, policy)
+    ctx = Context(case, pol)
+    model = build_model(ctx)
+    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "fixed")
+    key = model.pair_c.astype(np.int64) * ctx.n_post + model.pair_p  # sorted: pairs come by cadre, then post
+    want = [(ctx.cix[c], ctx.pix[p]) for c, p in plan.items() if p is not None and c in ctx.cix]
+    x = np.zeros(model.n_vars)
+    missing = []
+    for c, p in want:
+        i = int(np.searchsorted(key, c * ctx.n_post + p))
+        if i < len(key) and key[i] == c * ctx.n_post + p and model.ub[i] > 0:
+            x[i] = 1.0
+        else:
+            missing.append(f"E: {ctx.cad_ids[c]} -> {ctx.post_ids[p]} is not an option of this round's model (internal error)"
+                           f" / {ctx.cad_ids[c]} -> {ctx.post_ids[p]} 不是本轮模型的选项（内部错误）")
+    br = BackendResult(Status.FEASIBLE, x, None, None, 0.0)
+    res = _assemble(case, ctx, model, br, base, {}, sq, pol)
+    if missing:
+        res.summary["violations"] = list(res.summary["violations"]) + missing
+        res.status = Status.REJECTED
+        res.summary["status"] = res.status.value
+    return res
+
+
 def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, time_limit: float, method: str) -> tuple[dict, int]:
     own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
     sq = evaluate(case, own, pol).objective

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from cadrex.io import Case
-from cadrex.io.outdir import check_out_dir, replace_dir, write_marker
-from cadrex.io.plan import _umask, write_csv
+from cadrex.io.outdir import atomic_dir
+from cadrex.io.plan import write_csv
 from cadrex.solvers.base import Status
 
 
@@ -64,38 +63,32 @@ class Result:
             raise PlanRejected(violations)
         case_dirs = [self.case.path] if self.case is not None else []
         files = list(self.case.files.values()) if self.case is not None else []
-        out_dir = check_out_dir(out_dir, "plan", case_dirs=case_dirs, input_files=[*files, *inputs])
-        parent = os.path.dirname(out_dir)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; outputs are ordinary folders
-        try:
-            if self.status in ("optimal", "feasible"):
-                write_csv(self.assignments, os.path.join(tmp, "assignments.csv"))
-                write_csv(self.posts, os.path.join(tmp, "posts.csv"))
-                write_csv(self.teams, os.path.join(tmp, "teams.csv"))
-            if self.diagnosis or self.status == "infeasible":
-                with open(os.path.join(tmp, "diagnosis.json"), "w", encoding="utf-8") as fh:
-                    json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2, allow_nan=False)
-            with open(os.path.join(tmp, "summary.json"), "w", encoding="utf-8") as fh:
-                json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
-            for name, df in self.tables.items():
-                write_csv(df, os.path.join(tmp, name))
-            for name, text in self.texts.items():
-                with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            for name, src in self.copies.items():
-                shutil.copyfile(src, os.path.join(tmp, name))
-            if xlsx and self.status in ("optimal", "feasible"):
-                from cadrex.reports.xlsx import write_xlsx
+        with atomic_dir(out_dir, "plan", case_dirs=case_dirs, input_files=[*files, *inputs]) as tmp:
+            self.write_files(tmp, xlsx)
 
-                write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
-                           os.path.join(tmp, "plan.xlsx"))
-            write_marker(tmp, "plan")
-            replace_dir(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    def write_files(self, folder: str, xlsx: bool = False) -> None:
+        """The plan's files (SPEC §7 and any further tables, texts and copies) into the existing ``folder``."""
+        if self.status in ("optimal", "feasible"):
+            write_csv(self.assignments, os.path.join(folder, "assignments.csv"))
+            write_csv(self.posts, os.path.join(folder, "posts.csv"))
+            write_csv(self.teams, os.path.join(folder, "teams.csv"))
+        if self.diagnosis or self.status == "infeasible":
+            with open(os.path.join(folder, "diagnosis.json"), "w", encoding="utf-8") as fh:
+                json.dump(self.diagnosis, fh, ensure_ascii=False, indent=2, allow_nan=False)
+        with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as fh:
+            json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
+        for name, df in self.tables.items():
+            write_csv(df, os.path.join(folder, name))
+        for name, text in self.texts.items():
+            with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        for name, src in self.copies.items():
+            shutil.copyfile(src, os.path.join(folder, name))
+        if xlsx and self.status in ("optimal", "feasible"):
+            from cadrex.reports.xlsx import write_xlsx
+
+            write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
+                       os.path.join(folder, "plan.xlsx"))
 
 
 class PlanRejected(Exception):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
@@ -20,8 +18,8 @@ import pandas as pd
 from cadrex.analysis.verify import evaluate
 from cadrex.io import Case
 from cadrex.io.events import Baseline
-from cadrex.io.outdir import check_out_dir, replace_dir, write_marker
-from cadrex.io.plan import _umask, safe_frame, write_csv
+from cadrex.io.outdir import atomic_dir
+from cadrex.io.plan import safe_frame, write_csv
 
 SOLVED = ("optimal", "feasible", "unchanged")
 #: a chain is reported when a decline pulls along at least this many other cadres
@@ -44,12 +42,7 @@ class RobustnessReport:
         """Write RDIR (replaced only if cadrex wrote it as a robustness report; see :mod:`cadrex.io.outdir`)."""
         case_dirs = [self.case.path] if self.case is not None else []
         files = list(self.case.files.values()) if self.case is not None else []
-        out_dir = check_out_dir(out_dir, "robustness", case_dirs=case_dirs, input_files=[*files, *inputs])
-        parent = os.path.dirname(out_dir)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
-        os.chmod(tmp, 0o777 & ~_umask())
-        try:
+        with atomic_dir(out_dir, "robustness", case_dirs=case_dirs, input_files=[*files, *inputs]) as tmp:
             for name, df in (("samples.csv", self.samples), ("posts.csv", self.posts), ("cadres.csv", self.cadres),
                              ("chains.csv", self.chains)):
                 write_csv(df, os.path.join(tmp, name))
@@ -62,11 +55,6 @@ class RobustnessReport:
                 os.makedirs(d)
                 write_csv(ev, os.path.join(d, "events.csv"))
                 write_csv(plan, os.path.join(d, "assignments.csv"))
-            write_marker(tmp, "robustness")
-            replace_dir(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
 
 def _q(values: list[float]) -> dict:
