@@ -82,6 +82,48 @@ NOTEBOOKS = {
                  "print(f'从头重新求解会多变动 {more} 人，目标值仅多 {gain} / '\n"
                  "      f'a fresh solve would move {more} more cadres for a gain of {gain}')"),
     ],
+    "06_horizon.ipynb": [
+        ("md", "# 多年度交流方案 / Multi-year plan: joint against myopic\n"
+               "把今后三年的交流放在一个模型里统筹（SPEC §12）：第 t+1 年的案例由第 t 年的方案推演一年得到"
+               "（任职年限、职级、艰苦地区年限、退休）；逐年（短视）方案在同一次运行中算出作对照。\n\n"
+               "The next three rounds are planned in one model (SPEC §12): round t + 1's case is round t's plan applied "
+               "and one year passed (tenure clocks, grades, hardship years, retirements); the round-by-round (myopic) "
+               "plan is computed in the same run as the reference."),
+        ("code", SETUP),
+        ("code", "import pandas as pd\ncase = cadrex.load_case(SAMPLE)\n"
+                 "h = cadrex.horizon(case, 3, seed=0)\ns = h.summary\n"
+                 "assert h.status == 'optimal' and h.total >= h.myopic_total\n"
+                 "pd.DataFrame({'joint / 联合': s['objectives'], 'myopic / 逐年': s['myopic_objectives'],\n"
+                 "              'moves / 交流人数': s['moves'], 'H1 deadlines met / 到期已交流': s['deadlines_met']},\n"
+                 "             index=[f'year {t} / 第{t}年' for t in (1, 2, 3)])"),
+        ("md", "## 合计 / Totals\n联合方案的合计不低于逐年方案（以逐年方案为起点）；上界与 gap 针对三年合计。\n"
+               "The joint total is never below the myopic one (the solve starts from it); the bound and gap are on "
+               "the three-year total."),
+        ("code", "print(f\"joint / 联合 {h.total} (bound / 上界 {h.best_bound}, gap {h.gap:.4%}); \"\n"
+                 "      f\"myopic / 逐年 {h.myopic_total}; gain / 增益 {h.total - h.myopic_total}\")"),
+        ("code", "from IPython.display import SVG\nfrom cadrex.reports.horizon import _bars\n"
+                 "SVG(_bars('objective per year / 每年目标值', ['1', '2', '3'],\n"
+                 "          {'joint 联合': s['objectives'], 'myopic 逐年': s['myopic_objectives']}))"),
+        ("md", "## 每轮规模上限 / Round caps (H8)\n`max_moves = 8`：每年至多 8 人交流（小幅度）。逐年方案在后面某一年无法满足"
+               "（到期必须交流的人太多），联合方案提前分摊。\n"
+               "`max_moves = 8`: at most 8 cadres move in a round. Round by round, a later year cannot be planned "
+               "(too many deadlines at once); the joint plan spreads the moves."),
+        ("code", "capped = cadrex.horizon(case, 3, policy={'max_moves': 8}, seed=0)\n"
+                 "assert max(capped.summary['moves']) <= 8\n"
+                 "pd.DataFrame({'no cap / 不设上限': [h.total, h.myopic_total, s['moves']],\n"
+                 "              'max_moves 8': [capped.total, capped.myopic_total, capped.summary['moves']]},\n"
+                 "             index=['joint total / 联合合计', 'myopic total / 逐年合计', 'moves / 每年交流人数'])"),
+        ("md", "## 时间线与每年的案例 / Timeline and each year's case\n"
+               "写出的目录中 `year-t/case/` 是第 t 年的案例，`cadrex verify` 可逐年复核。\n"
+               "In the written folder `year-t/case/` is round t's case: `cadrex verify` rechecks each round."),
+        ("code", "from cadrex.analysis.verify import evaluate\nout = os.path.join(OUT, 'horizon')\nh.write(out)\n"
+                 "for t in (1, 2, 3):\n"
+                 "    c = cadrex.load_case(os.path.join(out, f'year-{t}', 'case'))\n"
+                 "    a = pd.read_csv(os.path.join(out, f'year-{t}', 'assignments.csv'), dtype=str, keep_default_na=False)\n"
+                 "    ev = evaluate(c, {r.cadre_id: (r.to_post or None) for r in a.itertuples()})\n"
+                 "    print(t, c.as_of, ev.objective, ev.violations)\n"
+                 "h.timeline[h.timeline['action'].isin(['move', 'retire'])].head(12)"),
+    ],
     "05_robustness.ipynb": [
         ("md", "# 稳健性报告 / Robustness: how much of a plan survives declines\n"
                "方案中每名调动干部以一定概率不同意其新岗位；对每个随机样本按最小变动重新规划（SPEC §10），"

@@ -166,3 +166,22 @@ def test_highs_guard_is_not_used_in_a_daemonic_process(tiny_path, monkeypatch):
     monkeypatch.setattr(tr, "_solve_guarded", lambda *a, **k: called.append(1))
     r = tr.solve_model(model, time_limit=30)
     assert not called and r.status == "optimal"
+
+
+def test_guarded_child_from_a_script_without_main_guard(tmp_path):
+    """A user's script that calls a large solve at top level (no ``if __name__ == "__main__":``): the spawned HiGHS
+    child must not re-import it (it used to die there and leave the caller blocked for ever)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, SAMPLE
+
+    script = tmp_path / "plain_script.py"
+    script.write_text("import cadrex\nfrom cadrex.model import build_model\nfrom cadrex.rules import Context\n"
+                      "from cadrex.solvers.highs.translate import solve_model\n"
+                      f"m = build_model(Context(cadrex.load_case({str(SAMPLE)!r})))\n"
+                      "r = solve_model(m, time_limit=20, guard=True)\nprint('STATUS', r.status)\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "solver")})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "STATUS optimal" in out.stdout

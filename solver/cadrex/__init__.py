@@ -29,6 +29,13 @@ def replan(case, baseline, events, policy=None, **kwargs):
     return _replan(case, baseline, events, policy=policy, **kwargs)
 
 
+def horizon(case, years, policy=None, **kwargs):
+    """Plan ``years`` rounds together (SPEC §12), with the myopic reference; see :func:`cadrex.jobs.horizon.horizon`."""
+    from cadrex.jobs.horizon import horizon as _horizon
+
+    return _horizon(case, years, policy=policy, **kwargs)
+
+
 def robustness(case, plan_dir, **kwargs):
     """How much of the plan in ``plan_dir`` survives declines (SPEC §11); see :func:`cadrex.jobs.robustness.robustness`."""
     from cadrex.jobs.robustness import robustness as _robustness
@@ -36,4 +43,4 @@ def robustness(case, plan_dir, **kwargs):
     return _robustness(case, plan_dir, **kwargs)
 
 
-__all__ = ["Case", "CaseError", "Status", "load_case", "replan", "robustness", "solve", "__version__"]
+__all__ = ["Case", "CaseError", "Status", "horizon", "load_case", "replan", "robustness", "solve", "__version__"]

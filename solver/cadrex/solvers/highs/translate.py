@@ -4,8 +4,10 @@ option of :class:`~cadrex.solvers.base.SolveOptions`; :func:`solve_model` (keywo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import time
 
 import highspy
@@ -80,6 +82,24 @@ def _child(lp: _Lp, args: dict, q) -> None:
     q.put(("done", r.status, None if r.x is None else r.x, r.objective, r.bound, r.message))
 
 
+@contextlib.contextmanager
+def _main_hidden():
+    """While a spawned child starts: hide the caller's ``__main__`` file and spec, so that the child does not import
+    the caller's script (a script without ``if __name__ == "__main__":`` would start the solve again in the child,
+    which then dies and leaves this process blocked). The child needs cadrex only."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            if "__spec__" in main.__dict__:
+                main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None) -> BackendResult:
     import multiprocessing as mp
     import queue
@@ -90,7 +110,8 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     args = {"time_limit": time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
             "stop_bound": stop_bound, "options": options}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
-    p.start()
+    with _main_hidden():
+        p.start()
     deadline = t0 + time_limit + max(3.0, 0.03 * time_limit)
     best_x, best_obj, bound, done = None, -np.inf, None, None
     while True:
