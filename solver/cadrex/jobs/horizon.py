@@ -143,11 +143,14 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
             "exact": hm.exact, "model": hm.model.stats(), "myopic_total": myopic_total,
             "myopic_objectives": [int(r.objective) for r in my_res] if my_fail is None else None}
     if not use_joint and myopic_total is None:
-        infeasible = (br is not None and br.status == Status.INFEASIBLE) or hm.model.infeasible
-        status = Status.INFEASIBLE if infeasible or my_fail is not None else Status.NO_SOLUTION
-        diag = _round_diagnosis(my_fail) if my_fail is not None else []
+        # infeasible only when proven for the horizon (the joint model, when it is exact); a myopic round that is
+        # infeasible explains it; a round or a joint solve that ran out of time proves nothing (no_solution)
+        proven = hm.exact and ((br is not None and br.status == Status.INFEASIBLE) or bool(hm.model.infeasible))
+        status = Status.INFEASIBLE if proven else Status.NO_SOLUTION
+        shown = my_fail if my_fail is not None and my_fail[1].status == Status.INFEASIBLE else None
+        diag = _round_diagnosis(shown) if shown is not None and proven else []
         summary = base | {"status": status.value, "objectives": None, "total": None, "best_bound": None, "gap": None,
-                          "infeasible_year": my_fail[0] if my_fail else None,
+                          "infeasible_year": shown[0] if shown and proven else None,
                           "timings": {"myopic": round(t_myopic, 3), "joint": round(t_joint, 3)}}
         return HorizonResult(status, Y, None, None, None, None, [], [], pd.DataFrame(), summary, diag, case)
     plans = joint_plans if use_joint else [_plan_of(r) for r in my_res]

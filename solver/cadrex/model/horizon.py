@@ -227,35 +227,52 @@ def _round_rows(R: _Rows, ctxs: list[Context], t: int, v_round, v_cad, v_post, v
     pmap[J] = r
     k = pmap[hp] >= 0
     R.put(pmap[hp][k], hold[k], 1.0)
-    # H4 relatives in play: per team, at most one of them
+    # H4 relatives in play: per team, at most one of them (a loop per relation, over each cadre's own variables)
     rel = ctx.c_inplay[ctx.rel_a] & ctx.c_inplay[ctx.rel_b] & (ctx.rel_a < ctx.rel_b)
     if rel.any():
+        order = np.argsort(hc, kind="stable")
+        hs = hc[order]
+
+        def own(c: int) -> np.ndarray:
+            return hold[order[np.searchsorted(hs, c, "left"):np.searchsorted(hs, c, "right")]]
+
         for a, b in zip(ctx.rel_a[rel], ctx.rel_b[rel], strict=True):
-            ja, jb = hold[hc == a], hold[hc == b]
-            for tm in np.intersect1d(ctx.p_team[v_post[ja]], ctx.p_team[v_post[jb]]):
-                (row,) = R.add(1, -np.inf, 1.0, "H4", [f"H4 {cad[a]} and {cad[b]} (relatives) not both in team {tid[tm]} {tag}"])
-                sel = np.concatenate([ja[ctx.p_team[v_post[ja]] == tm], jb[ctx.p_team[v_post[jb]] == tm]])
-                R.put(np.full(len(sel), row), sel, 1.0)
+            ja, jb = own(int(a)), own(int(b))
+            ta, tb = ctx.p_team[v_post[ja]], ctx.p_team[v_post[jb]]
+            both = np.intersect1d(ta, tb)
+            if not len(both):
+                continue
+            rows = R.add(len(both), -np.inf, 1.0, "H4", [f"H4 {cad[a]} and {cad[b]} (relatives) not both in team {tid[x]} {tag}" for x in both])
+            for j, tt in ((ja, ta), (jb, tb)):
+                m = np.isin(tt, both)
+                R.put(rows[np.searchsorted(both, tt[m])], j[m], 1.0)
     # H5 per locality: at most one head post changes holder (someone arrives, or its holder leaves, in round t)
     head = J[ctx.p_head[J] & (ctx.t_locality[ctx.p_team[J]] != "")]
     lk = ctx.t_locality[ctx.p_team[head]]
+    locs, inv, cnt = np.unique(lk, return_inverse=True, return_counts=True)
+    keep = cnt[inv] >= 2
+    head, inv = head[keep], inv[keep]
     nc, npost = loc[v_cad[now]], v_post[now]
-    for L in sorted(set(lk)):
-        hps = head[lk == L]
-        if len(hps) < 2:
-            continue
-        chg = R.aux(len(hps), 0.0, 1.0, [f"H5 change {posts[p]} {tag}" for p in hps])
-        (cap,) = R.add(1, -np.inf, 1.0, "H5", [f"H5 locality {L}: at most one of {', '.join(posts[hps])} changes holder {tag}"])
-        R.put(np.full(len(chg), cap), chg, 1.0)
-        for p, cv in zip(hps, chg, strict=True):
-            (ri,) = R.add(1, -np.inf, 0.0, "H5", [f"H5 {posts[p]} gets a new holder {tag}"])
-            arr = now[npost == p]
-            R.put(np.full(len(arr) + 1, ri), np.append(arr, cv), np.append(np.ones(len(arr)), -1.0))
-            hd = ctx.p_holder[p]
-            if hd >= 0 and ctx.c_inplay[hd]:
-                (ro,) = R.add(1, -np.inf, 0.0, "H5", [f"H5 holder of {posts[p]} leaves {tag}"])
-                out = now[nc == hd]
-                R.put(np.full(len(out) + 1, ro), np.append(out, cv), np.append(np.ones(len(out)), -1.0))
+    if len(head):
+        used = np.unique(inv)
+        caps = R.add(len(used), -np.inf, 1.0, "H5", [f"H5 locality {locs[x]}: at most one head post changes holder {tag}" for x in used])
+        chg = R.aux(len(head), 0.0, 1.0, [f"H5 change {posts[p]} {tag}" for p in head])
+        R.put(caps[np.searchsorted(used, inv)], chg, 1.0)
+        rin = R.add(len(head), -np.inf, 0.0, "H5", [f"H5 {posts[p]} gets a new holder {tag}" for p in head])
+        R.put(rin, chg, -1.0)
+        hmap = np.full(ctx.n_post, -1, np.int64)
+        hmap[head] = np.arange(len(head))
+        m = hmap[npost] >= 0
+        R.put(rin[hmap[npost[m]]], now[m], 1.0)
+        hd = ctx.p_holder[head]
+        out = np.flatnonzero((hd >= 0) & ctx.c_inplay[np.maximum(hd, 0)])
+        if len(out):
+            rout = R.add(len(out), -np.inf, 0.0, "H5", [f"H5 holder of {posts[head[i]]} leaves {tag}" for i in out])
+            R.put(rout, chg[out], -1.0)
+            cmap = np.full(ctx.n_cad, -1, np.int64)
+            cmap[hd[out]] = np.arange(len(out))
+            m = cmap[nc] >= 0
+            R.put(rout[cmap[nc[m]]], now[m], 1.0)
     structure_rows(R, ctxs, t, hold, hc, hp, present, loc, tag)
     # flow per province: arrivals − departures − f⁺ + f⁻ = 0
     fw = int(w["flow"]) * int(pol["flow_penalty"])

@@ -1,7 +1,8 @@
 """Structure rows of the joint multi-year model (SPEC §3, §12): per round, every team's shortfalls after the round
 (penalized auxiliaries over the positions after round t) and H6 against the start of the round — today's members
 in round 1 (a constant), the positions after round t − 1 of those still in the case later (an auxiliary bounded by
-max(0, ·) of them, with one binary: :func:`_maxpos_ub`)."""
+max(0, ·) of them, with one binary: :func:`_maxpos_ub`). Vectorized: entries are looked up by team or by
+(team, specialty) key, never a loop over teams or variables."""
 
 from __future__ import annotations
 
@@ -23,131 +24,181 @@ def _count_attr(ctx: Context, name: str, c: np.ndarray, young_age: np.ndarray, t
     return ctx.c_grassroots[c]
 
 
-def _maxpos_ub(R, cols: np.ndarray, vals: np.ndarray, const: float, big: float, label: str) -> int:
-    """An auxiliary f with f ≤ max(0, const + Σ vals·x[cols]) (one binary): the exact "today" of H6 in a later round."""
-    f, b = R.aux(1, 0.0, big, [label]), R.aux(1, 0.0, 1.0, [label + " (binary)"], integer=True)
-    (r1,) = R.add(1, -np.inf, const + big, "H6", [label])
-    R.put(np.full(len(cols) + 2, r1), np.concatenate([cols, f, b]), np.concatenate([-vals, [1.0, big]]))
-    (r2,) = R.add(1, -np.inf, 0.0, "H6", [label])
-    R.put([r2, r2], [f[0], b[0]], [1.0, -big])
-    return int(f[0])
+def _maxpos_ub(R, labels: list[str], unit: np.ndarray, cols: np.ndarray, vals: np.ndarray, const: np.ndarray,
+               big: np.ndarray) -> np.ndarray:
+    """Per unit u an auxiliary f_u ≤ max(0, const_u + Σ vals·x[cols] over the entries with unit u), exactly (one
+    binary b_u each): f_u ≤ const_u + Σ … + big_u·(1 − b_u) and f_u ≤ big_u·b_u."""
+    K = len(labels)
+    f = R.aux(K, 0.0, big, labels)
+    b = R.aux(K, 0.0, 1.0, [s + " (binary)" for s in labels], integer=True)
+    r1 = R.add(K, -np.inf, const + big, "H6", labels)
+    ok = unit >= 0
+    R.put(r1[unit[ok]], cols[ok], -vals[ok])
+    R.put(r1, f, 1.0)
+    R.put(r1, b, big)
+    r2 = R.add(K, -np.inf, 0.0, "H6", labels)
+    R.put(r2, f, 1.0)
+    R.put(r2, b, -big)
+    return f
+
+
+def _key_pos(keys: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Index of each ``q`` in the sorted ``keys``, −1 where absent."""
+    if not len(keys):
+        return np.full(len(q), -1, np.int64)
+    pos = np.clip(np.searchsorted(keys, q), 0, len(keys) - 1)
+    return np.where(keys[pos] == q, pos, -1)
 
 
 def structure_rows(R, ctxs: list[Context], t: int, hold, hc, hp, present, loc, tag: str) -> None:
     """Structure shortfalls of every team after round ``t``, penalized; H6 against the start of round ``t``."""
     ctx, pol, w = ctxs[t - 1], ctxs[t - 1].policy, ctxs[t - 1].policy["weights"]
     spen, apen = int(w["structure"]) * int(pol["structure_penalty"]), int(w["structure"]) * int(pol["age_penalty_per_year"])
-    T, tid = ctx.n_team, ctx.team_ids
+    T, tid, NS = ctx.n_team, ctx.team_ids, max(1, len(ctx.spec_ids))
     models = [ctx.case.structures[m] for m in ctx.t_model]
-    hard = [set(m.get("hard", [])) for m in models]
     young = np.array([m.get("young_age", 45) for m in models], np.int64)
     fp = np.flatnonzero(ctx.p_fixed)
     fc, ft = ctx.p_holder[fp], ctx.p_team[fp]
     ht = ctx.p_team[hp]
-    nP = np.bincount(ctx.p_team[ctx.J], minlength=T) + 1
-    # the start of round t: positions after round t − 1 of those still here (round 1: today's holders, constant)
-    if t > 1:
+    nP = (np.bincount(ctx.p_team[ctx.J], minlength=T) + 1).astype(float)
+    if t > 1:  # the start of round t: positions after round t − 1 of those still here
         vr, vc, vp, vs = R.vars
         sel = np.flatnonzero(present[t][vc] & np.where(vs, vr == t - 1, vr <= t - 1))
         sc, st = loc[vc[sel]], ctx.p_team[vp[sel]]
-    else:
+    else:  # round 1: today's holders (fixed ones included), constants
         hb = np.flatnonzero(ctx.p_holder >= 0)
         sel, sc, st = None, ctx.p_holder[hb], ctx.p_team[hb]
 
     def rule_k(name: str) -> np.ndarray:
         return np.array([m.get(name, -1) for m in models], np.int64)
 
-    def today(name: str, team: int, coef_s: np.ndarray, const: float, big: float, label: str):
-        """H6 "today" of rule ``name`` in ``team``: a constant (round 1) or an auxiliary bounded by it."""
-        if sel is None:
-            return max(0.0, const + float(coef_s[st == team].sum()))
-        m = st == team
-        return _maxpos_ub(R, sel[m], coef_s[m].astype(float), const, big, f"H6 {name} {tid[team]} today {tag}")
+    def hard_of(name: str, teams: np.ndarray) -> np.ndarray:
+        return np.array([name in models[x].get("hard", []) for x in teams], bool)
 
+    def h6(name: str, teams: np.ndarray, after: np.ndarray, today) -> None:
+        """Per team: Σ its after-auxiliaries (``after`` aux ids, by ``teams``) ≤ today (constant per team or aux)."""
+        hts = np.unique(teams)
+        rh = R.add(len(hts), -np.inf, today if np.ndim(today) else 0.0, "H6",
+                   [f"H6 {name} {tid[x]} not worse than the start of the year {tag}" for x in hts])
+        R.put(rh[np.searchsorted(hts, teams)], after, 1.0)
+        return rh, hts
+
+    # count rules: shortfall = max(0, k − #members with the attribute)
     for name in COUNT_RULES:
         k = rule_k(name)
         if name == "min_minority":
             k = np.where(ctx.t_ethnic, k, -1)
-        F = np.bincount(ft, weights=_count_attr(ctx, name, fc, young, ft), minlength=T)
-        need = k - F
-        for tm in np.flatnonzero((k > 0) & (need > 0)):
-            (r,) = R.add(1, float(need[tm]), np.inf, "structure", [f"{name} {tid[tm]} (k={k[tm]}) {tag}"])
-            m = ht == tm
-            R.put(np.full(int(m.sum()), r), hold[m], _count_attr(ctx, name, hc[m], young, ht[m]).astype(float))
-            s = R.aux(1, -spen, float(need[tm]), [f"{name} shortfall {tid[tm]} {tag}"])
-            R.put([r], s, 1.0)
-            if name in hard[tm]:
-                # round 1: today's members are every holder (fixed ones included); later: the in-play positions
-                td = today(name, tm, -_count_attr(ctx, name, sc, young, st).astype(float),
-                           float(need[tm] if sel is not None else k[tm]), float(need[tm] + nP[tm]), name)
-                (rh,) = R.add(1, -np.inf, td if isinstance(td, float) else 0.0, "H6", [f"H6 {name} {tid[tm]} not worse than the start of the year {tag}"])
-                R.put([rh], s, 1.0)
-                if not isinstance(td, float):
-                    R.put([rh], [td], -1.0)
-    # max_same_specialty: Σ_s max(0, count_s − k)
+        need = k - np.bincount(ft, weights=_count_attr(ctx, name, fc, young, ft), minlength=T)
+        teams = np.flatnonzero((k > 0) & (need > 0))
+        if not len(teams):
+            continue
+        rows = R.add(len(teams), need[teams].astype(float), np.inf, "structure", [f"{name} {tid[x]} (k={k[x]}) {tag}" for x in teams])
+        rmap = np.full(T, -1, np.int64)
+        rmap[teams] = rows
+        m = _count_attr(ctx, name, hc, young, ht) & (rmap[ht] >= 0)
+        R.put(rmap[ht[m]], hold[m], 1.0)
+        s = R.aux(len(teams), -spen, need[teams].astype(float), [f"{name} shortfall {tid[x]} {tag}" for x in teams])
+        R.put(rows, s, 1.0)
+        hard = hard_of(name, teams)
+        if not hard.any():
+            continue
+        hts, sh = teams[hard], s[hard]
+        a_s = _count_attr(ctx, name, sc, young, st)
+        if sel is None:
+            today = np.maximum(0, k - np.bincount(st, weights=a_s, minlength=T))[hts].astype(float)
+            h6(name, hts, sh, today)
+            continue
+        umap = np.full(T, -1, np.int64)
+        umap[hts] = np.arange(len(hts))
+        unit = np.where(a_s, umap[st], -1)
+        f = _maxpos_ub(R, [f"H6 {name} {tid[x]} today {tag}" for x in hts], unit, sel, np.full(len(sel), -1.0),
+                       need[hts].astype(float), need[hts] + nP[hts])
+        rh, _ = h6(name, hts, sh, 0.0)
+        R.put(rh, f, -1.0)
+    # max_same_specialty: Σ_s max(0, count_s − k), one row per (team, specialty) any member may have
     k = rule_k("max_same_specialty")
     cs_h, cs_f = ctx.c_spec[hc], ctx.c_spec[fc]
-    for tm in np.flatnonzero(k >= 0):
-        specs = np.unique(np.concatenate([cs_h[(ht == tm) & (cs_h >= 0)], cs_f[(ft == tm) & (cs_f >= 0)]]))
-        es, todays = [], []
-        for s_ in specs:
-            Fs = int(((ft == tm) & (cs_f == s_)).sum())
-            (r,) = R.add(1, -np.inf, float(k[tm] - Fs), "structure", [f"max_same_specialty {tid[tm]} {ctx.spec_ids[s_]} {tag}"])
-            m = (ht == tm) & (cs_h == s_)
-            R.put(np.full(int(m.sum()), r), hold[m], 1.0)
-            e = R.aux(1, -spen, float(nP[tm] + Fs), [f"same_specialty {tid[tm]} {ctx.spec_ids[s_]} {tag}"])
-            R.put([r], e, -1.0)
-            es.append(int(e[0]))
-            if "max_same_specialty" in hard[tm]:
-                todays.append(today("max_same_specialty", tm, (ctx.c_spec[sc] == s_).astype(float), float(Fs - k[tm]),
-                                    float(nP[tm] + Fs + k[tm]), f"max_same_specialty {ctx.spec_ids[s_]}"))
-        if "max_same_specialty" in hard[tm] and es:
-            const = sum(v for v in todays if isinstance(v, float))
-            aux = [v for v in todays if not isinstance(v, float)]
-            if sel is None:  # round 1: today's shortfall over every specialty of today's members
-                bs = ctx.c_spec[sc[(st == tm) & (ctx.c_spec[sc] >= 0)]]
-                u, cnt = np.unique(bs, return_counts=True)
-                const = float(np.maximum(0, cnt - k[tm]).sum())
-            (rh,) = R.add(1, -np.inf, const, "H6", [f"H6 max_same_specialty {tid[tm]} not worse than the start of the year {tag}"])
-            R.put(np.full(len(es) + len(aux), rh), es + aux, [1.0] * len(es) + [-1.0] * len(aux))
+    okh, okf = (cs_h >= 0) & (k[ht] >= 0), (cs_f >= 0) & (k[ft] >= 0)
+    hk = ht.astype(np.int64) * NS + np.maximum(cs_h, 0)
+    fk = np.sort(ft[okf].astype(np.int64) * NS + cs_f[okf])
+    keys = np.unique(np.concatenate([hk[okh], fk]))
+    if len(keys):
+        kt = keys // NS
+        Fs = (np.searchsorted(fk, keys, "right") - np.searchsorted(fk, keys, "left")).astype(float)
+        rows = R.add(len(keys), -np.inf, k[kt] - Fs, "structure",
+                     [f"max_same_specialty {tid[a]} {ctx.spec_ids[b]} {tag}" for a, b in zip(kt, keys % NS, strict=True)])
+        pos = np.where(okh, _key_pos(keys, hk), -1)
+        R.put(rows[pos[pos >= 0]], hold[pos >= 0], 1.0)
+        e = R.aux(len(keys), -spen, nP[kt] + Fs, [f"same_specialty {tid[a]} {ctx.spec_ids[b]} {tag}" for a, b in zip(kt, keys % NS, strict=True)])
+        R.put(rows, e, -1.0)
+        hard = hard_of("max_same_specialty", kt)
+        if hard.any():
+            cs_s = ctx.c_spec[sc]
+            if sel is None:
+                ok = cs_s >= 0
+                bu, bc = np.unique(st[ok].astype(np.int64) * NS + cs_s[ok], return_counts=True)
+                s0 = np.bincount(bu // NS, weights=np.maximum(0, bc - k[bu // NS]), minlength=T)
+                h6("max_same_specialty", kt[hard], e[hard], s0[np.unique(kt[hard])])
+            else:
+                hkeys = keys[hard]
+                unit = np.where(cs_s >= 0, _key_pos(hkeys, st.astype(np.int64) * NS + np.maximum(cs_s, 0)), -1)
+                ht_ = hkeys // NS
+                f = _maxpos_ub(R, [f"H6 max_same_specialty {tid[a]} {ctx.spec_ids[b]} today {tag}" for a, b in zip(ht_, hkeys % NS, strict=True)],
+                               unit, sel, np.ones(len(sel)), Fs[hard] - k[ht_], nP[ht_] + Fs[hard] + np.abs(k[ht_]))
+                rh, hts = h6("max_same_specialty", ht_, e[hard], 0.0)
+                R.put(rh[np.searchsorted(hts, ht_)], f, -1.0)
     # required_specialties: one unit per required specialty no member has
-    for tm, m_ in enumerate(models):
-        req = [ctx.six[s] for s in m_.get("required_specialties", [])]
-        us, todays = [], []
-        for s_ in req:
-            if ((ft == tm) & (cs_f == s_)).any():
-                continue
-            (r,) = R.add(1, 1.0, np.inf, "structure", [f"required_specialty {tid[tm]} {ctx.spec_ids[s_]} {tag}"])
-            m = (ht == tm) & (cs_h == s_)
-            R.put(np.full(int(m.sum()), r), hold[m], 1.0)
-            u = R.aux(1, -spen, 1.0, [f"required {tid[tm]} {ctx.spec_ids[s_]} {tag}"])
-            R.put([r], u, 1.0)
-            us.append(int(u[0]))
-            if "required_specialties" in hard[tm]:
-                todays.append(today("required_specialties", tm, -(ctx.c_spec[sc] == s_).astype(float), 1.0, float(nP[tm] + 1),
-                                    f"required {ctx.spec_ids[s_]}"))
-        if "required_specialties" in hard[tm] and us:
-            const = sum(v for v in todays if isinstance(v, float))
-            aux = [v for v in todays if not isinstance(v, float)]
-            (rh,) = R.add(1, -np.inf, const, "H6", [f"H6 required_specialties {tid[tm]} not worse than the start of the year {tag}"])
-            R.put(np.full(len(us) + len(aux), rh), us + aux, [1.0] * len(us) + [-1.0] * len(aux))
+    rq = [x * NS + ctx.six[s] for x, m in enumerate(models) for s in m.get("required_specialties", [])]
+    rkey = np.unique(np.array(rq, np.int64))
+    rkey = rkey[~np.isin(rkey, ft.astype(np.int64) * NS + cs_f)]
+    if len(rkey):
+        rt = rkey // NS
+        rows = R.add(len(rkey), 1.0, np.inf, "structure", [f"required_specialty {tid[a]} {ctx.spec_ids[b]} {tag}" for a, b in zip(rt, rkey % NS, strict=True)])
+        pos = np.where(cs_h >= 0, _key_pos(rkey, hk), -1)
+        R.put(rows[pos[pos >= 0]], hold[pos >= 0], 1.0)
+        u = R.aux(len(rkey), -spen, 1.0, [f"required {tid[a]} {ctx.spec_ids[b]} {tag}" for a, b in zip(rt, rkey % NS, strict=True)])
+        R.put(rows, u, 1.0)
+        hard = hard_of("required_specialties", rt)
+        if hard.any():
+            sk = st.astype(np.int64) * NS + np.maximum(ctx.c_spec[sc], 0)
+            if sel is None:
+                uncovered = ~np.isin(rkey, sk[ctx.c_spec[sc] >= 0])
+                s0 = np.bincount(rt[uncovered], minlength=T).astype(float)
+                h6("required_specialties", rt[hard], u[hard], s0[np.unique(rt[hard])])
+            else:
+                hkeys = rkey[hard]
+                unit = np.where(ctx.c_spec[sc] >= 0, _key_pos(hkeys, sk), -1)
+                ht_ = hkeys // NS
+                f = _maxpos_ub(R, [f"H6 required {tid[a]} {ctx.spec_ids[b]} today {tag}" for a, b in zip(ht_, hkeys % NS, strict=True)],
+                               unit, sel, np.full(len(sel), -1.0), np.ones(len(hkeys)), nP[ht_] + 1)
+                rh, hts = h6("required_specialties", ht_, u[hard], 0.0)
+                R.put(rh[np.searchsorted(hts, ht_)], f, -1.0)
     # max_avg_age: excess person-years max(0, Σ age − k·members)
     k = rule_k("max_avg_age")
-    amax = float(ctx.c_age.max()) if ctx.n_cad else 0.0
-    for tm in np.flatnonzero(k >= 0):
-        fx = float((ctx.c_age[fc[ft == tm]] - k[tm]).sum())
-        (r,) = R.add(1, -np.inf, -fx, "structure", [f"max_avg_age {tid[tm]} (k={k[tm]}) {tag}"])
-        m = ht == tm
-        R.put(np.full(int(m.sum()), r), hold[m], (ctx.c_age[hc[m]] - k[tm]).astype(float))
-        big = abs(fx) + float(nP[tm]) * (amax + abs(float(k[tm])))
-        e = R.aux(1, -apen, big, [f"age_excess {tid[tm]} {tag}"])
-        R.put([r], e, -1.0)
-        if "max_avg_age" in hard[tm]:
-            td = today("max_avg_age", tm, (ctx.c_age[sc] - k[tm]).astype(float), fx if sel is not None else 0.0, big, "max_avg_age")
-            (rh,) = R.add(1, -np.inf, td if isinstance(td, float) else 0.0, "H6", [f"H6 max_avg_age {tid[tm]} not worse than the start of the year {tag}"])
-            R.put([rh], e, 1.0)
-            if not isinstance(td, float):
-                R.put([rh], [td], -1.0)
+    teams = np.flatnonzero(k >= 0)
+    if len(teams):
+        fx = np.bincount(ft, weights=(ctx.c_age[fc] - k[ft]).astype(float), minlength=T)
+        rows = R.add(len(teams), -np.inf, -fx[teams], "structure", [f"max_avg_age {tid[x]} (k={k[x]}) {tag}" for x in teams])
+        rmap = np.full(T, -1, np.int64)
+        rmap[teams] = rows
+        m = rmap[ht] >= 0
+        R.put(rmap[ht[m]], hold[m], (ctx.c_age[hc[m]] - k[ht[m]]).astype(float))
+        amax = float(ctx.c_age.max()) if ctx.n_cad else 0.0
+        big = np.abs(fx[teams]) + nP[teams] * (amax + np.abs(k[teams]))
+        e = R.aux(len(teams), -apen, big, [f"age_excess {tid[x]} {tag}" for x in teams])
+        R.put(rows, e, -1.0)
+        hard = hard_of("max_avg_age", teams)
+        if hard.any():
+            hts = teams[hard]
+            vals = (ctx.c_age[sc] - k[st]).astype(float)
+            if sel is None:
+                h6("max_avg_age", hts, e[hard], np.maximum(0, np.bincount(st, weights=vals, minlength=T))[hts])
+            else:
+                umap = np.full(T, -1, np.int64)
+                umap[hts] = np.arange(len(hts))
+                f = _maxpos_ub(R, [f"H6 max_avg_age {tid[x]} today {tag}" for x in hts], umap[st], sel, vals, fx[hts], big[hard])
+                rh, _ = h6("max_avg_age", hts, e[hard], 0.0)
+                R.put(rh, f, -1.0)
 
 
 __all__ = ["structure_rows"]
