@@ -198,3 +198,26 @@ def test_h8_caps_hold_in_every_round(backend):
     assert h.status == "optimal" and max(h.summary["moves"]) <= 8 and h.myopic_total is None
     free = horizon(cadrex.load_case(SAMPLE), 3, backend=backend, time_limit=120)
     assert max(free.summary["moves"]) > 8 and free.total >= h.total
+
+
+@pytest.mark.parametrize("seed", [1, 8, 23])
+def test_priced_joint_solve_equals_the_full_one(tmp_path, monkeypatch, seed):
+    """The column-generation path of large joint models (forced here on small ones): same optimum as the full model
+    and the brute force, a bound that is valid (never below the plan) and the sample's 3 years."""
+    import cadrex.jobs.horizon as hz
+
+    case = dynamic_case(tmp_path, seed)
+    want = brute_horizon(case, 2)
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 0)
+    h = hz.horizon(case, 2, time_limit=60)
+    assert h.summary["method"] == "priced"
+    if want is None:
+        assert h.status in ("infeasible", "no_solution")
+    else:
+        assert h.status == "optimal" and h.total == want
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 10**9)
+    ref = hz.horizon(cadrex.load_case(SAMPLE), 3, time_limit=60)
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 0)
+    s = hz.horizon(cadrex.load_case(SAMPLE), 3, time_limit=60)
+    assert ref.summary["method"] == "full" and s.summary["method"] == "priced"
+    assert s.status == ref.status == "optimal" and s.total == ref.total and s.best_bound >= s.total

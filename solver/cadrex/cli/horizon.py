@@ -58,4 +58,11 @@ def cmd_horizon(args) -> int:
         return EXIT_INFEASIBLE
     print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out} / 时限内未找到方案",
           file=sys.stderr)
+    if h.diagnosis:
+        t = s.get("infeasible_year")
+        print(f"the round-by-round plan cannot plan year {t}; its conflicts (not proven for every multi-year plan) / "
+              f"逐年方案无法安排第{t}年，冲突如下（未证明对所有多年度方案成立）:", file=sys.stderr)
+        for d in h.diagnosis:
+            print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
+            print(f"        {d['message_zh']}", file=sys.stderr)
     return EXIT_NO_PLAN

@@ -25,6 +25,10 @@ from cadrex.version import __version__
 log = logging.getLogger(__name__)
 
 MAX_YEARS = 10
+#: above this many pair variables the joint model is solved by column generation over its columns (HiGHS)
+PRICE_ABOVE = 50_000
+#: the myopic reference's rounds stop at this certified gap at least (it is a reference and a start)
+MYOPIC_GAP = 0.001
 
 
 @dataclass
@@ -115,7 +119,8 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     c = c1
     for t in range(1, Y + 1):
         share = max(1.0, (time_limit * 0.4 - (time.perf_counter() - t0)) / (Y - t + 1))
-        r = solve(c, policy=pol, backend=backend, time_limit=share, seed=seed, gap=gap)
+        r = solve(c, policy=pol, backend=backend, time_limit=share, seed=seed, gap=max(gap, MYOPIC_GAP),
+                  method="cg" if backend == "highs" and _size(c, pol) > PRICE_ABOVE else "auto")
         if r.status not in (Status.OPTIMAL, Status.FEASIBLE):
             my_fail = (t, r)
             break
@@ -132,8 +137,17 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     be = get_backend(backend)
     hint = _hint(hm, [_plan_of(r) for r in my_res], be, seed) if my_fail is None else None
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
-    br = be(hm.model, time_limit=remaining, seed=seed, gap=gap, num_workers=num_workers, progress=progress,
-            hint=hint) if not hm.model.infeasible else None
+    priced = backend == "highs" and hm.model.n_pairs > PRICE_ABOVE and num_workers is None
+    pinfo: dict = {}
+    if hm.model.infeasible:
+        br = None
+    elif priced:
+        from cadrex.solvers.cg.explicit import solve_priced
+
+        br, pinfo = solve_priced(hm.model, _start(hm), remaining, seed=seed, gap=gap, hint=hint, progress=progress,
+                                 stages=hm.v_round)
+    else:
+        br = be(hm.model, time_limit=remaining, seed=seed, gap=gap, num_workers=num_workers, progress=progress, hint=hint)
     t_joint = time.perf_counter() - t0 - t_myopic
     joint_plans = [hm.positions(br.x, t) for t in range(1, Y + 1)] if br is not None and br.x is not None else None
     joint_obj = hm.model.objective_of(br.x) if joint_plans is not None else None
@@ -141,6 +155,7 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     base = {"years": Y, "backend": backend, "seed": seed, "time_limit": time_limit, "gap_goal": gap,
             "input_sha256": case.input_sha256, "policy_sha256": _sha(pol), "version": __version__, "policy": pol,
             "exact": hm.exact, "model": hm.model.stats(), "myopic_total": myopic_total,
+            "method": "priced" if priced else "full", "myopic_gap": max(gap, MYOPIC_GAP), "column_generation": pinfo,
             "myopic_objectives": [int(r.objective) for r in my_res] if my_fail is None else None}
     if not use_joint and myopic_total is None:
         # infeasible only when proven for the horizon (the joint model, when it is exact); a myopic round that is
@@ -148,9 +163,9 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
         proven = hm.exact and ((br is not None and br.status == Status.INFEASIBLE) or bool(hm.model.infeasible))
         status = Status.INFEASIBLE if proven else Status.NO_SOLUTION
         shown = my_fail if my_fail is not None and my_fail[1].status == Status.INFEASIBLE else None
-        diag = _round_diagnosis(shown) if shown is not None and proven else []
+        diag = _round_diagnosis(shown, proven) if shown is not None else []
         summary = base | {"status": status.value, "objectives": None, "total": None, "best_bound": None, "gap": None,
-                          "infeasible_year": shown[0] if shown and proven else None,
+                          "infeasible_year": shown[0] if shown else None, "infeasible_proven": bool(proven),
                           "timings": {"myopic": round(t_myopic, 3), "joint": round(t_joint, 3)}}
         return HorizonResult(status, Y, None, None, None, None, [], [], pd.DataFrame(), summary, diag, case)
     plans = joint_plans if use_joint else [_plan_of(r) for r in my_res]
@@ -192,14 +207,38 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     return HorizonResult(status, Y, total, bound, gap_, myopic_total, rounds, cases, timeline, summary, [], case)
 
 
-def _round_diagnosis(fail: tuple[int, Result]) -> list[dict]:
+def _size(case: Case, pol: dict) -> int:
+    """Cadres × posts in play of a round's case (what ``method="auto"`` looks at)."""
+    ctx = Context(case, pol)
+    return len(ctx.I) * len(ctx.J)
+
+
+def _start(hm: HorizonModel, k: int = 3) -> np.ndarray:
+    """The first master of the priced joint solve: every stay and each cadre's ``k`` best moves of each round by
+    objective coefficient (the myopic plan's pairs are added by the hint)."""
+    m = hm.model
+    key = hm.v_round.astype(np.int64) * m.ctx.n_cad + hm.v_cadre
+    order = np.lexsort((-m.obj[: m.n_pairs], key))
+    ks = key[order]
+    first = np.r_[0, np.flatnonzero(ks[1:] != ks[:-1]) + 1] if len(ks) else np.zeros(0, np.int64)
+    rank = np.arange(len(ks)) - np.repeat(first, np.diff(np.r_[first, len(ks)]))
+    start = hm.v_stay.copy()
+    start[order[rank < k]] = True
+    return start
+
+
+def _round_diagnosis(fail: tuple[int, Result], proven: bool) -> list[dict]:
+    """The conflicts of the round the myopic reference could not plan, each with its ``year``; when the joint model
+    has not proven the horizon infeasible they are marked as the myopic plan's (``proven`` false)."""
     t, r = fail
     out = []
     for d in r.diagnosis:
         d = dict(d)
-        d["year"] = t
-        d["message"] = f"year {t}: {d.get('message', '')}"
-        d["message_zh"] = f"第{t}年：{d.get('message_zh', '')}"
+        d["year"], d["proven_for_every_plan"] = t, bool(proven)
+        en = "" if proven else " (after the round-by-round plan of the years before; no multi-year plan was found in time either)"
+        zh = "" if proven else "（在此前各年逐年方案的基础上；时限内也未找到多年度方案）"
+        d["message"] = f"year {t}{en}: {d.get('message', '')}"
+        d["message_zh"] = f"第{t}年{zh}：{d.get('message_zh', '')}"
         out.append(d)
     return out
 
