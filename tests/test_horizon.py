@@ -221,3 +221,21 @@ def test_priced_joint_solve_equals_the_full_one(tmp_path, monkeypatch, seed):
     s = hz.horizon(cadrex.load_case(SAMPLE), 3, time_limit=60)
     assert ref.summary["method"] == "full" and s.summary["method"] == "priced"
     assert s.status == ref.status == "optimal" and s.total == ref.total and s.best_bound >= s.total
+
+
+def test_quiet_still_writes_the_full_log_file(tmp_path, capsys):
+    """--quiet silences the terminal, not --log-file (issue 16): the file gets the info lines of the run."""
+    log = tmp_path / "run.log"
+    assert main(["horizon", str(SAMPLE), "--years", "1", "--out", str(tmp_path / "o"), "--quiet", "--log-file", str(log)]) == 0
+    text = log.read_text(encoding="utf-8")
+    assert " INFO " in text and "horizon model" in text
+    assert " INFO " not in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_has_a_help_line():
+    from cadrex.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    missing = [f"{name} {a.dest}" for name, p in sub.choices.items() for a in p._actions
+               if not a.help and a.dest != "help"]
+    assert not missing, missing

@@ -18,11 +18,16 @@ LOG_HEADER = "# cadrex log\n"
 
 
 def _setup_logging(args) -> None:
-    level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    """Log lines to stderr (warnings only with ``--quiet``) and, with ``--log-file``, the full log to that file
+    whatever ``--quiet`` says."""
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    handlers: list[logging.Handler] = [err]
     if getattr(args, "log_file", None):
-        handlers.append(logging.FileHandler(_log_path(args), encoding="utf-8"))
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
+        fh = logging.FileHandler(_log_path(args), encoding="utf-8")
+        fh.setLevel(logging.INFO)
+        handlers.append(fh)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         handlers=handlers, force=True)
 
 

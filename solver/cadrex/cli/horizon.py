@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
-from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK
-from cadrex.cli.plan import _progress
+from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK
+from cadrex.cli.plan import _progress, say_diagnosis, say_rejected
 from cadrex.io import load_case
 
 
@@ -29,10 +29,7 @@ def cmd_horizon(args) -> int:
     try:
         h.write(args.out, inputs=[pol_file] if pol_file else [])
     except PlanRejected as exc:
-        print(f"cadrex horizon: {exc.en}\ncadrex horizon: {exc.zh}", file=sys.stderr)
-        for v in exc.violations:
-            print(f"  {v}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return say_rejected("horizon", args.out, exc)
     s = h.summary
     if h.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else "n/a"
@@ -52,9 +49,7 @@ def cmd_horizon(args) -> int:
         where = f" (year {t} cannot be planned / 第{t}年无法安排)" if t else ""
         print(f"infeasible: no plan over {h.years} years satisfies every rule{where}. Diagnosis:", file=sys.stderr)
         print(f"无可行方案：{h.years} 年内没有方案能满足全部规则。诊断：", file=sys.stderr)
-        for d in h.diagnosis:
-            print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
-            print(f"        {d['message_zh']}", file=sys.stderr)
+        say_diagnosis(h.diagnosis)
         return EXIT_INFEASIBLE
     print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out} / 时限内未找到方案",
           file=sys.stderr)
@@ -62,7 +57,5 @@ def cmd_horizon(args) -> int:
         t = s.get("infeasible_year")
         print(f"the round-by-round plan cannot plan year {t}; its conflicts (not proven for every multi-year plan) / "
               f"逐年方案无法安排第{t}年，冲突如下（未证明对所有多年度方案成立）:", file=sys.stderr)
-        for d in h.diagnosis:
-            print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
-            print(f"        {d['message_zh']}", file=sys.stderr)
+        say_diagnosis(h.diagnosis)
     return EXIT_NO_PLAN

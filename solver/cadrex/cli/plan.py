@@ -25,6 +25,22 @@ def _progress(args):
     return progress
 
 
+def say_rejected(name: str, out: str, exc) -> int:
+    """A plan the verifier rejected (nothing written), in both languages; the exit code."""
+    print(f"cadrex {name}: {exc.en}; the previous output in {out}, if any, is unchanged", file=sys.stderr)
+    print(f"cadrex {name}: {exc.zh}；{out} 中原有的输出（如有）保持不变", file=sys.stderr)
+    for v in exc.violations:
+        print(f"  {v}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def say_diagnosis(diagnosis: list[dict]) -> None:
+    """Each conflict of a diagnosis: rule id, English, Chinese."""
+    for d in diagnosis:
+        print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
+        print(f"        {d['message_zh']}", file=sys.stderr)
+
+
 def _run(args, name: str, run, inputs: list) -> int:
     """Run ``run()`` (a solve or a re-plan), write its result to ``--out`` and say what happened; the exit code."""
     from cadrex.reports.result import PlanRejected
@@ -39,11 +55,7 @@ def _run(args, name: str, run, inputs: list) -> int:
     try:
         res.write(args.out, xlsx=args.xlsx, inputs=[i for i in inputs if i])
     except PlanRejected as exc:
-        print(f"cadrex {name}: {exc.en}; the previous output in {args.out}, if any, is unchanged", file=sys.stderr)
-        print(f"cadrex {name}: {exc.zh}；{args.out} 中原有的输出（如有）保持不变", file=sys.stderr)
-        for v in exc.violations:
-            print(f"  {v}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return say_rejected(name, args.out, exc)
     s = res.summary
     if res.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else "n/a"
@@ -61,9 +73,7 @@ def _run(args, name: str, run, inputs: list) -> int:
     if res.status == "infeasible":
         print("infeasible: no plan satisfies every rule. Diagnosis:", file=sys.stderr)
         print("无可行方案：没有方案能满足全部规则。诊断：", file=sys.stderr)
-        for d in res.diagnosis:
-            print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
-            print(f"        {d['message_zh']}", file=sys.stderr)
+        say_diagnosis(res.diagnosis)
         return EXIT_INFEASIBLE
     print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out}", file=sys.stderr)
     return EXIT_NO_PLAN

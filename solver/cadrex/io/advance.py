@@ -71,7 +71,8 @@ def advance(case: Case, policy: dict | None = None) -> Case:
     cad["years_in_grade"] = cad["years_in_grade"] + 1
     for col in ("years_in_post", "years_in_province"):
         cad.loc[held, col] = cad.loc[held, col] + 1
-    hard = np.array([case.teams.at[holder_team[c], "hardship"] >= 1 if c in holder_team else False for c in cad.index])
+    team_of = pd.Series(cad.index.map(holder_team), index=cad.index)  # NaN for a cadre without a post
+    hard = (team_of.map(case.teams["hardship"]).fillna(0).to_numpy(float) >= 1)
     cad.loc[hard, "hardship_years"] = cad.loc[hard, "hardship_years"] + 1
     # a holder whose 10-year deadline (H1) arrives this year is due a 规定性交流 (seed 001: "任职年限到期后实行交流",
     # 规定性 = exchanges the rules require): its kind becomes mandatory, so that E5 (任满一届) does not make the rule
