@@ -69,7 +69,7 @@ def _in_play(case: Case, pol: dict, plan: dict[str, str | None]) -> dict[str, st
     return {str(c): plan.get(str(c)) for c in ctx.cad_ids[ctx.I]}
 
 
-def _hint(hm: HorizonModel, plans: list[dict], backend, seed: int) -> np.ndarray | None:
+def _hint(hm: HorizonModel, plans: list[dict], backend, seed: int, time_limit: float = 30.0) -> np.ndarray | None:
     """The myopic plans as values of every joint variable (the auxiliaries completed by a solve with the pairs
     fixed), or None when they are not a plan of the joint model (a cadre moved twice)."""
     ctx1 = hm.ctxs[0]
@@ -93,7 +93,7 @@ def _hint(hm: HorizonModel, plans: list[dict], backend, seed: int) -> np.ndarray
     lb[: fixed.n_pairs] = ub[: fixed.n_pairs] = x
     import dataclasses
 
-    br = backend(dataclasses.replace(fixed, lb=lb, ub=ub), time_limit=30.0, seed=seed)
+    br = backend(dataclasses.replace(fixed, lb=lb, ub=ub), time_limit=max(1.0, time_limit), seed=seed)
     return br.x if br.x is not None else None
 
 
@@ -135,7 +135,8 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
         cases0.append(next_round(cases0[-1], {}, Y, t, pol))
     hm = build_horizon([Context(ci, pol) for ci in cases0])
     be = get_backend(backend)
-    hint = _hint(hm, [_plan_of(r) for r in my_res], be, seed) if my_fail is None else None
+    hint = _hint(hm, [_plan_of(r) for r in my_res], be, seed,
+                 min(30.0, 0.1 * (time_limit - (time.perf_counter() - t0)))) if my_fail is None else None
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
     priced = backend == "highs" and hm.model.n_pairs > PRICE_ABOVE and num_workers is None
     pinfo: dict = {}
@@ -177,6 +178,9 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
             cases.append(next_round(cases[-1], plan, Y, t, pol))
     total = sum(int(r.objective) for r in rounds)
     violations = [f"year {t}: {v}" for t, r in enumerate(rounds, 1) for v in r.summary.get("violations", [])]
+    if hm.exact and br is not None and br.status == Status.INFEASIBLE and my_fail is None:
+        violations.append("joint model: proven infeasible while the myopic plan is a plan of every year (internal error)"
+                          " / 联合模型判定不可行，而逐年方案可行（内部错误）")
     if use_joint and abs(joint_obj - total) > 0.5:
         violations.append(f"total: the joint model's objective {joint_obj:.0f} differs from the rounds' verified total {total}"
                           f" (internal error) / 联合模型目标值 {joint_obj:.0f} 与逐年校验合计 {total} 不一致（内部错误）")

@@ -58,9 +58,10 @@ class HorizonModel:
         ctx1 = self.ctxs[0]
         on = np.round(x[: len(self.v_round)]).astype(bool) & self.hold_mask(t)
         out: dict[str, str | None] = {}
+        here = self.present(t)
         for s in range(1, t + 1):
             for g in self._global(s, self.ctxs[s - 1].I):
-                if self.present(t)[g]:
+                if here[g]:
                     out.setdefault(str(ctx1.cad_ids[g]), None)
         for g, p in zip(self.v_cadre[on], self.v_post[on], strict=True):
             out[str(ctx1.cad_ids[g])] = str(ctx1.post_ids[p])
