@@ -107,3 +107,24 @@ def test_bad_scenarios_file_and_compare_dir_exit_2(tmp_path, capsys):
     assert f"{bad}:5:" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "nothing")]) == 2
     assert "summary.json:1:1: not a plan folder" in capsys.readouterr().err
+
+
+def test_every_shipped_policy_changes_the_sample_plan():
+    """Issue 16: a shipped scenario that plans the sample exactly as the default shows nothing in a comparison. Each
+    named policy in models/policies/ either changes the sample's plan or makes it infeasible (strict: documented)."""
+    import os
+
+    from conftest import ROOT, SAMPLE
+
+    import cadrex
+
+    case = cadrex.load_case(SAMPLE)
+    base = cadrex.solve(case, seed=0).assignments.set_index("cadre_id")["to_post"]
+    names = sorted(f[:-5] for f in os.listdir(ROOT / "models" / "policies") if f.endswith(".toml") and f != "default.toml")
+    assert names
+    for name in names:
+        r = cadrex.solve(case, policy=name, seed=0)
+        if r.status == "infeasible":
+            continue
+        plan = r.assignments.set_index("cadre_id")["to_post"].reindex(base.index)
+        assert (plan != base).any(), f"policy {name} plans the sample exactly as the default"
