@@ -68,6 +68,13 @@ def _bars(title: str, groups: list[str], series: dict[str, list[float]], width: 
     return "".join(out)
 
 
+RULE_ZH = {"min_female": "女性", "min_young": "年轻干部", "min_non_cpc": "党外干部", "min_minority": "少数民族干部",
+           "min_grassroots": "基层经历", "max_same_specialty": "专业重复", "required_specialties": "必需专业",
+           "max_avg_age": "平均年龄超限"}
+TIMELINE_HEAD = {"cadre_id": "干部编号 cadre", "name": "姓名 name", "year": "年 year", "action": "动作 action",
+                 "post_id": "岗位 post", "province_id": "省份 province"}
+
+
 def report_html(h) -> str:
     """The offline report: totals (joint vs myopic), moves per round and province, H1 deadlines met per round,
     structure shortfalls over the years."""
@@ -89,10 +96,12 @@ def report_html(h) -> str:
         parts.append(_bars("每年交流人数与到期必须交流 / moves and H1 deadlines per year", years,
                            {"交流 moves": s["moves"], "H1 到期已交流 deadlines met": s["deadlines_met"],
                             "H1 到期 deadlines": s["must_move"]}))
+        if s.get("retired"):
+            parts.append(_bars("每年之后退休人数 / retirements after each year", years[:-1], {"退休 retired": s["retired"]}))
         rules = sorted({k for d in s["structure_after"] for k in d})
         if rules:
             parts.append(_bars("班子结构缺口（交流后）/ structure shortfalls after each year", years,
-                               {r: [d.get(r, 0) for d in s["structure_after"]] for r in rules}))
+                               {f"{RULE_ZH.get(r, r)} {r}": [d.get(r, 0) for d in s["structure_after"]] for r in rules}))
         tl = h.timeline
         mv = tl[tl["action"] == "move"]
         if len(mv):
@@ -101,7 +110,7 @@ def report_html(h) -> str:
                                                                       for t in range(1, h.years + 1)) + "</tr>" for q in tab.index)
             parts.append("<h2>各省每年调入人数 / arrivals per province and year</h2><table><tr><th>省 province</th>"
                          + "".join(f"<th>{escape(y)}</th>" for y in years) + f"</tr>{rows}</table>")
-        body = safe_frame(mv.head(200)).to_html(index=False, escape=True) if len(mv) else ""
+        body = safe_frame(mv.head(200)).rename(columns=TIMELINE_HEAD).to_html(index=False, escape=True) if len(mv) else ""
         parts.append(f"<h2>交流时间线 / timeline (moves)</h2>{body}")
     css = ("body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif;margin:2em;max-width:60em}"
            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}th{position:sticky;top:0;background:#eee}")
