@@ -125,3 +125,17 @@ def test_a_generated_case_is_dated_by_one_as_of(tmp_path):
     year = lambda s: s.str[:4].astype(int)  # noqa: E731
     assert ((year(b["birth_date"]) - year(a["birth_date"])) == 4).all()
     assert (a["birth_date"].str[4:] == b["birth_date"].str[4:]).all()
+
+
+def test_solve_and_verify_summaries_have_a_chinese_line(tmp_path, capsys):
+    """The one-line results of solve and verify are said in both languages (issue 16; a newcomer saw English only)."""
+    from conftest import SAMPLE
+
+    from cadrex.cli import main
+
+    assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "objective" in out and "目标值" in out and "交流" in out
+    assert main(["verify", str(SAMPLE), str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "verify: plan satisfies" in out and "校验通过" in out

@@ -93,12 +93,16 @@ def cmd_verify(args) -> int:
                         "BASE / 这是重新规划的结果，请加 --events 与 --baseline 校验")
     if problems:
         print(*problems, sep="\n", file=sys.stderr)
-        print(f"verify: {len(problems)} violation(s); recomputed objective {ev.objective}", file=sys.stderr)
+        print(f"verify: {len(problems)} violation(s); recomputed objective {ev.objective} / 校验：{len(problems)} 处违规；"
+              f"重算目标值 {ev.objective}", file=sys.stderr)
         return EXIT_INFEASIBLE
     t = ev.terms
     print(f"verify: plan satisfies E1–E10 and H1–H8; objective {ev.objective} = pairs(fit {t['fit']}, hard {t['hard']}, "
           f"care {t['care']}, pref {t['pref']}, assess {t['assess']}) + fill {t['fill']} − move {t['move']} − structure "
           f"{t['structure']} − flow {t['flow']} (unweighted terms){extra}")
+    print(f"校验通过：方案满足 E1–E10 与 H1–H8；目标值 {ev.objective} = 配对项（匹配 {t['fit']}，艰苦 {t['hard']}，照顾 "
+          f"{t['care']}，意愿 {t['pref']}，考察 {t['assess']}）+ 补充空缺 {t['fill']} − 调动成本 {t['move']} − 班子结构 "
+          f"{t['structure']} − 流动失衡 {t['flow']}（未加权）")
     return EXIT_OK
 
 

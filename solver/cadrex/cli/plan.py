@@ -66,6 +66,10 @@ def _run(args, name: str, run, inputs: list) -> int:
                 f"objective {res.objective} (bound {s['best_bound']}, gap {gap}; status quo {res.status_quo_objective})")
         print(f"{res.status}: {what}; {s['counts']['moves']} moves, {s['counts']['vacancies_filled']} "
               f"vacancies filled; backend {s['backend']}; {s['timings'].get('total', 0):.2f}s -> {args.out}")
+        zh = {"optimal": "最优", "feasible": "可行"}[str(res.status)]
+        if not rp:
+            print(f"{zh}：目标值 {res.objective}（上界 {s['best_bound']}，差距 {gap}；现状方案 {res.status_quo_objective}）；"
+                  f"交流 {s['counts']['moves']} 人，补充空缺 {s['counts']['vacancies_filled']} 个；结果写入 {args.out}")
         if rp:
             print(f"{res.status}：重新规划目标值 {rp['objective']} = 目标值 {res.objective} − {rp['change_cost']} × "
                   f"{rp['changes']} 人变动；变动明细见 {os.path.join(args.out, 'changes.csv')}")
