@@ -60,4 +60,9 @@ def read_plan(plan_dir: str) -> dict[str, str | None]:
     for i in dup.nonzero()[0]:
         out.add(path, int(i) + 2, 1, f"cadre_id: {df['cadre_id'].iat[i]!r} appears twice in the plan")
     out.raise_if_any()
-    return {r["cadre_id"]: (r["to_post"] or None) for r in df.to_dict("records")}
+    return placements(df)
+
+
+def placements(assignments: pd.DataFrame) -> dict[str, str | None]:
+    """Cadre id -> post id (None: unassigned) from an assignments table (``cadre_id``, ``to_post``)."""
+    return {c: (p or None) for c, p in zip(assignments["cadre_id"], assignments["to_post"], strict=True)}

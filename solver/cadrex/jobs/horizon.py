@@ -15,7 +15,7 @@ import pandas as pd
 from cadrex.io import Case
 from cadrex.io.advance import mark_deadlines, next_round
 from cadrex.io.tomlfiles import effective_policy
-from cadrex.jobs.solve import _with_policy_file, plan_result, solve
+from cadrex.jobs.solve import _sha, _with_policy_file, plan_result, solve
 from cadrex.model.horizon import HorizonModel, build_horizon
 from cadrex.reports.result import Result
 from cadrex.rules import Context
@@ -56,11 +56,6 @@ class HorizonResult:
         from cadrex.reports.horizon import write_horizon
 
         write_horizon(self, out_dir, inputs)
-
-
-def _plan_of(res: Result) -> dict[str, str | None]:
-    a = res.assignments
-    return {c: (p or None) for c, p in zip(a["cadre_id"], a["to_post"], strict=True)}
 
 
 def _in_play(case: Case, pol: dict, plan: dict[str, str | None]) -> dict[str, str | None]:
@@ -126,7 +121,7 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
             break
         my_res.append(r)
         if t < Y:
-            c = next_round(c, _plan_of(r), Y, t, pol)
+            c = next_round(c, r.placements, Y, t, pol)
     myopic_total = sum(int(r.objective) for r in my_res) if my_fail is None else None
     t_myopic = time.perf_counter() - t0
     # the joint model over the unmoved derivation
@@ -135,7 +130,7 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
         cases0.append(next_round(cases0[-1], {}, Y, t, pol))
     hm = build_horizon([Context(ci, pol) for ci in cases0])
     be = get_backend(backend)
-    hint = _hint(hm, [_plan_of(r) for r in my_res], be, seed,
+    hint = _hint(hm, [r.placements for r in my_res], be, seed,
                  min(30.0, 0.1 * (time_limit - (time.perf_counter() - t0)))) if my_fail is None else None
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
     priced = backend == "highs" and hm.model.n_pairs > PRICE_ABOVE and num_workers is None
@@ -169,7 +164,7 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
                           "infeasible_year": shown[0] if shown else None, "infeasible_proven": bool(proven),
                           "timings": {"myopic": round(t_myopic, 3), "joint": round(t_joint, 3)}}
         return HorizonResult(status, Y, None, None, None, None, [], [], pd.DataFrame(), summary, diag, case)
-    plans = joint_plans if use_joint else [_plan_of(r) for r in my_res]
+    plans = joint_plans if use_joint else [r.placements for r in my_res]
     rounds, cases = [], [c1]
     for t in range(1, Y + 1):
         plan = _in_play(cases[-1], pol, plans[t - 1])
@@ -261,13 +256,6 @@ def _timeline(rounds: list[Result], cases: list[Case]) -> pd.DataFrame:
                 rows.append({"cadre_id": cid, "name": c.cadres.at[cid, "name"], "year": t, "action": "retire", "post_id": "",
                              "province_id": ""})
     return pd.DataFrame(rows, columns=["cadre_id", "name", "year", "action", "post_id", "province_id"])
-
-
-def _sha(pol: dict) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(pol, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 __all__ = ["MAX_YEARS", "HorizonResult", "horizon"]

@@ -201,8 +201,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
             "max_changes": max_changes, "changes": None, "objective": None, "best_bound": res.best_bound,
             "gap": res.gap, "k_min": None}
     if res.status in (Status.OPTIMAL, Status.FEASIBLE, Status.REJECTED) and len(res.assignments):
-        a = res.assignments
-        plan = {r["cadre_id"]: (r["to_post"] or None) for r in a.to_dict("records")}
+        plan = res.placements
         changed = count_changes(ctx, b, plan)
         info |= {"changes": len(changed), "objective": int(res.objective) - cost * len(changed)}
         res.tables["changes.csv"] = changes_table(ctx, b, plan, changed, events, case, baseline)
@@ -228,7 +227,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
             r = solve(changed_case, policy=policy, extensions=(Change(b, 0, k),), extra=lambda plan: 0, **kw)
             n = None
             if r.objective is not None:
-                n = len(count_changes(ctx, b, {x["cadre_id"]: (x["to_post"] or None) for x in r.assignments.to_dict("records")}))
+                n = len(count_changes(ctx, b, r.placements))
             rows.append({"k": k, "objective": r.objective, "status": r.status.value, "best_bound": r.best_bound, "changes": n})
         fr = pd.DataFrame(rows, columns=["k", "objective", "status", "best_bound", "changes"])
         res.tables["frontier.csv"] = fr

@@ -62,7 +62,7 @@ def run_sample(case: Case, baseline: Baseline, policy, declines: list[str], k: i
     if res.status.value not in ("optimal", "feasible"):
         rec["error"] = "; ".join(d.get("message", "") for d in res.diagnosis)[:500] or res.summary.get("message", "")
         return rec
-    plan = {r["cadre_id"]: (r["to_post"] or None) for r in res.assignments.to_dict("records")}
+    plan = res.placements
     ch = res.tables["changes.csv"]
     line_of = {e.line: e.cadre for e in sample_events(declines, baseline, k).items}
     chains = []

@@ -119,16 +119,16 @@ def plan_result(case: Case, plan: dict[str, str | None], policy=None, backend: s
     model = build_model(ctx)
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "fixed")
     key = model.pair_c.astype(np.int64) * ctx.n_post + model.pair_p  # sorted: pairs come by cadre, then post
-    want = [(ctx.cix[c], ctx.pix[p]) for c, p in plan.items() if p is not None and c in ctx.cix]
+    want = [(c, p) for c, p in plan.items() if p is not None and c in ctx.cix]
+    wc = np.array([ctx.cix[c] for c, _ in want], np.int64)
+    wp = np.array([ctx.pix[p] for _, p in want], np.int64)
+    q = wc * ctx.n_post + wp
+    i = np.minimum(np.searchsorted(key, q), max(0, len(key) - 1))
+    hit = (key[i] == q) & (model.ub[i] > 0) if len(key) else np.zeros(len(q), bool)
     x = np.zeros(model.n_vars)
-    missing = []
-    for c, p in want:
-        i = int(np.searchsorted(key, c * ctx.n_post + p))
-        if i < len(key) and key[i] == c * ctx.n_post + p and model.ub[i] > 0:
-            x[i] = 1.0
-        else:
-            missing.append(f"E: {ctx.cad_ids[c]} -> {ctx.post_ids[p]} is not an option of this round's model (internal error)"
-                           f" / {ctx.cad_ids[c]} -> {ctx.post_ids[p]} 不是本轮模型的选项（内部错误）")
+    x[i[hit]] = 1.0
+    missing = [f"E: {ctx.cad_ids[c]} -> {ctx.post_ids[p]} is not an option of this round's model (internal error)"
+               f" / {ctx.cad_ids[c]} -> {ctx.post_ids[p]} 不是本轮模型的选项（内部错误）" for c, p in zip(wc[~hit], wp[~hit], strict=True)]
     br = BackendResult(Status.FEASIBLE, x, None, None, 0.0)
     res = _assemble(case, ctx, model, br, base, {}, sq, pol)
     if missing:

@@ -11,12 +11,12 @@ from cadrex.model.rows import RowIndex
 from cadrex.rules.context import Context
 
 
-def count_attr(ctx: Context, ri: RowIndex, name: str, c: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Does cadre ``c`` count for rule ``name`` in team ``t``?"""
+def count_attr(ctx: Context, young_age: np.ndarray, name: str, c: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Does cadre ``c`` count for rule ``name`` in team ``t``? (``young_age``: per team, its model's young age)"""
     if name == "min_female":
         return ctx.c_female[c]
     if name == "min_young":
-        return ctx.c_age[c] <= ri.young_age[t]
+        return ctx.c_age[c] <= young_age[t]
     if name == "min_non_cpc":
         return ctx.c_noncpc[c]
     if name == "min_minority":
@@ -64,7 +64,7 @@ def pair_columns(ctx: Context, ri: RowIndex, pairs: Pairs, core: bool = True) ->
     put(np.where(vacant, h5, -1), 1.0)
     put(np.where(~vacant & pairs.stay, h5, -1), -1.0)
     for name, rows in ri.count_rows.items():
-        put(np.where(count_attr(ctx, ri, name, c, t), rows[t], -1), 1.0)
+        put(np.where(count_attr(ctx, ri.young_age, name, c, t), rows[t], -1), 1.0)
     cs = ctx.c_spec[c]
     key = t.astype(np.int64) * NS + np.maximum(cs, 0)
     put(np.where(cs >= 0, _lookup_rows(ri.spec_keys, ri.spec_rowid, key), -1), 1.0)

@@ -9,19 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from cadrex.io.tomlfiles import COUNT_RULES
+from cadrex.model.columns import count_attr
 from cadrex.rules.context import Context
-
-
-def _count_attr(ctx: Context, name: str, c: np.ndarray, young_age: np.ndarray, t: np.ndarray) -> np.ndarray:
-    if name == "min_female":
-        return ctx.c_female[c]
-    if name == "min_young":
-        return ctx.c_age[c] <= young_age[t]
-    if name == "min_non_cpc":
-        return ctx.c_noncpc[c]
-    if name == "min_minority":
-        return ctx.c_minority[c]
-    return ctx.c_grassroots[c]
 
 
 def _maxpos_ub(R, labels: list[str], unit: np.ndarray, cols: np.ndarray, vals: np.ndarray, const: np.ndarray,
@@ -88,14 +77,14 @@ def structure_rows(R, ctxs: list[Context], t: int, hold, hc, hp, present, loc, t
         k = rule_k(name)
         if name == "min_minority":
             k = np.where(ctx.t_ethnic, k, -1)
-        need = k - np.bincount(ft, weights=_count_attr(ctx, name, fc, young, ft), minlength=T)
+        need = k - np.bincount(ft, weights=count_attr(ctx, young, name, fc, ft), minlength=T)
         teams = np.flatnonzero((k > 0) & (need > 0))
         if not len(teams):
             continue
         rows = R.add(len(teams), need[teams].astype(float), np.inf, "structure", [f"{name} {tid[x]} (k={k[x]}) {tag}" for x in teams])
         rmap = np.full(T, -1, np.int64)
         rmap[teams] = rows
-        m = _count_attr(ctx, name, hc, young, ht) & (rmap[ht] >= 0)
+        m = count_attr(ctx, young, name, hc, ht) & (rmap[ht] >= 0)
         R.put(rmap[ht[m]], hold[m], 1.0)
         s = R.aux(len(teams), -spen, need[teams].astype(float), [f"{name} shortfall {tid[x]} {tag}" for x in teams])
         R.put(rows, s, 1.0)
@@ -103,7 +92,7 @@ def structure_rows(R, ctxs: list[Context], t: int, hold, hc, hp, present, loc, t
         if not hard.any():
             continue
         hts, sh = teams[hard], s[hard]
-        a_s = _count_attr(ctx, name, sc, young, st)
+        a_s = count_attr(ctx, young, name, sc, st)
         if sel is None:
             today = np.maximum(0, k - np.bincount(st, weights=a_s, minlength=T))[hts].astype(float)
             h6(name, hts, sh, today)

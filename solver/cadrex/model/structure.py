@@ -34,8 +34,8 @@ def structure_rows(ctx: Context, ri: RowIndex, summ: Summary) -> None:
         k = rule_k(name)
         if name == "min_minority":
             k = np.where(ctx.t_ethnic, k, -1)
-        a_f = count_attr(ctx, ri, name, fixed_c, fixed_t)
-        a_b = count_attr(ctx, ri, name, before_c, before_t)
+        a_f = count_attr(ctx, ri.young_age, name, fixed_c, fixed_t)
+        a_b = count_attr(ctx, ri.young_age, name, before_c, before_t)
         F = np.bincount(fixed_t, weights=a_f, minlength=T)
         B = np.bincount(before_t, weights=a_b, minlength=T)
         need = k - F

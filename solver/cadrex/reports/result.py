@@ -12,7 +12,7 @@ import pandas as pd
 
 from cadrex.io import Case
 from cadrex.io.outdir import atomic_dir
-from cadrex.io.plan import write_csv
+from cadrex.io.plan import placements, write_csv
 from cadrex.solvers.base import Status
 
 
@@ -45,6 +45,11 @@ class Result:
     def plan(self) -> pd.DataFrame:
         """One row per cadre in play: who goes where."""
         return self.assignments
+
+    @property
+    def placements(self) -> dict[str, str | None]:
+        """Cadre id -> post id (None: unassigned), for the cadres in play."""
+        return placements(self.assignments)
 
     @property
     def timings(self) -> dict:
