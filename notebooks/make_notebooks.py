@@ -101,8 +101,8 @@ NOTEBOOKS = {
                "the three-year total."),
         ("code", "print(f\"joint / 联合 {h.total} (bound / 上界 {h.best_bound}, gap {h.gap:.4%}); \"\n"
                  "      f\"myopic / 逐年 {h.myopic_total}; gain / 增益 {h.total - h.myopic_total}\")"),
-        ("code", "from IPython.display import SVG\nfrom cadrex.reports.horizon import _bars\n"
-                 "SVG(_bars('objective per year / 每年目标值', ['1', '2', '3'],\n"
+        ("code", "from IPython.display import HTML\nfrom cadrex.reports.svg import bars\n"
+                 "HTML(bars('objective per year / 每年目标值', ['1', '2', '3'],\n"
                  "          {'joint 联合': s['objectives'], 'myopic 逐年': s['myopic_objectives']}))"),
         ("md", "## 每轮规模上限 / Round caps (H8)\n`max_moves = 8`：每年至多 8 人交流（小幅度）。逐年方案在后面某一年无法满足"
                "（到期必须交流的人太多），联合方案提前分摊。\n"

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # test this tree, whatever an editable install elsewhere points at (also for subprocesses the tests start)
 sys.path.insert(0, str(ROOT / "solver"))
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "solver"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+# the tests read English unless they ask for Chinese with --lang zh, whatever the machine's locale
+os.environ["CADREX_LANG"] = "en"
 SHARED = ROOT.parent / "shared"
 TINY = SHARED / "examples" / "tiny"
 SAMPLE = ROOT / "data" / "sample"
@@ -93,3 +95,10 @@ def inject_violation(monkeypatch):
         return ev
 
     monkeypatch.setattr(api, "evaluate", broken)
+
+
+def said_in_zh(main, argv: list[str], code: int, capsys) -> str:
+    """Run the command line again with ``--lang zh``: its exit code must be ``code``; returns what it wrote."""
+    assert main([*argv, "--lang", "zh"]) == code
+    got = capsys.readouterr()
+    return got.out + got.err

@@ -12,7 +12,7 @@ import cadrex
 PKG = Path(cadrex.__file__).parent
 
 #: rank of each top-level part of the package; a module may import only from its own part or a lower rank
-LAYERS = {"version": 0, "io": 0, "rules": 1, "model": 2, "solvers": 3, "analysis": 4, "reports": 5, "jobs": 6,
+LAYERS = {"version": 0, "i18n": 0, "io": 0, "rules": 1, "model": 2, "solvers": 3, "analysis": 4, "reports": 5, "jobs": 6,
           "__init__": 7, "api": 7, "cli": 8}
 MAX_LINES = 420
 #: modules still being split (issue 12), each capped at its size when the layout landed: the list only shrinks

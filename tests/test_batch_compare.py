@@ -79,8 +79,10 @@ def test_compare_columns_html_xlsx(batch_dir, tmp_path):
         assert col in t.columns
     assert list(t["scenario"]) == ["base", "care-first", "promote"]
     text = html.read_text(encoding="utf-8")
-    assert "http" not in text and text.count("data:image/png;base64,") >= 4
-    assert "人选差异" in text and "Who goes where" in text
+    assert "http" not in text and "data:image" not in text and text.count('<svg class="chart"') >= 4
+    assert "Who goes where" in text and "Vacancy chains" in text
+    compare([str(batch_dir / "out")], html_path=str(html), lang="zh")
+    assert "人选差异" in html.read_text(encoding="utf-8")
     wb = openpyxl.load_workbook(xlsx)
     assert {"scenarios", "differences"} <= set(wb.sheetnames)
 

@@ -277,7 +277,7 @@ def test_explain_on_a_replan_shows_the_chain(tiny_path, example, tmp_path):
     d = explain(cadrex.load_case(tiny_path), cadre="C000026", plan_dir=str(out), top=0)
     assert [r["cause"] for r in d["changes"]] == ["event"] and "decline" in d["changes"][0]["why"]
     assert any(r["post"] == "P000002" and "E8" in r["rules"] for r in d["ineligible"])
-    assert "与基准方案相比的变动" in render(d)
+    assert "re-plan changes from the baseline plan" in render(d) and "与基准方案相比的变动" in render(d, "zh")
     d = explain(cadrex.load_case(tiny_path), cadre="C000004", plan_dir=str(out), top=0)
     assert d["changes"] == [] and "(none: as in the baseline plan" in render(d)
 

@@ -122,7 +122,7 @@ def test_long_conflict_message_lists_ten_and_counts_the_rest(tiny_path):
            for k, p in enumerate(ctx.J[:13])]
     d = diagnose._describe(ctx, iis, None)
     assert len(d["rules"]) == 13 and d["message"].count("H3:") == 10
-    assert "… and 3 more" in d["message"] and "等13项" in d["message_zh"]
+    assert "… and 3 more" in d["message"] and "另有 3 项" in d["message_zh"]
 
 
 @pytest.mark.parametrize("left", [0.0, 0.5])

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import said_in_zh
 
 import cadrex
 from cadrex.cli import main
@@ -45,7 +46,8 @@ def test_solve_out_equal_to_case_refused(case, capsys):
     before = snapshot(case)
     assert main(["solve", str(case), "--out", str(case), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "is the case folder" in err and "就是案例目录" in err and "Traceback" not in err
+    assert "is the case folder" in err and "Traceback" not in err
+    assert "就是案例目录" in said_in_zh(main, ["solve", str(case), "--out", str(case), "--quiet"], 2, capsys)
     assert snapshot(case) == before
 
 
@@ -55,7 +57,8 @@ def test_solve_out_containing_case_refused(tmp_path, capsys):
     before = snapshot(outer)
     assert main(["solve", str(outer / "case"), "--out", str(outer), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "contains the case folder" in err and "包含案例目录" in err
+    assert "contains the case folder" in err
+    assert "包含案例目录" in said_in_zh(main, ["solve", str(outer / "case"), "--out", str(outer), "--quiet"], 2, capsys)
     assert snapshot(outer) == before
 
 
@@ -68,14 +71,16 @@ def test_solve_out_equal_to_or_containing_cwd_refused(tmp_path, monkeypatch, cap
     before = snapshot(tmp_path)
     assert main(["solve", "case", "--out", out, "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "current working folder" in err and "当前工作目录" in err
+    assert "current working folder" in err
+    assert "当前工作目录" in said_in_zh(main, ["solve", "case", "--out", out, "--quiet"], 2, capsys)
     assert snapshot(tmp_path) == before
 
 
 def test_solve_out_foreign_nonempty_refused(case, foreign, capsys):
     assert main(["solve", str(case), "--out", str(foreign), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "was not written by cadrex" in err and "不是 cadrex 写出的" in err
+    assert "was not written by cadrex" in err
+    assert "不是 cadrex 写出的" in said_in_zh(main, ["solve", str(case), "--out", str(foreign), "--quiet"], 2, capsys)
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
     assert (foreign / "keep.txt").read_text(encoding="utf-8") == "the user's own file"
 
@@ -101,7 +106,8 @@ def test_resolve_into_own_folder_and_empty_folder(case, tmp_path):
 def test_generate_into_foreign_nonempty_refused(foreign, tmp_path, capsys):
     assert main(["generate", "--cadres", "10", "--seed", "1", str(foreign)]) == 2
     err = capsys.readouterr().err
-    assert "was not written by cadrex" in err and "不是 cadrex 写出的" in err
+    assert "was not written by cadrex" in err
+    assert "不是 cadrex 写出的" in said_in_zh(main, ["generate", "--cadres", "10", "--seed", "1", str(foreign)], 2, capsys)
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
     g = tmp_path / "g"
     assert main(["generate", "--cadres", "10", "--seed", "1", str(g)]) == 0
@@ -129,7 +135,9 @@ def test_batch_scenario_names_must_be_plain(tmp_path, capsys):
     assert f"{s}:9:10: scenario name: 'a/b' is not a plain name" in err
     assert f"{s}:12:8: scenario name: must be a non-empty text" in err
     assert f"{s}:17:8: scenario name 'ok' repeats scenario 4" in err
-    assert "不是简单名称" in err and "Traceback" not in err
+    assert "Traceback" not in err
+    zh = said_in_zh(main, ["batch", str(s), "--out", str(out), "--workers", "1"], 2, capsys)
+    assert "不是简单名称" in zh and "情景名" in zh
     assert not out.exists() and sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
 
 
@@ -158,7 +166,9 @@ def test_compare_never_overwrites_an_input_or_a_foreign_file(case, tmp_path, cap
     for opt, target in (("--html", a / "summary.json"), ("--xlsx", a / "assignments.csv"), ("--html", case / "posts.csv")):
         assert main(["compare", str(a), opt, str(target)]) == 2
         err = capsys.readouterr().err
-        assert ("is one of the inputs" in err and "输入文件之一" in err) or "is a file of the case folder" in err
+        assert "is one of the inputs" in err or "is a file of the case folder" in err
+        zh = said_in_zh(main, ["compare", str(a), opt, str(target)], 2, capsys)
+        assert "输入文件之一" in zh or "是案例目录" in zh
     assert snapshot(a) == before and snapshot(case) == case_before
     mine = tmp_path / "report.html"
     mine.write_text("<html>my own report</html>", encoding="utf-8")
@@ -214,8 +224,9 @@ def test_rejected_plan_is_never_written(case, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cadrex, "solve", rejected)
     assert main(["solve", str(case), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "rejected by the independent verifier" in err and "独立校验器否决" in err
+    assert "rejected by the independent verifier" in err
     assert "H1, H3" in err and "H3: post P000001 gets two cadres" in err and "Traceback" not in err
+    assert "独立校验器否决" in said_in_zh(main, ["solve", str(case), "--out", str(out), "--quiet"], 1, capsys)
     assert snapshot(out) == before
     # the library refuses too, before touching anything
     from cadrex.reports.result import PlanRejected

@@ -127,15 +127,19 @@ def test_a_generated_case_is_dated_by_one_as_of(tmp_path):
     assert (a["birth_date"].str[4:] == b["birth_date"].str[4:]).all()
 
 
-def test_solve_and_verify_summaries_have_a_chinese_line(tmp_path, capsys):
-    """The one-line results of solve and verify are said in both languages (issue 16; a newcomer saw English only)."""
-    from conftest import SAMPLE
+def test_solve_and_verify_summaries_in_the_chosen_language(tmp_path, capsys):
+    """The one-line results of solve and verify in the language chosen by --lang (issue 16; a newcomer saw English
+    only): each language's line, and not the other's."""
+    from conftest import SAMPLE, said_in_zh
 
     from cadrex.cli import main
 
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "o"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "objective" in out and "目标值" in out and "交流" in out
+    assert "objective" in out and "目标值" not in out
+    zh = said_in_zh(main, ["solve", str(SAMPLE), "--out", str(tmp_path / "o"), "--quiet"], 0, capsys)
+    assert "目标值" in zh and "交流" in zh and "objective" not in zh
     assert main(["verify", str(SAMPLE), str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "verify: plan satisfies" in out and "校验通过" in out
+    assert "verify: plan satisfies" in out
+    assert "校验通过" in said_in_zh(main, ["verify", str(SAMPLE), str(tmp_path / "o")], 0, capsys)

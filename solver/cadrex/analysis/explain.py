@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cadrex.i18n import Msg, catalogue, rule_name, say, text
 from cadrex.io import Case
 from cadrex.model import Model, build_model
 from cadrex.rules import Context
@@ -28,17 +29,17 @@ class Forced:
     exact: bool
     status: str
 
-    def text(self) -> str:
+    def text(self, lang: str = "en") -> str:
         if self.status == "infeasible":
-            return "infeasible (no plan with this pair)"
+            return say("explain.forced_infeasible", lang)
         if self.exact:
             return f"{self.low:+.0f}"
         lo = "?" if self.low is None else f"{self.low:+.0f}"
         hi = "?" if self.high is None else f"{self.high:+.0f}"
-        how = "local re-solve" if self.status == "local" else "re-solve hit its time cap"
+        how = say("explain.how_local" if self.status == "local" else "explain.how_capped", lang)
         if self.low is None:
-            return f"at most {hi} (no forced plan found by the {how}; a bound, not exact)"
-        return f"between {lo} and {hi} (bounds, not exact: {how})"
+            return say("explain.forced_at_most", lang, high=hi, how=how)
+        return say("explain.forced_between", lang, low=lo, high=hi, how=how)
 
     def as_dict(self) -> dict:
         return {"low": self.low, "high": self.high, "exact": self.exact, "status": self.status}
@@ -129,7 +130,7 @@ def _solve_full(case: Case, model: Model, policy: dict, time_limit: float) -> tu
 
     r = get_backend(policy["backend"])(model, time_limit=time_limit, seed=int(policy["seed"]))
     if r.x is None:
-        raise ValueError(f"the case has no plan ({r.status}); run `cadrex solve` for the diagnosis")
+        raise ValueError(Msg("explain_error.case_has_no_plan", status=str(r.status)))
     ctx = model.ctx
     x = np.round(r.x[: model.n_pairs]).astype(bool)
     dest = dict(zip(ctx.cad_ids[model.pair_c[x]], ctx.post_ids[model.pair_p[x]], strict=True))
@@ -143,15 +144,14 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     """The explanation as a dict (``--json``); :func:`render` makes the terminal text. Without ``plan_dir`` the full
     model is solved first (``solve_time_limit``)."""
     if (cadre is None) == (post is None):
-        raise ValueError("give exactly one of --cadre or --post")
+        raise ValueError(Msg("explain_error.one_of"))
     policy = case.policy
     changes = None
     if plan_dir:
         import os
 
         if not os.path.isfile(os.path.join(plan_dir, "assignments.csv")):
-            raise ValueError(f"{plan_dir} holds no plan (no assignments.csv: an infeasible or unfinished run?) "
-                             f"/ {plan_dir} 中没有方案（无 assignments.csv）")
+            raise ValueError(Msg("explain_error.no_plan", dir=plan_dir))
         case, changes = _replan_case(case, plan_dir)
         plan, optimum, policy, bound = _plan_from(case, plan_dir, policy)
         if changes is not None:
@@ -163,12 +163,12 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     plan_x = _plan_vector(model, plan)
     if cadre is not None:
         if cadre not in ctx.cix:
-            raise KeyError(f"unknown cadre {cadre}")
+            raise KeyError(Msg("explain_error.unknown_cadre", id=cadre))
         d = _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
         keys = ("cadre_id",)
     else:
         if post not in ctx.pix:
-            raise KeyError(f"unknown post {post}")
+            raise KeyError(Msg("explain_error.unknown_post", id=post))
         d = _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
         keys = ("baseline_post", "new_post")
     if changes is not None:
@@ -199,7 +199,7 @@ def _replan_case(case: Case, plan_dir: str) -> tuple[Case, list[dict] | None]:
             return case, None
     ev = find_table(plan_dir, "events")
     if ev is None:
-        raise ValueError(f"{plan_dir} is a re-plan but holds no events.csv / 重新规划目录中缺少 events.csv")
+        raise ValueError(Msg("explain_error.no_events", dir=plan_dir))
     case = apply_events(case, load_events(ev, case))
     ch = pd.read_csv(os.path.join(plan_dir, "changes.csv"), dtype=str, keep_default_na=False, encoding="utf-8-sig")
     return case, ch.to_dict("records")
@@ -242,7 +242,7 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
     out = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "in_play": bool(ctx.c_inplay[c]),
            "must_move": bool(ctx.c_must[c]), "objective": optimum, "chosen": None, "eligible": [], "ineligible": []}
     if not ctx.c_inplay[c]:
-        out["note"] = "not in play: movable is false and there is no H1 reason, so this cadre stays where it is"
+        out["note"] = Msg("explain.not_in_play_cadre")
         return out
     dest = plan.get(cid)
     J = ctx.J
@@ -282,7 +282,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
            "in_play": bool(ctx.p_inplay[p]), "holder_before": holder, "holder_after": after, "objective": optimum,
            "chosen": None, "eligible": [], "ineligible": [], "short_list": []}
     if not ctx.p_inplay[p]:
-        out["note"] = "not in play: held by a fixed cadre"
+        out["note"] = Msg("explain.not_in_play_post")
         return out
     I = ctx.I
     masks = rule_masks(ctx, I, np.array([p], np.int32))
@@ -313,57 +313,53 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     return out
 
 
-def render(d: dict) -> str:
-    """Plain-text tables for a terminal."""
+def render(d: dict, lang: str = "en") -> str:
+    """Plain-text tables for a terminal, in ``lang``."""
     lines = []
-    who = f"cadre {d['cadre']} {d['name']}" if "cadre" in d else f"post {d['post']} {d['title']} (team {d['team']})"
-    lines.append(f"Explain {who}; plan objective {d['objective']}")
+    if "cadre" in d:
+        lines.append(say("explain.cadre", lang, id=d["cadre"], name=d["name"], objective=d["objective"]))
+    else:
+        lines.append(say("explain.post", lang, id=d["post"], title=d["title"], team=d["team"], objective=d["objective"]))
     if d.get("h8"):
-        h = d["h8"]
-        lines.append(f"  H8 round size: at most {h['max_moves']} cadres change post; this plan moves {h['moves']} "
-                     f"/ H8 本轮至多 {h['max_moves']} 人交流，本方案 {h['moves']} 人")
+        lines.append(say("explain.h8", lang, cap=d["h8"]["max_moves"], moves=d["h8"]["moves"]))
     if d.get("note"):
-        lines.append("  " + d["note"])
+        lines.append("  " + text(d["note"], lang))
         return "\n".join(lines)
+    vacant, none = say("explain.vacant", lang), say("explain.empty", lang)
     if "post" in d:
-        lines.append(f"  holder before: {d['holder_before'] or '(vacant)'}; after: {d['holder_after'] or '(vacant)'}")
-        lines.append(f"  以岗选人 short list (top by pair score): {', '.join(d['short_list']) or '(none eligible)'}")
+        lines.append(say("explain.holders", lang, before=d["holder_before"] or vacant, after=d["holder_after"] or vacant))
+        lines.append(say("explain.short_list", lang, ids=", ".join(d["short_list"]) or say("explain.none_eligible", lang)))
     key = "post" if "cadre" in d else "cadre"
     c = d["chosen"]
-    lines.append("chosen:")
+    lines.append(say("explain.chosen", lang))
     if c:
-        lines.append(f"  {c[key]}{' (stay)' if c.get('stay') else ''}: score {c['score']} = fit {c['fit']}, hard {c['hard']}, "
-                     f"care {c['care']}, pref {c['pref']}, assess {c['assess']}")
+        lines.append(say("explain.pair", lang, id=c[key], stay=say("explain.stay", lang) if c.get("stay") else "",
+                         **{k: c[k] for k in ("score", "fit", "hard", "care", "pref", "assess")}))
     else:
-        lines.append("  (none)")
-    lines.append("eligible, not chosen (objective change if forced):")
+        lines.append(say("explain.none", lang))
+    lines.append(say("explain.eligible", lang))
     rows = [r for r in d["eligible"] if not c or r[key] != c[key]]
     for r in rows:
         f = r.get("forced")
-        ftxt = "not computed (outside the top by pair score)" if not f else _ftext(f)
-        lines.append(f"  {r[key]:<10} score {r['score']:>5} (fit {r['fit']}, hard {r['hard']}, care {r['care']}, "
-                     f"pref {r['pref']}, assess {r['assess']})  forced: {ftxt}")
+        ftxt = say("explain.not_computed", lang) if not f else Forced(f["low"], f["high"], f["exact"], f["status"]).text(lang)
+        lines.append(say("explain.row", lang, id=r[key], forced=ftxt,
+                         **{k: r[k] for k in ("score", "fit", "hard", "care", "pref", "assess")}))
     if not rows:
-        lines.append("  (none)")
+        lines.append(say("explain.none", lang))
     if "changes" in d:  # a re-plan: why this cadre (or the holders of this post) changed from the baseline plan
-        lines.append("re-plan changes from the baseline plan / 与基准方案相比的变动:")
+        lines.append(say("explain.changes", lang))
         for r in d["changes"]:
-            lines.append(f"  {r['cadre_id']} {r['name']}: {r['baseline_post'] or '(none)'} -> {r['new_post'] or '(none)'} "
-                         f"[{r['cause']}] {r['why']} / {r['why_zh']}")
+            lines.append(say("explain.change", lang, id=r["cadre_id"], name=r["name"], base=r["baseline_post"] or none,
+                             new=r["new_post"] or none, cause=r["cause"],
+                             why=r["why_zh"] if lang == "zh" else r["why"]))
         if not d["changes"]:
-            lines.append("  (none: as in the baseline plan / 与基准方案相同)")
-    lines.append("ineligible (every rule that excludes it):")
+            lines.append(say("explain.no_changes", lang))
+    lines.append(say("explain.ineligible", lang))
     for r in d["ineligible"]:
-        rules = ", ".join(f"{x} {E_RULES.get(x, _STAY.get(x, ''))}".strip() for x in r["rules"])
-        lines.append(f"  {r[key]:<10} {rules}")
+        rules = say("reason.list", lang).join(
+            rule_name(x, lang) if x in E_RULES else
+            say(f"explain.stay_{x}", lang) if f"explain.stay_{x}" in catalogue() else x for x in r["rules"])
+        lines.append(say("explain.excluded", lang, id=r[key], rules=rules))
     if not d["ineligible"]:
-        lines.append("  (none)")
+        lines.append(say("explain.none", lang))
     return "\n".join(lines)
-
-
-_STAY = {"H1": "must move (may not stay)", "H4": "fixed relative in the team (may not stay)",
-         "E8": "forbid pin on own post"}
-
-
-def _ftext(f: dict) -> str:
-    return Forced(f["low"], f["high"], f["exact"], f["status"]).text()

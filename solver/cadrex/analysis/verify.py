@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from cadrex.i18n import Msg
 from cadrex.io import Case
 from cadrex.io.schema import FORCED_KINDS, KEY_ROLES
 
@@ -72,25 +73,25 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
     # ---- plan shape
     for c in plan:
         if c not in cad:
-            V.append(f"H2: {c} is not a cadre of the case")
+            V.append(Msg("verify.h2_unknown", c=c))
         elif c not in in_play and plan[c] not in (None, own.get(c)):
-            V.append(f"H2: {c} is not in play (fixed) but the plan moves it to {plan[c]}")
+            V.append(Msg("verify.h2_fixed", c=c, post=plan[c]))
     dest = {c: plan.get(c, own.get(c)) for c in in_play}
     for c in in_play:
         if c not in plan:
-            V.append(f"H2: cadre in play {c} is missing from the plan")
+            V.append(Msg("verify.h2_missing", c=c))
     holder_after = {p: r["holder_id"] for p, r in posts.items() if p not in P}
     for c, d in dest.items():
         if d is None:
             continue
         if d not in posts:
-            V.append(f"H3: {c} assigned to unknown post {d}")
+            V.append(Msg("verify.h3_unknown", c=c, post=d))
             continue
         if d not in P:
-            V.append(f"H3: {c} assigned to {d}, which is held by a fixed cadre (not in play)")
+            V.append(Msg("verify.h3_fixed", c=c, post=d))
             continue
         if d in holder_after and holder_after[d]:
-            V.append(f"H3: post {d} gets two cadres ({holder_after[d]}, {c})")
+            V.append(Msg("verify.h3_two", post=d, a=holder_after[d], b=c))
         holder_after[d] = c
     for p in P:
         holder_after.setdefault(p, "")
@@ -105,58 +106,58 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
     for c in sorted(in_play):
         r, d, o = cad[c], dest[c], own.get(c)
         if o and d is None:
-            V.append(f"H2: {c} holds {o} and must get exactly one post, but is left without one")
+            V.append(Msg("verify.h2_none", c=c, post=o))
         if must(c) and (d is None or d == o):
-            V.append(f"H1: {c} must move but {'stays in ' + o if d == o and o else 'is unassigned'}")
+            V.append(Msg("verify.h1_stays", c=c, post=o) if d == o and o else Msg("verify.h1_unassigned", c=c))
         if d is None or d not in posts:
             continue
         p = posts[d]
         t = teams[p["team_id"]]
         if d == o:
             if (c, d) in forbid:
-                V.append(f"E8: {c} stays in {d} despite a forbid pin")
+                V.append(Msg("verify.e8_stay", c=c, post=d))
             for k in kin.get(c, ()):
                 if fixed_member.get(k) == t["team_id"]:
-                    V.append(f"H4: {c} stays in team {t['team_id']} beside fixed relative {k}")
+                    V.append(Msg("verify.h4_stay", c=c, team=t["team_id"], k=k))
             continue
         kind = r["exchange_kind"]
         g, pg = int(r["grade"]), int(p["grade"])
         promo_ok = pol["allow_promotion"] and r["years_in_grade"] >= pol["promotion_min_years"]
         if not (pg == g or (pg == g + 1 and promo_ok) or (pg == g - 1 and kind == "disciplinary")):
-            V.append(f"E1: {c} (grade {g}) may not take {d} (grade {pg})")
+            V.append(Msg("verify.e1", c=c, g=g, post=d, pg=pg))
         if pol["scope"] == "cross_province" and t["province_id"] == r["province_id"]:
-            V.append(f"E2: {c} moves to {d} inside its own province {r['province_id']}")
+            V.append(Msg("verify.e2", c=c, post=d, prov=r["province_id"]))
         if p["role"] in pol["native_avoidance_roles"] and t["province_id"] == r["native_province"]:
-            V.append(f"E3: {c} takes key post {d} ({p['role']}) in its native province {r['native_province']}")
+            V.append(Msg("verify.e3", c=c, post=d, role=Msg(f"role.{p['role']}"), prov=r["native_province"]))
         for k in kin.get(c, ()):
             if fixed_member.get(k) == t["team_id"]:
-                V.append(f"E4: {c} joins team {t['team_id']} where relative {k} is a fixed member")
+                V.append(Msg("verify.e4", c=c, team=t["team_id"], k=k))
         if o and r["years_in_post"] < pol["min_years_in_post"] and kind not in FORCED_KINDS:
-            V.append(f"E5: {c} has {r['years_in_post']:g} years in post (< {pol['min_years_in_post']}) and may not move")
+            V.append(Msg("verify.e5", c=c, years=f"{r['years_in_post']:g}", n=pol["min_years_in_post"]))
         if age[c] >= limit and kind not in FORCED_KINDS:
-            V.append(f"E6: {c} is {age[c]} (>= {limit}) and may not move")
+            V.append(Msg("verify.e6", c=c, age=age[c], limit=limit))
         if pol["strict_education"] and int(p["min_education"]) >= 0 and int(r["education"]) < int(p["min_education"]):
-            V.append(f"E7: {c} lacks the education required by {d}")
+            V.append(Msg("verify.e7", c=c, post=d))
         if (c, d) in forbid:
-            V.append(f"E8: {c} -> {d} is pinned forbid")
+            V.append(Msg("verify.e8_pin", c=c, post=d))
         if p.get("closed"):
-            V.append(f"E8: {c} moves into {d}, which a re-plan event closed")
+            V.append(Msg("verify.e8_closed", c=c, post=d))
         if kind == "disciplinary" and (p["role"] in KEY_ROLES or pg > g):
-            V.append(f"E9: disciplinary {c} may not take {d} (key role or promotion)")
+            V.append(Msg("verify.e9", c=c, post=d))
         if p["specialty_strict"] and p["specialty"] and p["specialty"] != r["specialty"] and \
                 p["specialty"] not in r["other_specialties"]:
-            V.append(f"E10: {c} lacks specialty {p['specialty']} required by {d}")
+            V.append(Msg("verify.e10", c=c, spec=p["specialty"], post=d))
     for p in sorted(P):
         if posts[p]["must_fill"] and not holder_after.get(p):
-            V.append(f"H3: must-fill post {p} is left empty")
+            V.append(Msg("verify.h3_empty", post=p))
     for c, p in require:
         if dest.get(c, own.get(c)) != p:
-            V.append(f"H7: require pin {c} -> {p} is not honoured")
+            V.append(Msg("verify.h7", c=c, post=p))
     # H8 round size: cadres who change post (a holder who moves, a non-holder placed); departures per province
     changed = [c for c in in_play if dest[c] is not None and dest[c] != own.get(c)]
     cap = int(pol.get("max_moves", 0))
     if cap > 0 and len(changed) > cap:
-        V.append(f"H8: {len(changed)} cadres change post, above max_moves {cap}")
+        V.append(Msg("verify.h8_moves", n=len(changed), cap=cap))
     dcap = int(pol.get("max_departures_per_province", 0))
     if dcap > 0:
         left: dict[str, int] = {}
@@ -165,7 +166,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
                 left[cad[c]["province_id"]] = left.get(cad[c]["province_id"], 0) + 1
         for q, k in sorted(left.items()):
             if k > dcap:
-                V.append(f"H8: {k} cadres leave province {q}, above max_departures_per_province {dcap}")
+                V.append(Msg("verify.h8_departures", n=k, prov=q, cap=dcap))
     # ---- members after / before
     members_after: dict[str, list[str]] = {t: [] for t in teams}
     members_before: dict[str, list[str]] = {t: [] for t in teams}
@@ -182,7 +183,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
             seen.add((a, b))
             for t, mem in members_after.items():
                 if a in mem and b in mem and (a in in_play or b in in_play):
-                    V.append(f"H4: relatives {a} and {b} both in team {t}")
+                    V.append(Msg("verify.h4_pair", a=a, b=b, team=t))
     # H5
     by_loc: dict[str, list[str]] = {}
     for p, r in posts.items():
@@ -192,7 +193,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
     for loc, ps in sorted(by_loc.items()):
         changed = [p for p in ps if (holder_after.get(p) or "") != (posts[p]["holder_id"] or "")]
         if len(changed) > 1:
-            V.append(f"H5: locality {loc}: party and government heads both change ({', '.join(sorted(changed))})")
+            V.append(Msg("verify.h5", loc=loc, who=", ".join(sorted(changed))))
     # H6 and structure terms
     struct_units = age_units = 0
     for tid, t in teams.items():
@@ -202,7 +203,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
         ev.shortfall_before[tid], ev.shortfall_after[tid] = sb, sa
         for k in rules.get("hard", []):
             if sa.get(k, 0) > sb.get(k, 0):
-                V.append(f"H6: team {tid} {k} shortfall {sa[k]} is worse than today ({sb[k]})")
+                V.append(Msg("verify.h6", team=tid, rule=Msg(f"structure.{k}"), after=sa[k], before=sb[k]))
         struct_units += sum(v for k, v in sa.items() if k != "max_avg_age")
         age_units += sa.get("max_avg_age", 0)
     # ---- objective

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 
+from cadrex.i18n import Msg, say
 from cadrex.io.outdir import OutDirError
 
 log = logging.getLogger("cadrex")
@@ -18,10 +19,13 @@ LOG_HEADER = "# cadrex log\n"
 
 
 def _setup_logging(args) -> None:
-    """Log lines to stderr (warnings only with ``--quiet``) and, with ``--log-file``, the full log to that file
-    whatever ``--quiet`` says."""
+    """Log lines to stderr (warnings only with ``--quiet``; with ``--lang zh`` only the lines written for the user,
+    marked ``extra={"user": True}``, and warnings) and, with ``--log-file``, the full log to that file whatever
+    ``--quiet`` says."""
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    if getattr(args, "lang", "en") == "zh":  # the engine's English detail lines go to --log-file only
+        err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
     handlers: list[logging.Handler] = [err]
     if getattr(args, "log_file", None):
         fh = logging.FileHandler(_log_path(args), encoding="utf-8")
@@ -46,33 +50,40 @@ def _log_path(args) -> str:
                           ours=ours, option="--log-file")
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
-        raise OutDirError(path, f"the folder of log file {args.log_file} does not exist",
-                          f"日志文件 {args.log_file} 所在目录不存在")
+        raise OutDirError(path, Msg("outdir.log_dir", path=args.log_file))
     if not os.path.exists(path):
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(LOG_HEADER)
     return path
 
 
-def _number(text: str, ok, en: str, zh: str) -> float:
-    """``text`` as a finite float for which ``ok`` holds, else an argparse error in English and Chinese."""
+#: the language of the command being parsed (set by ``cli.build_parser``), for the option checks below
+PARSE_LANG = ["en"]
+
+
+def _bad(mid: str, text: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(say(mid, PARSE_LANG[0], text=repr(text)))
+
+
+def _number(text: str, ok, mid: str) -> float:
+    """``text`` as a finite float for which ``ok`` holds, else the usage error ``mid``."""
     try:
         v = float(text)
     except ValueError:
         v = math.nan
     if not (math.isfinite(v) and ok(v)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {en} / 须为{zh}")
+        raise _bad(mid, text)
     return v
 
 
 def _seconds(text: str) -> float:
     """A time limit: a finite number of seconds above 0."""
-    return _number(text, lambda v: v > 0, "a finite number of seconds above 0", "大于 0 的有限秒数")
+    return _number(text, lambda v: v > 0, "value.seconds")
 
 
 def _fraction(text: str) -> float:
     """A relative gap: a finite number from 0 up to (not including) 1."""
-    return _number(text, lambda v: 0 <= v < 1, "a gap from 0 to below 1 (e.g. 0.001)", "0 到 1 之间的相对差距")
+    return _number(text, lambda v: 0 <= v < 1, "value.fraction")
 
 
 def _count(text: str) -> int:
@@ -82,17 +93,18 @@ def _count(text: str) -> int:
     except ValueError:
         v = -1
     if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 0 / 不是非负整数")
+        raise _bad("value.count", text)
     return v
-
-
 
 
 def _positive(text: str) -> int:
     """A whole number ≥ 1 (``--samples``)."""
-    v = _count(text)
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
     if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1 / 须为正整数")
+        raise _bad("value.positive", text)
     return v
 
 
@@ -103,10 +115,10 @@ def _years(text: str) -> int:
     except ValueError:
         v = 0
     if not 1 <= v <= 10:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of years from 1 to 10 / 须为 1 到 10 之间的整数年数")
+        raise _bad("value.years", text)
     return v
 
 
 def _probability(text: str) -> float:
     """A probability from 0 to 1 (``--decline-rate``)."""
-    return _number(text, lambda v: 0 <= v <= 1, "a probability from 0 to 1", "0 到 1 之间的概率")
+    return _number(text, lambda v: 0 <= v <= 1, "value.probability")

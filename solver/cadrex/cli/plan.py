@@ -7,38 +7,39 @@ import os
 import sys
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK, log
+from cadrex.i18n import rule_name, say, text
 from cadrex.io import load_case
 
 
 def _progress(args):
-    """The progress callback of a solve (log lines), or None with ``--quiet``."""
+    """The progress callback of a solve (log lines in the chosen language), or None with ``--quiet``."""
     if args.quiet:
         return None
+    lang = args.lang
 
     def progress(elapsed, obj, bound):
-
         have = obj is not None and math.isfinite(obj)
-        gap = f"{(bound - obj) / max(1.0, abs(obj)):.3%}" if have and bound is not None and math.isfinite(bound) else "n/a"
-        log.info("solve %.0fs: incumbent %s, bound %s, gap %s", elapsed, f"{obj:.0f}" if have else "none",
-                 f"{bound:.1f}" if bound is not None and math.isfinite(bound) else "none", gap)
+        hb = bound is not None and math.isfinite(bound)
+        gap = f"{(bound - obj) / max(1.0, abs(obj)):.3%}" if have and hb else say("cli.na", lang)
+        log.info(say("cli.progress", lang, secs=f"{elapsed:.0f}", plan=f"{obj:.0f}" if have else say("cli.none", lang),
+                     bound=f"{bound:.1f}" if hb else say("cli.none", lang), gap=gap), extra={"user": True})
 
     return progress
 
 
-def say_rejected(name: str, out: str, exc) -> int:
-    """A plan the verifier rejected (nothing written), in both languages; the exit code."""
-    print(f"cadrex {name}: {exc.en}; the previous output in {out}, if any, is unchanged", file=sys.stderr)
-    print(f"cadrex {name}: {exc.zh}；{out} 中原有的输出（如有）保持不变", file=sys.stderr)
+def say_rejected(name: str, out: str, exc, lang: str) -> int:
+    """A plan the verifier rejected (nothing written), in the chosen language; the exit code."""
+    print(say("cli.rejected", lang, cmd=name, what=exc.zh if lang == "zh" else exc.en, out=out), file=sys.stderr)
     for v in exc.violations:
-        print(f"  {v}", file=sys.stderr)
+        print(f"  {text(v, lang)}", file=sys.stderr)
     return EXIT_INTERNAL
 
 
-def say_diagnosis(diagnosis: list[dict]) -> None:
-    """Each conflict of a diagnosis: rule id, English, Chinese."""
+def say_diagnosis(diagnosis: list[dict], lang: str) -> None:
+    """Each conflict of a diagnosis: its rule id with the rule's name, and the message in the chosen language."""
     for d in diagnosis:
-        print(f"  [{d['rule'] or '?'}] {d['message']}", file=sys.stderr)
-        print(f"        {d['message_zh']}", file=sys.stderr)
+        head = rule_name(d["rule"], lang) if d["rule"] else "?"
+        print(f"  [{head}] {d['message_zh'] if lang == 'zh' else d['message']}", file=sys.stderr)
 
 
 def _run(args, name: str, run, inputs: list) -> int:
@@ -46,46 +47,42 @@ def _run(args, name: str, run, inputs: list) -> int:
     from cadrex.reports.result import PlanRejected
     from cadrex.solvers.base import OptionError
 
+    lang = args.lang
     try:
         res = run()
     except OptionError as exc:  # an option the backend or method cannot honour: rejected, never ignored
-        print(f"cadrex {name}: {exc.en}", file=sys.stderr)
-        print(f"cadrex {name}: {exc.zh}", file=sys.stderr)
+        print(f"cadrex {name}: {exc.zh if lang == 'zh' else exc.en}", file=sys.stderr)
         return EXIT_INPUT
     try:
-        res.write(args.out, xlsx=args.xlsx, inputs=[i for i in inputs if i])
+        res.write(args.out, xlsx=args.xlsx, inputs=[i for i in inputs if i], lang=lang)
     except PlanRejected as exc:
-        return say_rejected(name, args.out, exc)
+        return say_rejected(name, args.out, exc, lang)
     s = res.summary
     if res.status in ("optimal", "feasible"):
-        gap = f"{s['gap']:.4%}" if s["gap"] is not None else "n/a"
+        gap = f"{s['gap']:.4%}" if s["gap"] is not None else say("cli.na", lang)
+        bound = s["best_bound"] if s["best_bound"] is not None else say("cli.none", lang)
+        common = dict(status=say(f"status.{res.status}", lang), objective=res.objective, bound=bound, gap=gap,
+                      moves=s["counts"]["moves"], secs=f"{s['timings'].get('total', 0):.2f}", out=args.out)
         rp = s.get("replan")
-        what = (f"re-plan objective {rp['objective']} = objective {res.objective} − {rp['change_cost']} × "
-                f"{rp['changes']} changes (bound {s['best_bound']}, gap {gap}; fewest changes possible "
-                f"{rp['k_min'] if rp['k_min'] is not None else 'not computed'})" if rp else
-                f"objective {res.objective} (bound {s['best_bound']}, gap {gap}; status quo {res.status_quo_objective})")
-        print(f"{res.status}: {what}; {s['counts']['moves']} moves, {s['counts']['vacancies_filled']} "
-              f"vacancies filled; backend {s['backend']}; {s['timings'].get('total', 0):.2f}s -> {args.out}")
-        zh = {"optimal": "最优", "feasible": "可行"}[str(res.status)]
-        if not rp:
-            print(f"{zh}：目标值 {res.objective}（上界 {s['best_bound']}，差距 {gap}；现状方案 {res.status_quo_objective}）；"
-                  f"交流 {s['counts']['moves']} 人，补充空缺 {s['counts']['vacancies_filled']} 个；结果写入 {args.out}")
         if rp:
-            print(f"{res.status}：重新规划目标值 {rp['objective']} = 目标值 {res.objective} − {rp['change_cost']} × "
-                  f"{rp['changes']} 人变动；变动明细见 {os.path.join(args.out, 'changes.csv')}")
+            k_min = rp["k_min"] if rp["k_min"] is not None else say("cli.not_computed", lang)
+            print(say("cli.replanned", lang, replan=rp["objective"], cost=rp["change_cost"], changes=rp["changes"],
+                      k_min=k_min, **common))
+        else:
+            print(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
+                      filled=s["counts"]["vacancies_filled"], **common))
         return EXIT_OK
     if res.status == "infeasible":
-        print("infeasible: no plan satisfies every rule. Diagnosis:", file=sys.stderr)
-        print("无可行方案：没有方案能满足全部规则。诊断：", file=sys.stderr)
-        say_diagnosis(res.diagnosis)
+        print(say("cli.infeasible", lang), file=sys.stderr)
+        say_diagnosis(res.diagnosis, lang)
         return EXIT_INFEASIBLE
-    print(f"no plan found within the time limit ({s['time_limit']}s); summary in {args.out}", file=sys.stderr)
+    print(say("cli.no_plan", lang, limit=s["time_limit"], out=args.out), file=sys.stderr)
     return EXIT_NO_PLAN
 
 
 def _cg_backend_ok(args, name: str) -> bool:
     if args.method == "cg" and args.backend not in (None, "highs"):
-        print(f"cadrex {name}: --method cg (column generation) runs on the highs backend", file=sys.stderr)
+        print(say("cli.cg_highs", args.lang, cmd=name), file=sys.stderr)
         return False
     return True
 

@@ -6,10 +6,11 @@ import os
 import sys
 
 from cadrex.cli.common import EXIT_INPUT, EXIT_OK, log
+from cadrex.i18n import say
 from cadrex.io import load_case
 
 
-def _bar(quiet: bool):
+def _bar(quiet: bool, lang: str):
     """A live progress line on a terminal (a log line per tenth otherwise); None with ``--quiet``."""
     if quiet:
         return None
@@ -20,13 +21,15 @@ def _bar(quiet: bool):
         if tty:
             w = 30
             k = int(w * done / max(1, total))
-            sys.stderr.write(f"\r稳健性 robustness [{'#' * k}{'.' * (w - k)}] {done}/{total} samples, {secs:.0f}s")
+            sys.stderr.write("\r" + say("robustness.bar", lang, bar="#" * k + "." * (w - k), done=done, total=total,
+                                         secs=f"{secs:.0f}"))
             if done == total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
         elif done * 10 // max(1, total) > shown[0]:
             shown[0] = done * 10 // max(1, total)
-            log.info("robustness: %d/%d samples (%.0fs)", done, total, secs)
+            log.info(say("robustness.bar", lang, bar="#" * (shown[0] * 3) + "." * (30 - shown[0] * 3), done=done,
+                         total=total, secs=f"{secs:.0f}"), extra={"user": True})
 
     return progress
 
@@ -45,14 +48,12 @@ def cmd_robustness(args) -> int:
                       lambda: load_decline_rates(args.declines, case) if args.declines else None)
     rep = robustness(case, args.plan, samples=args.samples, seed=args.seed, decline_rate=args.decline_rate,
                      declines=rates, policy_file=args.policy, scheduler=args.scheduler, workers=args.workers,
-                     time_limit=args.time_limit, keep_samples=args.keep_samples, progress=_bar(args.quiet),
+                     time_limit=args.time_limit, keep_samples=args.keep_samples, progress=_bar(args.quiet, args.lang),
                      gap=args.gap)
-    rep.write(args.out, inputs=tuple(i for i in inputs if i))
+    rep.write(args.out, inputs=tuple(i for i in inputs if i), lang=args.lang)
     s = rep.summary
     lq, cq = s["loss"], s["changes"]
-    print(f"robustness: {s['samples']} samples ({s['failed']} failed), decline rate {s['decline_rate']}: objective loss "
-          f"mean {lq['mean']} (5 % {lq['q05']}, 95 % {lq['q95']}), changes mean {cq['mean']} (95 % {cq['q95']}); "
-          f"no change beyond the decliners in {s['share_no_change_beyond_decliners']} of them -> {args.out}")
-    print(f"稳健性：{s['samples']} 个样本（失败 {s['failed']}），不同意概率 {s['decline_rate']}：目标值损失均值 {lq['mean']}，"
-          f"变动人数均值 {cq['mean']}；报告见 {os.path.join(args.out, 'report.html')}")
+    print(say("robustness.done", args.lang, samples=s["samples"], failed=s["failed"], rate=s["decline_rate"],
+              mean=lq["mean"], q05=lq["q05"], q95=lq["q95"], cmean=cq["mean"], cq95=cq["q95"],
+              share=s["share_no_change_beyond_decliners"], out=args.out))
     return EXIT_OK if s["failed"] < s["samples"] else EXIT_INPUT

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cadrex.i18n import Msg
 from cadrex.io.errors import CaseError, Collector
 from cadrex.io.parse import parse_table
 from cadrex.io.schema import FILES, GRADES
@@ -59,7 +60,7 @@ class Case:
 def _as_of(case_dir: str, out: Collector) -> tuple[dt.date | None, str, str]:
     path = os.path.join(case_dir, "case.toml")
     if not os.path.isfile(path):
-        out.add(path, 1, 1, "required file case.toml is missing")
+        out.add(path, 1, 1, Msg("input.no_case_toml"))
         return None, "", ""
     got = read_toml(path, out)
     if got is None:
@@ -69,7 +70,7 @@ def _as_of(case_dir: str, out: Collector) -> tuple[dt.date | None, str, str]:
     line, col = pos.get("as_of", (1, 1))
     as_of = None
     if v is None:
-        out.add(path, 1, 1, "missing required key 'as_of' (a date such as 2026-06-30)")
+        out.add(path, 1, 1, Msg("input.no_as_of"))
     elif isinstance(v, dt.datetime):
         as_of = v.date()
     elif isinstance(v, dt.date):
@@ -78,13 +79,13 @@ def _as_of(case_dir: str, out: Collector) -> tuple[dt.date | None, str, str]:
         try:
             as_of = dt.date.fromisoformat(v.strip())
         except ValueError:
-            out.add(path, line, col, f"as_of: {v!r} is not a date YYYY-MM-DD")
+            out.add(path, line, col, Msg("input.bad_as_of", v=repr(v)))
     else:
-        out.add(path, line, col, f"as_of: {v!r} is not a date YYYY-MM-DD")
+        out.add(path, line, col, Msg("input.bad_as_of", v=repr(v)))
     for k in data:
         if k not in ("as_of", "name", "description"):
             kl, kc = pos.get(k, (1, 1))
-            out.add(path, kl, kc, f"unknown case key '{k}' (allowed: as_of, name, description)")
+            out.add(path, kl, kc, Msg("input.unknown_case_key", k=k))
     return as_of, str(data.get("name", "")), str(data.get("description", ""))
 
 
@@ -127,7 +128,7 @@ def _dangling(out: Collector, df: pd.DataFrame, path: str, header: list[str], co
         bad &= vals != ""  # empty required values are reported by the parser already
     c = header.index(col) + 1 if col in header else 1
     for line, v in zip(df.loc[bad, "_line"], vals[bad], strict=True):
-        out.add(path, int(line), c, f"{col}: unknown {what} {v!r}")
+        out.add(path, int(line), c, Msg("input.unknown_ref", col=col, what=Msg(f"ref.{what}"), val=repr(v)))
 
 
 def _age(birth: pd.Series, as_of: dt.date) -> np.ndarray:
@@ -142,7 +143,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
     case_dir = os.fspath(path)
     out = Collector()
     if not os.path.isdir(case_dir):
-        out.add(case_dir, 1, 1, "case folder not found")
+        out.add(case_dir, 1, 1, Msg("input.no_case_folder"))
         out.raise_if_any()
     as_of, name, description = _as_of(case_dir, out)
     frames: dict[str, pd.DataFrame | None] = {}
@@ -153,7 +154,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         p = find_table(case_dir, spec.stem)
         if p is None:
             if spec.required_file:
-                out.add(os.path.join(case_dir, spec.stem + ".csv"), 1, 1, f"required file {spec.stem}.csv (or .xlsx) is missing")
+                out.add(os.path.join(case_dir, spec.stem + ".csv"), 1, 1, Msg("input.missing_file", stem=spec.stem))
             frames[spec.stem] = None
             continue
         raw = read_table(p, out)
@@ -178,7 +179,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
     if teams is not None:
         _dangling(out, teams, fp("teams"), headers["teams"], "province_id", prov_ids, "province")
         _dangling(out, teams, fp("teams"), headers["teams"], "structure_model", pd.Index(sorted(struct_paths)),
-                  "structure model (none in models/structures/ or the case's structures/)")
+                  "structure_model")
     team_ids = pd.Index(teams["team_id"]) if teams is not None else None
     cadre_ids = pd.Index(cadres["cadre_id"]) if cadres is not None else None
     post_ids = pd.Index(posts["post_id"]) if posts is not None else None
@@ -198,7 +199,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             first = held.drop_duplicates("holder_id").set_index("holder_id")["post_id"]
             for _, r in held[dup].iterrows():
                 out.add(fp("posts"), int(r["_line"]), hc,
-                        f"holder_id: cadre {r['holder_id']} already holds post {first[r['holder_id']]} (a cadre holds at most one post)")
+                        Msg("input.holds_two", c=r["holder_id"], post=first[r["holder_id"]]))
         if cadres is not None and teams is not None:
             cg = cadres.set_index("cadre_id")
             tp = teams.set_index("team_id")["province_id"]
@@ -207,12 +208,12 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
                 c = cg.loc[r["holder_id"]]
                 if not pd.isna(r["grade"]) and not pd.isna(c["grade"]) and int(c["grade"]) != int(r["grade"]):
                     out.add(fp("posts"), int(r["_line"]), hc,
-                            f"holder_id: holder {r['holder_id']} has grade {GRADES[int(c['grade'])]} but post "
-                            f"{r['post_id']} is {GRADES[int(r['grade'])]}")
+                            Msg("input.holder_grade", c=r["holder_id"], g=GRADES[int(c["grade"])], post=r["post_id"],
+                                pg=GRADES[int(r["grade"])]))
                 if r["team_id"] in tp.index and c["province_id"] != tp[r["team_id"]]:
                     out.add(fp("posts"), int(r["_line"]), hc,
-                            f"holder_id: holder {r['holder_id']} serves in {c['province_id']} but team "
-                            f"{r['team_id']} is in {tp[r['team_id']]}")
+                            Msg("input.holder_province", c=r["holder_id"], prov=c["province_id"], team=r["team_id"],
+                                tprov=tp[r["team_id"]]))
     rel = frames["relations"]
     if rel is not None:
         h = headers["relations"]
@@ -220,7 +221,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         _dangling(out, rel, fp("relations"), h, "cadre_b", cadre_ids, "cadre")
         selfrel = rel["cadre_a"] == rel["cadre_b"]
         for line, a in zip(rel.loc[selfrel, "_line"], rel.loc[selfrel, "cadre_a"], strict=True):
-            out.add(fp("relations"), int(line), h.index("cadre_b") + 1, f"cadre_b: cadre {a} is related to itself")
+            out.add(fp("relations"), int(line), h.index("cadre_b") + 1, Msg("input.self_related", c=a))
     for stem in ("preferences", "pins", "scores"):
         f = frames[stem]
         if f is not None:

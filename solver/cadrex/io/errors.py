@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cadrex.i18n import text
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -12,10 +14,14 @@ class Problem:
     file: str
     line: int
     col: int
-    message: str
+    message: str  # a str, or a cadrex.i18n.Msg (a str whose value is English) that renders in either language
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+    def text(self, lang: str) -> str:
+        """``file:line:column: message`` with the message in ``lang`` (where it is a catalogue message)."""
+        return f"{self.file}:{self.line}:{self.col}: {text(self.message, lang)}"
 
 
 class CaseError(Exception):

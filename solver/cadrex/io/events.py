@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cadrex.i18n import Msg
 from cadrex.io.case import Case
 from cadrex.io.errors import Collector
 from cadrex.io.parse import parse_table
@@ -65,7 +66,7 @@ def _sha(path: str) -> str:
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-def _table(path: str, spec, missing: str):
+def _table(path: str, spec, missing: Msg):
     """A file read and parsed against ``spec`` like a case file (raw table and typed frame), or CaseError."""
     out = Collector()
     if not os.path.isfile(path):
@@ -83,7 +84,7 @@ def load_events(path: str | os.PathLike, case: Case) -> Events:
     problem (unknown event or id, a missing id, a ``vacate`` of a vacant post, ``require`` and ``decline`` on one
     pair, an id that an earlier ``vacate`` removed)."""
     path = os.fspath(path)
-    raw, df = _table(path, EVENTS_FILE, "events file not found / 找不到事件文件")
+    raw, df = _table(path, EVENTS_FILE, Msg("events.no_events"))
     out = Collector()
     col = {k: raw.col(k) or 1 for k in ("event", "cadre_id", "post_id")}
     holder = {p: h for p, h in case.posts["holder_id"].items() if h}
@@ -99,31 +100,30 @@ def load_events(path: str | os.PathLike, case: Case) -> Events:
         for key, name, known in (("c", "cadre_id", case.cadres.index), ("p", "post_id", case.posts.index)):
             v = c if key == "c" else p
             if key in need and not v:
-                out.add(path, line, col[name], f"{name}: event {ev} needs a {name} / 事件 {ev} 需要 {name}")
+                out.add(path, line, col[name], Msg("events.needs", name=name, ev=ev))
                 bad = True
             elif v and v not in known:
-                what = "cadre" if key == "c" else "post"
-                out.add(path, line, col[name], f"{name}: unknown {what} {v!r} (not in the case) / 案例中没有{'干部' if key == 'c' else '岗位'} {v}")
+                what = Msg("ref.cadre" if key == "c" else "ref.post")
+                out.add(path, line, col[name], Msg("events.unknown", name=name, what=what, v=repr(v)))
                 bad = True
         if bad:
             continue
         if ev == "withdraw" and p:
-            out.add(path, line, col["post_id"], f"post_id: event withdraw names a cadre only (got {p}) / 撤回事件只填干部")
+            out.add(path, line, col["post_id"], Msg("events.withdraw_cadre_only", p=p))
             continue
         if ev == "close" and c:
-            out.add(path, line, col["cadre_id"], f"cadre_id: event close names a post only (got {c}) / 关闭岗位事件只填岗位")
+            out.add(path, line, col["cadre_id"], Msg("events.close_post_only", c=c))
             continue
         if c and c in left:
-            out.add(path, line, col["cadre_id"], f"cadre_id: {c} left the case with the vacate on line {left[c]} "
-                                                 f"/ 干部 {c} 已因第 {left[c]} 行的出缺事件离开案例")
+            out.add(path, line, col["cadre_id"], Msg("events.left_case", c=c, line=left[c]))
             continue
         if ev == "vacate":
             h = holder.get(p, "")
             if not h:
-                out.add(path, line, col["post_id"], f"post_id: vacate of {p}, which is already vacant / 岗位 {p} 本已空缺，不能出缺")
+                out.add(path, line, col["post_id"], Msg("events.already_vacant", p=p))
                 continue
             if c and c != h:
-                out.add(path, line, col["cadre_id"], f"cadre_id: {p} is held by {h}, not {c} / 岗位 {p} 的任职者是 {h}，不是 {c}")
+                out.add(path, line, col["cadre_id"], Msg("events.held_by", p=p, h=h, c=c))
                 continue
             c = h
             left[h] = line
@@ -132,8 +132,7 @@ def load_events(path: str | os.PathLike, case: Case) -> Events:
             other = "decline" if ev == "require" else "require"
             prev = pairs.get((c, p))
             if prev and prev[0] == other:
-                out.add(path, line, col["event"], f"event: {ev} and {other} on the same pair {c} → {p} (line {prev[1]}) "
-                                                  f"/ 同一人岗对 {c} → {p} 既有必须又有不同意（第 {prev[1]} 行）")
+                out.add(path, line, col["event"], Msg("events.conflict", ev=ev, other=other, c=c, p=p, line=prev[1]))
                 continue
             pairs[(c, p)] = (ev, line)
         items.append(Event(line, ev, c, p, str(r.get("note", "") or "")))
@@ -187,14 +186,14 @@ def read_baseline(plan_dir: str | os.PathLike, case: Case) -> Baseline:
     path = os.path.join(os.fspath(plan_dir), "assignments.csv")
     out = Collector()
     if not os.path.isfile(path):
-        out.add(path, 1, 1, "baseline plan not found: the folder has no assignments.csv / 基准方案目录中没有 assignments.csv")
+        out.add(path, 1, 1, Msg("events.no_baseline"))
         out.raise_if_any()
     raw = read_table(path, out)
     out.raise_if_any()
     assert raw is not None
     for k in ("cadre_id", "to_post"):
         if k not in raw.header:
-            out.add(path, 1, 1, f"missing required column '{k}' / 缺少必需列 {k}")
+            out.add(path, 1, 1, Msg("input.missing_column", name=k))
     out.raise_if_any()
     ci, pi = raw.col("cadre_id") - 1, raw.col("to_post") - 1
     plan: dict[str, str | None] = {}
@@ -204,20 +203,17 @@ def read_baseline(plan_dir: str | os.PathLike, case: Case) -> Baseline:
         row = row + [""] * (len(raw.header) - len(row))
         c, p = unescape_cell(row[ci].strip()), unescape_cell(row[pi].strip())
         if c not in case.cadres.index:
-            out.add(path, line, ci + 1, f"cadre_id: {c!r} is not a cadre of the case (a baseline of another case?) "
-                                        f"/ 案例中没有干部 {c}（是否为其他案例的方案？）")
+            out.add(path, line, ci + 1, Msg("events.not_a_cadre", c=repr(c)))
             continue
         if c in seen:
-            out.add(path, line, ci + 1, f"cadre_id: {c} appears twice in the plan (first on line {seen[c]}) "
-                                        f"/ 干部 {c} 在方案中出现两次（首次在第 {seen[c]} 行）")
+            out.add(path, line, ci + 1, Msg("events.twice", c=c, line=seen[c]))
             continue
         seen[c] = line
         if p and p not in case.posts.index:
-            out.add(path, line, pi + 1, f"to_post: {p!r} is not a post of the case / 案例中没有岗位 {p}")
+            out.add(path, line, pi + 1, Msg("events.not_a_post", p=repr(p)))
             continue
         if p and p in given:
-            out.add(path, line, pi + 1, f"to_post: post {p} is given to both {given[p][0]} (line {given[p][1]}) and {c} "
-                                        f"/ 岗位 {p} 同时给了 {given[p][0]} 和 {c}")
+            out.add(path, line, pi + 1, Msg("events.given_twice", p=p, a=given[p][0], line=given[p][1], c=c))
             continue
         if p:
             given[p] = (c, line)
@@ -230,12 +226,12 @@ def load_decline_rates(path: str | os.PathLike, case: Case) -> dict[str, float]:
     """``cadre_id,probability`` (SPEC §11 ``--declines``), validated like a case file: known cadres, each once,
     probabilities within 0..1; raises :class:`~cadrex.io.errors.CaseError` listing every problem."""
     path = os.fspath(path)
-    raw, df = _table(path, DECLINES_FILE, "declines file not found / 找不到不同意概率文件")
+    raw, df = _table(path, DECLINES_FILE, Msg("events.no_declines"))
     out = Collector()
     col = raw.col("cadre_id") or 1
     for line, c in zip(df["_line"], df["cadre_id"], strict=True):
         if c and c not in case.cadres.index:
-            out.add(path, int(line), col, f"cadre_id: unknown cadre {c!r} (not in the case) / 案例中没有干部 {c}")
+            out.add(path, int(line), col, Msg("events.unknown_cadre", c=repr(c)))
     out.raise_if_any()
     return {c: float(q) for c, q in zip(df["cadre_id"], df["probability"], strict=True)}
 

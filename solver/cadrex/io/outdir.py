@@ -28,30 +28,40 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 
+from cadrex.i18n import Msg
+
 log = logging.getLogger(__name__)
 
 MARKER = ".cadrex-output"
-KINDS = {"plan": ("plan", "方案"), "case": ("case", "案例"), "batch": ("batch", "批量运行"),
-         "robustness": ("robustness report", "稳健性报告"), "horizon": ("multi-year plan", "多年度方案")}
+KINDS = ("plan", "case", "batch", "robustness", "horizon")  # their names: the catalogue's outkind.*
 PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx",
               # a re-plan's (SPEC §10)
               "changes.csv", "events.csv", "events.xlsx", "frontier.csv", "frontier.svg"}
 INDEX_HEADER = "scenario,status,objective,best_bound,gap"
-CASE_FILES = {"case.toml", "policy.toml", "cadres.csv", "posts.csv", "teams.csv", "provinces.csv", "relations.csv",
+CASE_FILES = {"case.toml", "policy.toml", "structures", "cadres.csv", "posts.csv", "teams.csv", "provinces.csv", "relations.csv",
               "preferences.csv", "pins.csv", "scores.csv", "specialties.csv"}
 #: what cadrex writes in a folder it replaces whole: anything else there is the user's, and the folder is kept
 ROBUSTNESS_FILES = {"samples.csv", "posts.csv", "cadres.csv", "chains.csv", "summary.json", "report.html", "samples"}
-HORIZON_FILES = {"timeline.csv", "summary.json", "report.html", "myopic"} | {f"year-{t}" for t in range(1, 11)}
+HORIZON_FILES = {"timeline.csv", "summary.json", "diagnosis.json", "report.html", "myopic"} | {f"year-{t}" for t in range(1, 11)}
 OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}, "robustness": ROBUSTNESS_FILES | {MARKER},
              "horizon": HORIZON_FILES | {MARKER}}
 
 
 class OutDirError(ValueError):
-    """An output path cadrex refuses to write; ``str()`` gives the English and the Chinese message."""
+    """An output path cadrex refuses to write: ``message`` (a catalogue message; ``en``/``zh`` its two texts,
+    ``str()`` the English one)."""
 
-    def __init__(self, path: str, en: str, zh: str):
-        self.path, self.en, self.zh = path, en, zh
-        super().__init__(f"{en} / {zh}")
+    def __init__(self, path: str, message: Msg):
+        self.path, self.message = path, message
+        super().__init__(str(message))
+
+    @property
+    def en(self) -> str:
+        return self.message.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.message.text("zh")
 
 
 def marker_text(kind: str) -> str:
@@ -122,43 +132,38 @@ def check_out_dir(out: str | os.PathLike, kind: str, case_dirs: Iterable[str | o
     Raises :class:`OutDirError` (nothing is touched) for the cases listed in the module docstring."""
     path = os.path.abspath(os.fspath(out))
     real = _real(path)
-    what_en, what_zh = KINDS[kind]
     show = os.fspath(out)
 
-    def refuse(en: str, zh: str) -> OutDirError:
-        return OutDirError(path, f"output folder {show} {en}; choose another {option}",
-                           f"输出目录 {show} {zh}，请另选 {option}")
+    def refuse(why: Msg) -> OutDirError:
+        return OutDirError(path, Msg("outdir.folder", show=show, why=why, option=option))
 
     cwd = _real(os.getcwd())
     if cwd == real:
-        raise refuse("is the current working folder", "就是当前工作目录")
+        raise refuse(Msg("outdir.cwd"))
     if _within(cwd, real):
-        raise refuse(f"contains the current working folder {cwd}", f"包含当前工作目录 {cwd}")
-    inputs = [(c, "is the case folder", "就是案例目录", "the case folder", "案例目录") for c in case_dirs if c]
-    inputs += [(f, "is an input file", "是输入文件", "the input file", "输入文件") for f in input_files if f]
-    for item, is_en, is_zh, what_en_, what_zh_ in inputs:
+        raise refuse(Msg("outdir.contains_cwd", cwd=cwd))
+    inputs = [(c, "outdir.is_case", "outdir.the_case") for c in case_dirs if c]
+    inputs += [(f, "outdir.is_input", "outdir.the_input") for f in input_files if f]
+    for item, is_id, what_id in inputs:
         ri = _real(item)
         if ri == real:
-            raise refuse(is_en, is_zh)
+            raise refuse(Msg(is_id))
         if _within(ri, real):
-            raise refuse(f"contains {what_en_} {item}", f"包含{what_zh_} {item}")
+            raise refuse(Msg("outdir.contains", what=Msg(what_id), item=item))
     if os.path.islink(path):
-        raise refuse("is a symbolic link (cadrex replaces real folders only)", "是符号链接（cadrex 只替换真实目录）")
+        raise refuse(Msg("outdir.symlink"))
     if os.path.lexists(path) and not os.path.isdir(path):
-        raise refuse("exists and is not a folder", "已存在且不是目录")
+        raise refuse(Msg("outdir.not_folder"))
     if os.path.isdir(path) and os.listdir(path):
         got = written_by_cadrex(path)
         if got is None:
-            raise refuse(f"is not empty and was not written by cadrex (no {MARKER} marker)",
-                         f"不是空目录，且不是 cadrex 写出的（没有 {MARKER} 标记）")
+            raise refuse(Msg("outdir.foreign", marker=MARKER))
         if got != kind:
-            raise refuse(f"was written by cadrex as a {KINDS[got][0]} folder, not a {what_en} folder",
-                         f"是 cadrex 写出的{KINDS[got][1]}目录，不是{what_zh}目录")
+            raise refuse(Msg("outdir.other_kind", got=Msg(f"outkind.{got}"), want=Msg(f"outkind.{kind}")))
         foreign = sorted(set(os.listdir(path)) - OWN_FILES[kind]) if kind in OWN_FILES else []
         if foreign:
-            names = ", ".join(foreign[:5]) + (f" … ({len(foreign)} in all)" if len(foreign) > 5 else "")
-            raise refuse(f"holds files cadrex did not write ({names}); move them out first",
-                         f"含有非 cadrex 写出的文件（{names}），请先移走")
+            names = ", ".join(foreign[:5]) + (f" … ({len(foreign)})" if len(foreign) > 5 else "")
+            raise refuse(Msg("outdir.foreign_files", names=names))
     return path
 
 
@@ -218,36 +223,34 @@ def check_out_file(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] 
     real = _real(p)
     show = os.fspath(path)
 
-    def refuse(en: str, zh: str) -> OutDirError:
-        return OutDirError(p, f"output file {show} {en}; choose another {option}", f"输出文件 {show} {zh}，请另选 {option}")
+    def refuse(why: Msg) -> OutDirError:
+        return OutDirError(p, Msg("outdir.file", show=show, why=why, option=option))
 
     if os.path.isdir(p):
-        raise refuse("is a folder", "是一个目录")
+        raise refuse(Msg("outdir.is_folder"))
     if any(_real(i) == real for i in inputs):
-        raise refuse("is one of the inputs", "是输入文件之一")
+        raise refuse(Msg("outdir.is_input_file"))
     if not os.path.lexists(p):
         return p
     for c in case_dirs:
         if c and _within(real, _real(c)):
-            raise refuse(f"is a file of the case folder {c}", f"是案例目录 {c} 中的文件")
+            raise refuse(Msg("outdir.in_case", c=c))
     if not os.path.isfile(p) or not ours(p):
-        raise refuse("exists and was not written by cadrex", "已存在且不是 cadrex 写出的")
+        raise refuse(Msg("outdir.not_ours"))
     return p
 
 
-def plain_name_problem(name: object) -> str | None:
-    """Why ``name`` is not a plain folder name (English / Chinese), or None when it is one."""
+def plain_name_problem(name: object) -> Msg | None:
+    """Why ``name`` is not a plain folder name (a catalogue message), or None when it is one."""
     if not isinstance(name, str) or not name.strip():
-        return "must be a non-empty text / 必须是非空文本"
+        return Msg("name.empty")
     bad = [s for s in ("/", "\\", "\0") if s in name]
     if bad or name in (".", "..") or name.startswith("."):
-        return (f"{name!r} is not a plain name (no path separators, no '..', not starting with '.') / "
-                f"{name!r} 不是简单名称（不得含路径分隔符或 '..'，不得以 '.' 开头）")
+        return Msg("name.not_plain", name=repr(name))
     if name == "index.csv":
-        return "'index.csv' is reserved for the batch index / 'index.csv' 保留给批量运行索引"
+        return Msg("name.reserved")
     if any(not ch.isprintable() for ch in name) or name != name.strip():
-        return (f"{name!r} has control characters or leading/trailing spaces / "
-                f"{name!r} 含控制字符或首尾空格")
+        return Msg("name.control", name=repr(name))
     return None
 
 

@@ -5,29 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cadrex.i18n import Msg
 from cadrex.io.errors import Collector
 from cadrex.io.schema import ENUMS, FileSpec
 from cadrex.io.tables import RawTable
 
 
-def _report_bad(out: Collector, raw: RawTable, df: pd.DataFrame, bad: np.ndarray, col: str, what: str) -> None:
+def _report_bad(out: Collector, raw: RawTable, df: pd.DataFrame, bad: np.ndarray, col: str, what: Msg) -> None:
     c = raw.col(col)
     for line, val in zip(df["_line"].to_numpy()[bad], df[col].to_numpy()[bad], strict=True):
-        out.add(raw.path, int(line), c, f"{col}: {val!r} is not {what}")
+        out.add(raw.path, int(line), c, Msg("input.is_not", col=col, val=repr(val), what=what))
 
 
 def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame | None:
     """Return a typed frame (column ``_line`` = source line) or None when required columns are missing."""
     missing = [c.name for c in spec.cols if c.required and c.name not in raw.header]
     for name in missing:
-        out.add(raw.path, 1, 1, f"missing required column '{name}'")
+        out.add(raw.path, 1, 1, Msg("input.missing_column", name=name))
     if missing:
         return None
     width = len(raw.header)
     cells = [r[:width] + [""] * (width - len(r)) for r in raw.rows]
     for r, line in zip(raw.rows, raw.lines, strict=True):
         if len(r) > width and any(x for x in r[width:]):
-            out.add(raw.path, line, width + 1, f"{len(r)} fields but the header has {width}")
+            out.add(raw.path, line, width + 1, Msg("input.extra_fields", n=len(r), width=width))
     df = pd.DataFrame(cells, columns=raw.header, dtype=object) if cells else pd.DataFrame(columns=raw.header, dtype=object)
     df = df.loc[:, ~df.columns.duplicated()].copy()
     df["_line"] = np.asarray(raw.lines, dtype=np.int64)
@@ -42,7 +43,7 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
         if c.required:
             bad = empty
             if bad.any():
-                _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, "allowed: a value is required")
+                _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, Msg("input.required_value"))
         if c.kind in ("id", "str"):
             df[c.name] = s
         elif c.kind == "list":
@@ -53,24 +54,24 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
             if c.kind == "int":
                 frac = (~empty) & (~num.isna().to_numpy()) & (np.mod(num.fillna(0).to_numpy(), 1) != 0)
                 bad |= frac
-            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, "a number" if c.kind == "float" else "an integer")
+            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, Msg("input.a_number" if c.kind == "float" else "input.an_integer"))
             vals = num.fillna(c.default if c.default is not None else 0).to_numpy(dtype=float)
             if c.allowed is not None:
                 lo, hi = c.allowed
                 oor = (~empty) & (~bad) & ((vals < lo) | (vals > hi))
-                _report_bad(out, raw, df.assign(**{c.name: s}), oor, c.name, f"within {lo:g}..{hi:g}")
+                _report_bad(out, raw, df.assign(**{c.name: s}), oor, c.name, Msg("input.within", lo=f"{lo:g}", hi=f"{hi:g}"))
             df[c.name] = vals.astype(np.int64) if c.kind == "int" else vals
         elif c.kind == "date":
             d = pd.to_datetime(s.where(~empty, None), format="%Y-%m-%d", errors="coerce")
             bad = (~empty) & d.isna().to_numpy()
-            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, "a date YYYY-MM-DD")
+            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, Msg("input.a_date"))
             df[c.name] = d
         elif c.kind.startswith("enum:"):
             mapping, allowed = ENUMS[c.kind[5:]]
             low = s.str.lower()
             mapped = low.map(lambda v, m=mapping: m.get(v, m.get(v.replace(" ", "_"), None)))
             bad = (~empty) & mapped.isna().to_numpy()
-            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, f"allowed ({allowed})")
+            _report_bad(out, raw, df.assign(**{c.name: s}), bad, c.name, Msg("input.allowed", allowed=allowed))
             vals = mapped.where(~pd.Series(empty, index=mapped.index), c.default)
             vals = vals.where(vals.notna(), c.default)
             df[c.name] = vals.to_numpy()
@@ -86,6 +87,6 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
             k = tuple(row[x] for x in key)
             fl = first.loc[k if len(k) > 1 else k[0]]
             what = "/".join(str(x) for x in k)
-            out.add(raw.path, int(row["_line"]), kc, f"duplicate {'/'.join(key)} {what!r} (first on line {int(fl)})")
+            out.add(raw.path, int(row["_line"]), kc, Msg("input.duplicate", key="/".join(key), what=repr(what), line=int(fl)))
         df = df[~dup].copy()
     return df

@@ -7,6 +7,8 @@ import os
 
 import pandas as pd
 
+from cadrex.i18n import Msg
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -54,11 +56,11 @@ def read_plan(plan_dir: str) -> dict[str, str | None]:
     out = Collector()
     for col in ("cadre_id", "to_post"):
         if col not in df.columns:
-            out.add(path, 1, 1, f"missing required column '{col}'")
+            out.add(path, 1, 1, Msg("input.missing_column", name=col))
     out.raise_if_any()
     dup = df.duplicated("cadre_id", keep="first").to_numpy()
     for i in dup.nonzero()[0]:
-        out.add(path, int(i) + 2, 1, f"cadre_id: {df['cadre_id'].iat[i]!r} appears twice in the plan")
+        out.add(path, int(i) + 2, 1, Msg("input.twice_in_plan", c=repr(df["cadre_id"].iat[i])))
     out.raise_if_any()
     return placements(df)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cadrex.i18n import Msg
+
 GRADES = ["vice_section", "section", "vice_division", "division", "vice_bureau", "bureau",
           "vice_ministerial", "ministerial"]
 GRADE_LABELS = ["副科", "正科", "副处", "正处", "副厅", "正厅", "副部", "正部"]
@@ -66,17 +68,22 @@ class FileSpec:
     required_file: bool = False
 
 
-ENUMS: dict[str, tuple[dict, str]] = {
-    "grade": (GRADE_MAP, "grade ids or labels: " + ", ".join(f"{a} {b}" for a, b in zip(GRADES, GRADE_LABELS, strict=True))),
-    "education": (EDU_MAP, "education: " + ", ".join(f"{a} {b}" for a, b in zip(EDUCATION, EDUCATION_LABELS, strict=True))),
-    "role": (ROLE_MAP, "role: " + ", ".join(f"{a} {b}" for a, b in zip(ROLES, ROLE_LABELS, strict=True))),
-    "kind": (KIND_MAP, "exchange kind: empty or " + ", ".join(f"{a} {b}" for a, b in zip(KINDS, KIND_LABELS, strict=True))),
-    "gender": (GENDER_MAP, "gender: F, M, 女, 男"),
-    "party": (PARTY_MAP, "party: cpc, non_cpc (or 中共党员, 非中共党员, 民主党派, 无党派)"),
-    "bool": (BOOL_MAP, "boolean: true/false/1/0/yes/no/是/否 (empty = false)"),
-    "side": (SIDE_MAP, "side: cadre, post"),
-    "mode": (MODE_MAP, "mode: require, forbid"),
-    "event": (EVENT_MAP, "event: " + ", ".join(f"{a} {b}" for a, b in zip(EVENTS, EVENT_LABELS, strict=True))),
+def _pairs(ids: list[str], labels: list[str]) -> str:
+    return ", ".join(f"{a} {b}" for a, b in zip(ids, labels, strict=True))
+
+
+#: enum name -> (value map, what a valid value is: a catalogue message, ``enum.*``)
+ENUMS: dict[str, tuple[dict, Msg]] = {
+    "grade": (GRADE_MAP, Msg("enum.grade", values=_pairs(GRADES, GRADE_LABELS))),
+    "education": (EDU_MAP, Msg("enum.education", values=_pairs(EDUCATION, EDUCATION_LABELS))),
+    "role": (ROLE_MAP, Msg("enum.role", values=_pairs(ROLES, ROLE_LABELS))),
+    "kind": (KIND_MAP, Msg("enum.kind", values=_pairs(KINDS, KIND_LABELS))),
+    "gender": (GENDER_MAP, Msg("enum.gender")),
+    "party": (PARTY_MAP, Msg("enum.party")),
+    "bool": (BOOL_MAP, Msg("enum.bool")),
+    "side": (SIDE_MAP, Msg("enum.side")),
+    "mode": (MODE_MAP, Msg("enum.mode")),
+    "event": (EVENT_MAP, Msg("enum.event", values=_pairs(EVENTS, EVENT_LABELS))),
 }
 
 YEARS = (0.0, 80.0)

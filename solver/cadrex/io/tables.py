@@ -8,6 +8,7 @@ import io
 import os
 from dataclasses import dataclass
 
+from cadrex.i18n import Msg
 from cadrex.io.errors import Collector
 
 
@@ -47,15 +48,9 @@ def line_col(prefix: str) -> tuple[int, int]:
     return norm.count("\n") + 1, len(norm) - start + 1
 
 
-_WHY = {
-    "bom": ("the file starts with a UTF-8 byte-order mark", "文件以 UTF-8 BOM 开头"),
-    "utf-8": ("the file is valid UTF-8 up to here", "此前内容是有效的 UTF-8"),
-    "gb18030": ("the file reads as GB18030 up to here", "此前内容可按 GB18030 读取"),
-    "ascii": ("the file is plain ASCII up to here", "此前内容为纯 ASCII"),
-}
 
 
-def decode_failure(data: bytes, gb18030: bool = True) -> tuple[int, int, str]:
+def decode_failure(data: bytes, gb18030: bool = True) -> tuple[int, int, Msg]:
     """Where a file that :func:`decode_bytes` cannot read goes wrong: ``(line, column, message)`` of its first
     undecodable byte under the most plausible encoding. A BOM means UTF-8; else the position where UTF-8 failed when
     the text before it holds valid non-ASCII UTF-8, else where whichever of UTF-8 and GB18030 read further failed.
@@ -69,7 +64,7 @@ def decode_failure(data: bytes, gb18030: bool = True) -> tuple[int, int, str]:
         except UnicodeDecodeError as exc:
             fails[enc] = exc.start
     if "utf-8" not in fails:  # not called after a failed decode: nothing to locate
-        return 1, 1, "encoding: the file could not be decoded / 编码错误: 无法解码"
+        return 1, 1, Msg("encoding.undecodable")
     eu = fails["utf-8"]
     if bom:
         enc, why = "utf-8", "bom"
@@ -82,21 +77,19 @@ def decode_failure(data: bytes, gb18030: bool = True) -> tuple[int, int, str]:
     pos = fails[enc]
     line, col = line_col(body[:pos].decode(enc, errors="replace"))
     byte = f"0x{body[pos]:02x}"
-    en, zh = _WHY[why]
+    reason = Msg(f"encoding.{why}")
     if gb18030 and not bom:
         where = "UTF-8" if enc == "utf-8" else "GB18030"
-        return line, col, (f"encoding: cannot decode byte {byte} as UTF-8 or GB18030 ({en}; located where {where} "
-                           f"fails) / 编码错误: 字节 {byte} 无法按 UTF-8 或 GB18030 解码（{zh}）")
+        return line, col, Msg("encoding.either", byte=byte, why=reason, where=where)
     if bom:
-        return line, col, f"encoding: byte {byte} is not UTF-8 ({en}) / 编码错误: 字节 {byte} 不是 UTF-8（{zh}）"
-    hint = ""
+        return line, col, Msg("encoding.not_utf8", byte=byte, why=reason)
+    hint: Msg | str = ""
     try:
         body.decode("gb18030")
-        hint = "; the file looks like GB18030: save it as UTF-8"
+        hint = Msg("encoding.gb_hint")
     except UnicodeDecodeError:
         pass
-    return line, col, (f"encoding: byte {byte} is not UTF-8 (TOML files must be UTF-8{hint}) / "
-                       f"编码错误: 字节 {byte} 不是 UTF-8（TOML 文件须为 UTF-8 编码）")
+    return line, col, Msg("encoding.toml", byte=byte, hint=hint)
 
 
 def _cell_text(v) -> str:
@@ -138,10 +131,10 @@ def _read_csv(path: str, out: Collector) -> RawTable | None:
             rows.append([c.strip() for c in rec])
             lines.append(start)
     except csv.Error as exc:
-        out.add(path, reader.line_num, 1, f"malformed CSV: {exc}")
+        out.add(path, reader.line_num, 1, Msg("input.malformed_csv", error=str(exc)))
         return None
     if header is None:
-        out.add(path, 1, 1, "empty file: a header line is required")
+        out.add(path, 1, 1, Msg("input.empty_file"))
         return None
     return RawTable(path, header, rows, lines, enc)
 
@@ -152,7 +145,7 @@ def _read_xlsx(path: str, out: Collector) -> RawTable | None:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        out.add(path, 1, 1, f"cannot read workbook: {exc}")
+        out.add(path, 1, 1, Msg("input.bad_workbook", error=str(exc)))
         return None
     ws = wb.worksheets[0]
     header: list[str] | None = None
@@ -171,7 +164,7 @@ def _read_xlsx(path: str, out: Collector) -> RawTable | None:
         lines.append(i)
     wb.close()
     if header is None:
-        out.add(path, 1, 1, "empty sheet: a header row is required")
+        out.add(path, 1, 1, Msg("input.empty_sheet"))
         return None
     return RawTable(path, header, rows, lines, "xlsx")
 

@@ -10,6 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from cadrex.i18n import Msg
 from cadrex.io.errors import Collector
 from cadrex.io.schema import ROLE_MAP
 from cadrex.io.tables import decode_failure
@@ -120,7 +121,7 @@ def read_toml(path: str, out: Collector) -> tuple[dict, dict[str, tuple[int, int
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        out.add(path, 1, 1, f"cannot read file: {exc.strerror or exc}")
+        out.add(path, 1, 1, Msg("toml.cannot_read", error=str(exc.strerror or exc)))
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -132,7 +133,7 @@ def read_toml(path: str, out: Collector) -> tuple[dict, dict[str, tuple[int, int
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        out.add(path, line, col, f"TOML syntax error: {exc}")
+        out.add(path, line, col, Msg("toml.syntax", error=str(exc)))
         return None
     return data, key_positions(text)
 
@@ -179,32 +180,29 @@ OBJECTIVE_KEYS = ("fill_base", "fill_hardship_bonus", "key_post_bonus", "move_co
 #: largest weight and largest objective magnitude: every objective coefficient stays ≤ 1e8 and a plan's total far
 #: below 2**53, so that float64 solvers and the integer recomputation agree exactly
 MAX_WEIGHT, MAX_MAGNITUDE, MAX_INT = 1_000, 100_000, 2**31 - 1
-_SIGN = ("SPEC §6 fixes the sign of each term: a negative value reverses it, a reward becoming a penalty or a "
-         "penalty a reward, and the model's shortfall and flow variables then run the wrong way")
 
-
-def _check_value(kind: object, v: object) -> tuple[bool, object, str]:
+def _check_value(kind: object, v: object) -> tuple[bool, object, Msg | str]:
     if kind == _BOOL:
-        return isinstance(v, bool), v, "true or false"
+        return isinstance(v, bool), v, Msg("toml.v_bool")
     if kind == _INT:
-        return isinstance(v, int) and not isinstance(v, bool), v, "an integer"
+        return isinstance(v, int) and not isinstance(v, bool), v, Msg("toml.v_int")
     if kind == _NUM:
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= MAX_INT
-        return ok, v, f"a finite number from 0 to {MAX_INT}"
+        return ok, v, Msg("toml.v_num", top=MAX_INT)
     if kind == "rate":
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
-        return ok, v, "a probability from 0 to 1"
+        return ok, v, Msg("toml.v_rate")
     if kind == "str":
-        return isinstance(v, str), v, "a string"
+        return isinstance(v, str), v, Msg("toml.v_str")
     if kind == "roles":
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            return False, v, "a list of roles"
+            return False, v, Msg("toml.v_roles")
         mapped = [_role(x) for x in v]
         if any(m is None for m in mapped):
-            return False, v, "a list of roles (party_secretary, government_head, ... or 党委书记, ...)"
+            return False, v, Msg("toml.v_roles_known")
         return True, sorted(set(mapped)), ""
     if isinstance(kind, tuple):
-        return v in kind, v, "one of " + ", ".join(kind)
+        return v in kind, v, Msg("toml.v_one_of", values=", ".join(kind))
     raise AssertionError(kind)
 
 
@@ -223,10 +221,9 @@ def check_duplicates(values: list, key: str, pos: dict, path: str, out: Collecto
         if k in seen:
             ok = False
             first = values[seen[k]]
-            also = f" as {first!r}" if first != x else ""
+            also = Msg("toml.also", first=repr(first)) if first != x else ""
             line, col = pos.get(f"{key}[{n}]", at)
-            out.add(path, line, col, f"{key.rsplit('.', 1)[-1]}: {x!r} is listed twice (already item {seen[k] + 1}{also}); "
-                                     "list each entry once")
+            out.add(path, line, col, Msg("toml.twice", key=key.rsplit(".", 1)[-1], x=repr(x), n=seen[k] + 1, also=also))
         else:
             seen[k] = n
     return ok
@@ -240,38 +237,34 @@ def check_policy(data: dict, pos: dict, path: str, out: Collector) -> dict:
         line, col = pos.get(k, (1, 1))
         if k == "weights":
             if not isinstance(v, dict):
-                out.add(path, line, col, "weights: must be a table of integers")
+                out.add(path, line, col, Msg("toml.weights_table"))
                 continue
             res["weights"] = {}
             for wk, wv in v.items():
                 wl, wc = pos.get(f"weights.{wk}", (line, col))
                 if wk not in WEIGHT_KEYS:
-                    out.add(path, wl, wc, f"unknown policy key 'weights.{wk}' (allowed: {', '.join(WEIGHT_KEYS)})")
+                    out.add(path, wl, wc, Msg("toml.unknown_weight", k=wk, allowed=", ".join(WEIGHT_KEYS)))
                 elif not isinstance(wv, int) or isinstance(wv, bool):
-                    out.add(path, wl, wc, f"weights.{wk}: {wv!r} is not an integer")
+                    out.add(path, wl, wc, Msg("toml.weight_not_int", k=wk, v=repr(wv)))
                 elif wv < 0:
-                    out.add(path, wl, wc, f"weights.{wk}: {wv} is negative; weights must be >= 0 ({_SIGN}; 0 switches "
-                                          "the term off)")
+                    out.add(path, wl, wc, Msg("toml.weight_negative", k=wk, v=wv, sign=Msg("toml.sign")))
                 elif wv > MAX_WEIGHT:
-                    out.add(path, wl, wc, f"weights.{wk}: {wv} is above the largest weight {MAX_WEIGHT} (it would make "
-                                          "objective coefficients too large for exact arithmetic) / 权重不得超过 "
-                                          f"{MAX_WEIGHT}")
+                    out.add(path, wl, wc, Msg("toml.weight_too_big", k=wk, v=wv, top=MAX_WEIGHT))
                 else:
                     res["weights"][wk] = wv
             continue
         if k not in POLICY_KEYS:
-            out.add(path, line, col, f"unknown policy key '{k}' (allowed: {', '.join(list(POLICY_KEYS) + ['weights'])})")
+            out.add(path, line, col, Msg("toml.unknown_key", k=k, allowed=", ".join([*POLICY_KEYS, "weights"])))
             continue
         ok, norm, what = _check_value(POLICY_KEYS[k], v)
         if not ok:
-            out.add(path, line, col, f"{k}: {v!r} is not {what}")
+            out.add(path, line, col, Msg("toml.not_value", k=k, v=repr(v), what=what))
         elif POLICY_KEYS[k] == _INT and v < 0:
-            why = _SIGN if k in OBJECTIVE_KEYS else "an age, a number of years or a seed"
-            out.add(path, line, col, f"{k}: {v} is negative; it must be >= 0 ({why})")
+            why = Msg("toml.sign") if k in OBJECTIVE_KEYS else Msg("toml.age_years_seed")
+            out.add(path, line, col, Msg("toml.negative", k=k, v=v, why=why))
         elif POLICY_KEYS[k] == _INT and v > (MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT):
             top = MAX_MAGNITUDE if k in OBJECTIVE_KEYS else MAX_INT
-            out.add(path, line, col, f"{k}: {v} is above the largest allowed value {top} (objective coefficients must "
-                                     f"stay exact in floating point) / {k} 不得超过 {top}")
+            out.add(path, line, col, Msg("toml.too_big", k=k, v=v, top=top))
         elif POLICY_KEYS[k] == "roles" and not check_duplicates(v, k, pos, path, out, _role):
             continue
         else:
@@ -307,9 +300,9 @@ def load_policy(case_dir: str, out: Collector, policy_file: str | None = None) -
     for i, p in enumerate(layers):
         if not os.path.isfile(p):
             if i == 0:
-                out.add(p, 1, 1, "default policy file not found (CADREX_MODELS names the models folder)")
+                out.add(p, 1, 1, Msg("toml.no_default"))
             elif i == 2:
-                out.add(p, 1, 1, "policy file not found")
+                out.add(p, 1, 1, Msg("toml.no_policy"))
             continue
         got = read_toml(p, out)
         if got is None:
@@ -318,7 +311,7 @@ def load_policy(case_dir: str, out: Collector, policy_file: str | None = None) -
         policy = merge_policy(policy, check_policy(got[0], got[1], p, out))
     missing = [k for k in POLICY_KEYS if k not in ("name", "description") and k not in policy]
     if missing and default_read:  # an unreadable default is reported by read_toml already
-        out.add(default_path, 1, 1, f"default policy lacks keys: {', '.join(missing)}")
+        out.add(default_path, 1, 1, Msg("toml.default_lacks", keys=", ".join(missing)))
     return policy
 
 
@@ -341,7 +334,7 @@ def effective_policy(base: dict, policy=None) -> dict:
 
 def resolve_policy_path(name: str) -> str:
     """A path as given, or the name of a scenario in ``models/policies/`` (``strict`` -> strict.toml)."""
-    if os.path.exists(name) or os.sep in name or name.endswith(".toml"):
+    if os.path.isfile(name) or os.sep in name or name.endswith(".toml"):
         return name
     return str(models_dir() / "policies" / f"{name}.toml")
 
@@ -357,33 +350,33 @@ def check_structure(data: dict, pos: dict, path: str, out: Collector) -> dict:
     for k in data:
         if k not in ("rules", "name", "description"):
             line, col = pos.get(k, (1, 1))
-            out.add(path, line, col, f"unknown structure key '{k}' (rules go in a [rules] table)")
+            out.add(path, line, col, Msg("toml.unknown_structure_key", k=k))
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
-        out.add(path, 1, 1, "[rules] must be a table")
+        out.add(path, 1, 1, Msg("toml.rules_table"))
         return {}
     res: dict = {}
     for k, v in rules.items():
         line, col = pos.get(f"rules.{k}", (1, 1))
         if k not in STRUCT_KEYS:
-            out.add(path, line, col, f"unknown structure-rule key '{k}' (allowed: {', '.join(sorted(STRUCT_KEYS))})")
+            out.add(path, line, col, Msg("toml.unknown_rule_key", k=k, allowed=", ".join(sorted(STRUCT_KEYS))))
         elif k == "required_specialties":
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                out.add(path, line, col, f"{k}: {v!r} is not a list of specialty ids")
+                out.add(path, line, col, Msg("toml.not_specialties", k=k, v=repr(v)))
             else:
                 check_duplicates(v, f"rules.{k}", pos, path, out, str.strip)
                 res[k] = list(dict.fromkeys(x.strip() for x in v))
         elif k == "hard":
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                out.add(path, line, col, f"hard: {v!r} is not a list of rule names")
+                out.add(path, line, col, Msg("toml.not_rule_names", v=repr(v)))
                 continue
             check_duplicates(v, f"rules.{k}", pos, path, out)
             bad = [x for x in v if x not in RULE_NAMES]
             if bad:
-                out.add(path, line, col, f"hard: unknown rule {', '.join(bad)} (allowed: {', '.join(RULE_NAMES)})")
+                out.add(path, line, col, Msg("toml.unknown_rule", bad=", ".join(bad), allowed=", ".join(RULE_NAMES)))
             res[k] = [x for x in v if x in RULE_NAMES]
         elif not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            out.add(path, line, col, f"{k}: {v!r} is not a non-negative integer")
+            out.add(path, line, col, Msg("toml.not_count", k=k, v=repr(v)))
         else:
             res[k] = v
     res.setdefault("young_age", 45)

@@ -37,6 +37,8 @@ import time
 
 import pandas as pd
 
+from cadrex.i18n import LANGS, Msg, catalogue, resolve_lang, say
+
 log = logging.getLogger(__name__)
 INDEX_COLUMNS = ["scenario", "status", "objective", "best_bound", "gap", "moves", "runtime_s", "skipped", "error", "out_dir"]
 
@@ -79,7 +81,7 @@ def read_scenarios(path: str) -> list[dict]:
 
     out = Collector()
     if not os.path.isfile(path):
-        out.add(path, 1, 1, "scenarios file not found")
+        out.add(path, 1, 1, Msg("batch.no_file"))
         raise CaseError(out.problems)
     got = read_toml(path, out)
     out.raise_if_any()
@@ -89,7 +91,7 @@ def read_scenarios(path: str) -> list[dict]:
     for k in data:
         if k not in ("defaults", "scenario"):
             line, col = pos.get(k, (1, 1))
-            out.add(path, line, col, f"unknown key '{k}' (allowed: [defaults], [[scenario]])")
+            out.add(path, line, col, Msg("batch.unknown_key", k=k))
     base = os.path.dirname(os.path.abspath(path))
     defaults = data.get("defaults", {})
     raw = data.get("scenario", [])
@@ -102,23 +104,25 @@ def read_scenarios(path: str) -> list[dict]:
         head = heads[i] if blocks_known else (1, 1)
         s = defaults | sc
         if "name" not in s or "case" not in s:
-            out.add(path, *head, f"scenario {i + 1} needs 'name' and 'case' / 第 {i + 1} 个方案需要 'name' 和 'case'")
+            out.add(path, *head, Msg("batch.needs", i=i + 1))
             continue
         at = (name_pos[i] if blocks_known else None) or ("name" not in sc and default_name) or head
         why = plain_name_problem(s["name"])
         if why:
-            out.add(path, *at, f"scenario name: {why}")
+            out.add(path, *at, Msg("batch.bad_name", why=why))
             continue
         if s["name"] in seen:
-            out.add(path, *at, f"scenario name {s['name']!r} repeats scenario {seen[s['name']]}; names must be unique"
-                               f" / 方案名 {s['name']!r} 与第 {seen[s['name']]} 个方案重复，方案名须唯一")
+            out.add(path, *at, Msg("batch.repeats", name=repr(s["name"]), i=seen[s["name"]]))
             continue
         seen[s["name"]] = i + 1
+        if s.get("lang") is not None and s["lang"] not in LANGS:
+            out.add(path, *at, Msg("batch.bad_lang", v=repr(s["lang"])))
+            continue
         ov = sc.get("overrides")
         if ov is not None:  # checked like a policy file and located in this file; the scenario alone fails on it
             bad = Collector()
             if not isinstance(ov, dict):
-                bad.add(path, *head, "overrides: must be a table of policy keys / overrides 须为策略键表")
+                bad.add(path, *head, Msg("batch.overrides_table"))
             else:
                 opos = {k[len("scenario.overrides."):]: v for k, v in pos.items() if k.startswith("scenario.overrides.")}
                 check_policy(ov, opos | {k: opos.get(k, head) for k in ov}, path, bad)
@@ -141,7 +145,7 @@ def scenario_hash(sc: dict) -> str:
     case = load_case(sc["case"], policy_file=sc.get("policy") if sc.get("policy") not in (None, "default") else None)
     pol = effective_policy(case.policy, sc.get("overrides") or None)
     key = {"input": case.input_sha256, "policy": pol, "backend": sc.get("backend"), "time_limit": sc.get("time_limit"),
-           "seed": sc.get("seed"), "version": __version__}
+           "seed": sc.get("seed"), "version": __version__, "lang": sc.get("lang")}
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -158,6 +162,8 @@ def run_scenario(sc: dict, out_root: str) -> dict:
            "runtime_s": None, "skipped": False, "error": "", "out_dir": out_dir}
     pol_file = sc.get("policy") if sc.get("policy") not in (None, "default") else None
     pol_path = pol_file if pol_file and os.path.isfile(pol_file) else None
+    lang = resolve_lang(sc.get("lang"))
+    msg_key = "message_zh" if lang == "zh" else "message"
     try:
         check_out_dir(out_dir, "plan", case_dirs=[sc["case"]], input_files=[pol_path])
         if sc.get("override_problems"):
@@ -171,7 +177,7 @@ def run_scenario(sc: dict, out_root: str) -> dict:
                 dpath = os.path.join(out_dir, "diagnosis.json")
                 if os.path.isfile(dpath):
                     with open(dpath, encoding="utf-8") as fh:
-                        rec["error"] = "; ".join(d["message"] for d in json.load(fh))[:500]
+                        rec["error"] = "; ".join(d[msg_key] for d in json.load(fh))[:500]
                 return rec | {"status": old["status"], "objective": old.get("objective"), "best_bound": old.get("best_bound"),
                               "gap": old.get("gap"), "moves": old.get("counts", {}).get("moves"), "skipped": True,
                               "runtime_s": 0.0}
@@ -180,17 +186,17 @@ def run_scenario(sc: dict, out_root: str) -> dict:
                            time_limit=sc.get("time_limit"), seed=sc.get("seed"))
         res.summary["scenario"] = sc["name"]
         res.summary["scenario_hash"] = h
-        res.write(out_dir, inputs=[pol_path] if pol_path else ())
+        res.write(out_dir, inputs=[pol_path] if pol_path else (), lang=lang)
         rec |= {"status": res.status, "objective": res.objective, "best_bound": res.best_bound, "gap": res.gap,
                 "moves": res.summary.get("counts", {}).get("moves")}
         if res.status == "infeasible":
-            rec["error"] = "; ".join(d["message"] for d in res.diagnosis)[:500]
+            rec["error"] = "; ".join(d[msg_key] for d in res.diagnosis)[:500]
         elif res.status == "no_solution":
-            rec["error"] = "no plan found within the time limit"
+            rec["error"] = say("cli.no_plan", lang, limit=res.summary.get("time_limit"), out=out_dir)
     except OutDirError as exc:  # a folder cadrex did not write: left as it is
         rec |= {"status": "invalid", "error": str(exc)[:1000]}
     except CaseError as exc:
-        rec |= {"status": "invalid", "error": " | ".join(str(p) for p in exc.problems)[:1000]}
+        rec |= {"status": "invalid", "error": " | ".join(p.text(lang) for p in exc.problems)[:1000]}
         _remove_stale(out_dir)
     except PlanRejected as exc:  # nothing was written: the previous output stays (index.csv says rejected)
         rec |= {"status": "rejected", "error": f"{exc}: " + "; ".join(exc.violations)[:900]}
@@ -222,13 +228,18 @@ def _remove_stale(out_dir: str) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: int | None = None) -> pd.DataFrame:
-    """Run every scenario of ``path`` on Dask; write and return ``index.csv``."""
+def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: int | None = None,
+              lang: str | None = None) -> pd.DataFrame:
+    """Run every scenario of ``path`` on Dask; write and return ``index.csv``. Each scenario's files are in its own
+    ``lang`` (a scenario or ``[defaults]`` key), else in ``lang``, else :func:`cadrex.i18n.resolve_lang`'s."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     from cadrex.io.outdir import MARKER, check_out_dir, write_marker
 
     scenarios = read_scenarios(path)
+    lang = resolve_lang(lang)
+    for sc in scenarios:
+        sc.setdefault("lang", lang)
     pol_files = [sc["policy"] for sc in scenarios if sc.get("policy") and os.path.isfile(sc["policy"])]
     out_root = check_out_dir(out_root, "batch", case_dirs=[sc["case"] for sc in scenarios],
                              input_files=[path, *pol_files])
@@ -254,8 +265,10 @@ def run_batch(path: str, out_root: str, scheduler: str | None = None, workers: i
             except Exception as exc:  # a worker died
                 rec = {"scenario": futures[fut], "status": "error", "error": f"{type(exc).__name__}: {exc}", "skipped": False}
             records.append(rec)
-            log.info("[%d/%d] %s: %s%s (%.1fs elapsed)", k, len(scenarios), rec["scenario"], rec["status"],
-                     " (unchanged, skipped)" if rec.get("skipped") else "", time.perf_counter() - t0)
+            st = say(f"status.{rec['status']}", lang) if f"status.{rec['status']}" in catalogue() else rec["status"]
+            log.info("[%d/%d] %s: %s%s (%.1fs)", k, len(scenarios), rec["scenario"], st,
+                     f" ({say('status.skipped', lang)})" if rec.get("skipped") else "", time.perf_counter() - t0,
+                     extra={"user": True})
     finally:
         client.close()
         if cluster is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cadrex.i18n import say
 from cadrex.io import Case
 from cadrex.io.advance import mark_deadlines, next_round
 from cadrex.io.tomlfiles import effective_policy
@@ -51,11 +52,11 @@ class HorizonResult:
     diagnosis: list[dict] = field(default_factory=list)
     case: Case | None = None
 
-    def write(self, out_dir, inputs=()) -> None:
-        """Write DIR atomically (see :func:`cadrex.reports.horizon.write_horizon`)."""
+    def write(self, out_dir, inputs=(), lang: str | None = None) -> None:
+        """Write DIR atomically (see :func:`cadrex.reports.horizon.write_horizon`); ``lang``: of the reasons."""
         from cadrex.reports.horizon import write_horizon
 
-        write_horizon(self, out_dir, inputs)
+        write_horizon(self, out_dir, inputs, lang)
 
 
 def _in_play(case: Case, pol: dict, plan: dict[str, str | None]) -> dict[str, str | None]:
@@ -234,10 +235,9 @@ def _round_diagnosis(fail: tuple[int, Result], proven: bool) -> list[dict]:
     for d in r.diagnosis:
         d = dict(d)
         d["year"], d["proven_for_every_plan"] = t, bool(proven)
-        en = "" if proven else " (after the round-by-round plan of the years before; no multi-year plan was found in time either)"
-        zh = "" if proven else "（在此前各年逐年方案的基础上；时限内也未找到多年度方案）"
-        d["message"] = f"year {t}{en}: {d.get('message', '')}"
-        d["message_zh"] = f"第{t}年{zh}：{d.get('message_zh', '')}"
+        mid = "horizon_diag.year" if proven else "horizon_diag.year_myopic"
+        d["message"] = say(mid, "en", t=t, message=d.get("message", ""))
+        d["message_zh"] = say(mid, "zh", t=t, message=d.get("message_zh", ""))
         out.append(d)
     return out
 

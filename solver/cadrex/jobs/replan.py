@@ -13,6 +13,7 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
+from cadrex.i18n import Join, Msg
 from cadrex.io import Case
 from cadrex.io.events import Baseline, Events, apply_events, load_events, read_baseline
 from cadrex.io.tomlfiles import effective_policy
@@ -25,12 +26,6 @@ from cadrex.solvers import Status, get_backend
 log = logging.getLogger(__name__)
 
 #: event -> how a change that follows it reads (English, Chinese)
-_FOLLOWS = {"decline": ("the decline of {c} for {p}", "{c} 对 {p} 的不同意"),
-            "withdraw": ("the withdrawal of {c}", "{c} 的撤回"),
-            "vacate": ("the vacancy of {p} (holder {c} left)", "{p} 出缺（原任职者 {c} 离开）"),
-            "close": ("the closing of {p}", "{p} 的关闭"),
-            "require": ("the require pin {c} → {p}", "必须钉定 {c} → {p}"),
-            "forbid": ("the forbid pin {c} → {p}", "禁止钉定 {c} → {p}")}
 
 
 def baseline_posts(ctx: Context, baseline: Baseline) -> np.ndarray:
@@ -101,27 +96,22 @@ def changes_table(ctx: Context, b: np.ndarray, plan: dict[str, str | None], chan
         e = root.get(cid)
         via = ""
         if e is None:
-            cause, en, zh = "chain", "linked to no event: the change pays for itself in the objective (more than change_cost)", \
-                "与事件无关：该变动带来的目标增益大于变动成本"
+            cause, why = "chain", Msg("replan.paid")
         else:
             path, c = [cid], cid
             while c in prev:
                 c = prev[c]
                 path.append(c)
             via = " → ".join(reversed(path))
-            fe, fz = _FOLLOWS[e.event]
-            what_en, what_zh = fe.format(c=e.cadre, p=e.post), fz.format(c=e.cadre, p=e.post)
+            what = Msg(f"replan.{e.event}", c=e.cadre, p=e.post)
             if len(path) == 1 and cid in named:
-                cause, en, zh = "event", f"follows {what_en} (events line {e.line})", f"直接因{what_zh}（事件第 {e.line} 行）而变动"
+                cause, why = "event", Msg("replan.follows", what=what, line=e.line)
             elif len(path) == 1:  # touched, not named: the post it was to take stays with the withdrawn/vacated cadre
-                cause = "chain"
-                en = f"follows {what_en} (events line {e.line}): its baseline post is no longer free"
-                zh = f"随{what_zh}（事件第 {e.line} 行）而变动：其基准岗位不再空出"
+                cause, why = "chain", Msg("replan.follows_blocked", what=what, line=e.line)
             else:
-                chain = " → ".join(reversed(path))
-                cause, en, zh = "chain", f"follows {what_en} (events line {e.line}) via {chain}", f"随{what_zh}（事件第 {e.line} 行）而变动：{chain}"
+                cause, why = "chain", Msg("replan.follows_via", what=what, line=e.line, chain=" → ".join(reversed(path)))
         rows.append({"cadre_id": cid, "name": ctx.case.cadres.loc[cid, "name"], "baseline_post": base[cid] or "",
-                     "new_post": plan.get(cid) or "", "cause": cause, "why": en, "why_zh": zh,
+                     "new_post": plan.get(cid) or "", "cause": cause, "why": why.text("en"), "why_zh": why.text("zh"),
                      "event_line": e.line if e is not None else "", "via": via})
     cols = ["cadre_id", "name", "baseline_post", "new_post", "cause", "why", "why_zh", "event_line", "via"]
     return pd.DataFrame(rows, columns=cols)
@@ -148,18 +138,18 @@ def _annotate(diagnosis: list[dict], events: Events, k_min: int | None = None) -
         if "max_changes" in d.get("rules", []):
             named |= {e.line: e for e in events.items}
             if k_min is not None:
-                d = dict(d, k_min=k_min, message=f"{d.get('message', '')} The fewest changes any plan needs: {k_min}.")
+                m = Msg("replan.fewest", k=k_min)
+                d = dict(d, k_min=k_min, message=d.get("message", "") + m.text("en"))
                 if "message_zh" in d:
-                    d["message_zh"] = f"{d['message_zh']} 任何可行方案至少需变动 {k_min} 人。"
+                    d["message_zh"] += m.text("zh")
         evs = [named[k] for k in sorted(named)]
         d = dict(d, events=[{"line": e.line, "event": e.event, "cadre_id": e.cadre, "post_id": e.post, "note": e.note}
                             for e in evs])
         if evs:
-            en = "; ".join(f"line {e.line}: {e.describe()}" for e in evs)
-            zh = "；".join(f"第 {e.line} 行：{e.describe()}" for e in evs)
-            d["message"] = f"{d.get('message', '')} Events involved: {en}."
+            m = Msg("replan.events", items=Join([Msg("replan.event_line", line=e.line, what=e.describe()) for e in evs]))
+            d["message"] = d.get("message", "") + m.text("en")
             if "message_zh" in d:
-                d["message_zh"] = f"{d['message_zh']} 涉及的事件：{zh}。"
+                d["message_zh"] += m.text("zh")
         out.append(d)
     return out
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.analysis.verify import evaluate
+from cadrex.i18n import Msg
 from cadrex.io import Case
 from cadrex.io.tomlfiles import effective_policy
 from cadrex.model import Model, build_model, plan_values
@@ -69,9 +70,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
     if use_cg:
         if num_workers is not None:  # column generation (solvers.cg) has no worker setting
-            why = "" if method == "cg" else f", which --method auto chose for this case ({len(ctx.I)} × {len(ctx.J)} in play; use --method full to set workers)"
-            why_zh = "" if method == "cg" else "（--method auto 为本案例选择了列生成，可用 --method full 指定线程数）"
-            raise UnsupportedOption("num_workers", f"column generation (--method cg){why}", f"列生成（--method cg）{why_zh}")
+            by = Msg("option.by_cg") if method == "cg" else Msg("option.by_cg_auto", i=len(ctx.I), j=len(ctx.J))
+            raise UnsupportedOption("num_workers", by)
         return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra)
     solve_fn = get_backend(backend)
     check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function

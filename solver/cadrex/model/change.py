@@ -18,6 +18,7 @@ import dataclasses
 
 import numpy as np
 
+from cadrex.i18n import Msg
 from cadrex.model.core import Extension, Model
 from cadrex.model.pairs import Pairs
 from cadrex.model.rows import RowIndex
@@ -57,7 +58,7 @@ class Change(Extension):
     def add_rows(self, ctx: Context, ri: RowIndex):
         if self.cap is None:
             return None
-        label = f"max_changes: at most {self.cap} cadres change from the baseline plan / 与基准方案相比至多 {self.cap} 人变动"
+        label = Msg("diag.cap", k=self.cap)
         return ri.add(1, -np.inf, self.cap - self.n_b(ctx), CAP_RULE, [label])
 
     def pair_entries(self, ctx: Context, pairs: Pairs, handle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cadrex.i18n import Msg
 from cadrex.model.rows import RowIndex, Summary
 from cadrex.rules.context import Context
 
@@ -75,14 +76,13 @@ def h8_rows(ctx: Context, ri: RowIndex) -> None:
     ri.h8_move_row = -1
     ri.h8_dep_row = np.full(len(ctx.prov_ids), -1, np.int64)
     if k > 0:
-        (r,) = ri.add(1, -np.inf, float(k), "H8", [f"H8 at most {k} cadres change post in this round (max_moves) / H8 本轮至多 {k} 人交流（max_moves）"],
+        (r,) = ri.add(1, -np.inf, float(k), "H8", [Msg("diag.h8_moves", k=k)],
                       [((), (), ())])
         ri.h8_move_row = int(r)
     if d > 0:
         qs = np.unique(ctx.c_prov[ctx.I])
         qs = qs[qs >= 0]
         r = ri.add(len(qs), -np.inf, float(d), "H8",
-                   [f"H8 at most {d} cadres leave province {ctx.prov_ids[q]} in this round (max_departures_per_province)"
-                    f" / H8 本轮至多 {d} 人调出 {ctx.prov_ids[q]}（max_departures_per_province）" for q in qs],
+                   [Msg("diag.h8_departures", k=d, prov=ctx.prov_ids[q]) for q in qs],
                    [((), (), ()) for _ in qs])
         ri.h8_dep_row[qs] = r

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from cadrex.i18n import Msg
 from cadrex.model.core import Model
 from cadrex.model.horizon_structure import structure_rows
 from cadrex.model.pairs import all_pairs, pair_objective
@@ -291,10 +292,10 @@ def _round_rows(R: _Rows, ctxs: list[Context], t: int, v_round, v_cad, v_post, v
     # H8 round size
     km, kd = int(pol.get("max_moves", 0)), int(pol.get("max_departures_per_province", 0))
     if km > 0:
-        (r,) = R.add(1, -np.inf, float(km), "H8", [f"H8 at most {km} cadres change post {tag} / H8 至多 {km} 人交流 {tag}"])
+        (r,) = R.add(1, -np.inf, float(km), "H8", [Msg("diag.h8_moves_year", k=km, t=t)])
         R.put(np.full(len(now), r), now, 1.0)
     if kd > 0:
-        r = R.add(Q, -np.inf, float(kd), "H8", [f"H8 at most {kd} cadres leave {q} {tag} / H8 至多 {kd} 人调出 {q} {tag}"
+        r = R.add(Q, -np.inf, float(kd), "H8", [Msg("diag.h8_departures_year", k=kd, prov=q, t=t)
                                                 for q in ctx.prov_ids])
         R.put(r[cpv[mv]], now[mv], 1.0)
 

@@ -8,15 +8,14 @@ anything else is refused (:class:`cadrex.io.outdir.OutDirError`, nothing written
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import os
 
 import pandas as pd
 
-from cadrex.io.plan import escape_cell, safe_frame, unescape_cell
+from cadrex.i18n import Msg, catalogue, column_label, resolve_lang, say
+from cadrex.io.plan import escape_cell, unescape_cell
 
 GENERATOR_META = '<meta name="generator" content="cadrex'
 MARKER_SHEET = "cadrex"
@@ -92,6 +91,16 @@ def table(loaded: list[tuple[str, dict, pd.DataFrame | None]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def labelled(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``df`` with its column names (:func:`cadrex.i18n.column_label`) and status values in ``lang``, for people."""
+    cat = catalogue()
+    out = df.rename(columns={c: column_label(str(c), lang) for c in df.columns})
+    st = column_label("status", lang)
+    if st in out.columns:
+        out[st] = out[st].map(lambda v: say(f"status.{v}", lang) if f"status.{v}" in cat else v)
+    return out
+
+
 def differences(a: tuple, b: tuple) -> pd.DataFrame:
     """Cadres whose destination differs between two scenarios."""
     (na, _, da), (nb, _, db) = a, b
@@ -103,61 +112,41 @@ def differences(a: tuple, b: tuple) -> pd.DataFrame:
     return m[m[f"to_post_{na}"] != m[f"to_post_{nb}"]].reset_index(drop=True)
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def _html_table(df: pd.DataFrame) -> str:
-    df = safe_frame(df)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in r) + "</tr>"
-                   for r in df.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def write_html(loaded: list, path: str) -> None:
-    """One static file: tables and plots embedded as data URIs, no external resource."""
-    from cadrex.reports.plots import flow_map, hardship_filled, score_hist, structure_bars
-
-    summaries = {n: s for n, s, _ in loaded if s.get("metrics")}
-    assigns = {n: a for n, _, a in loaded if a is not None}
-    figs = []
-    if summaries:
-        figs.append(("结构短板 / Structure shortfalls before and after", _png(structure_bars(summaries))))
-        figs.append(("艰苦地区补缺 / Hardship postings filled", _png(hardship_filled(summaries))))
-    if assigns:
-        figs.append(("配对得分分布 / Score distributions", _png(score_hist(assigns))))
-    for n, s, _ in loaded:
-        cp = s.get("case_path")
-        if s.get("metrics") and cp and os.path.isdir(cp):
-            from cadrex.io import load_case
-
-            prov = load_case(cp).provinces[["lat", "lon"]]
-            figs.append((f"跨省流动 / Province-to-province moves: {n}", _png(flow_map(s["metrics"]["flows"], prov, f"Moves: {n}"))))
-    diff = differences(loaded[0], loaded[1]) if len(loaded) >= 2 else None
+def write_html(loaded: list, dirs: list[str], path: str, lang: str = "en") -> None:
+    """One static file in ``lang`` (:mod:`cadrex.reports.compare_html`): no external resource."""
+    from cadrex.reports.compare_html import report_html
     from cadrex.version import __version__
 
-    parts = ["<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
-             f"{GENERATOR_META} {html.escape(__version__)}\">", "<title>cadrex 方案比较 / scenario comparison</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-             "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#f0f0f0}img{max-width:100%}</style></head><body>",
-             "<h1>干部交流方案比较 / Cadre exchange scenarios compared</h1>",
-             "<h2>方案总览 / Scenarios</h2>", _html_table(table(loaded))]
-    if diff is not None:
-        parts += [f"<h2>人选差异 / Who goes where differently: {html.escape(str(loaded[0][0]))} vs {html.escape(str(loaded[1][0]))}</h2>",
-                  _html_table(diff) if len(diff) else "<p>无差异 / identical assignments</p>"]
-    for title, uri in figs:
-        parts += [f"<h2>{html.escape(title)}</h2>", f"<img alt='{html.escape(title)}' src='{uri}'>"]
-    parts.append("</body></html>")
+    diff = labelled(differences(loaded[0], loaded[1]), lang) if len(loaded) >= 2 else None
+    text = report_html(loaded, dirs, lang, f"{GENERATOR_META} {html.escape(__version__)}\">", labelled(table(loaded), lang),
+                       diff)
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(parts))
+        fh.write(text)
     os.replace(tmp, path)
+
+
+def _plan_sheets(loaded: list, dirs: list[str], lang: str) -> dict:
+    """Each solved plan's 方案表 sheets (:func:`cadrex.reports.workbook.plan_sheets`), named "sheet-scenario"
+    (at most 31 characters, unique); plans whose case folder is gone are left out."""
+    from cadrex.io import load_case
+    from cadrex.reports.workbook import plan_sheets
+
+    out: dict = {}
+    for (name, s, a), d in zip(loaded, dirs, strict=True):
+        cp = s.get("case_path")
+        posts, teams = (os.path.join(d, f) for f in ("posts.csv", "teams.csv"))
+        if a is None or not cp or not os.path.isdir(cp) or not os.path.isfile(posts) or not os.path.isfile(teams):
+            continue
+        read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
+        sheets = plan_sheets(load_case(cp), a, pd.read_csv(posts, **read).map(unescape_cell),
+                             pd.read_csv(teams, **read).map(unescape_cell), lang, str(name))
+        for sheet, v in sheets.items():
+            key, k = f"{sheet}-{name}"[:31], 2
+            while key in out:
+                key, k = f"{sheet}-{name}"[: 31 - len(str(k))] + str(k), k + 1
+            out[key] = v
+    return out
 
 
 def is_cadrex_html(path: str) -> bool:
@@ -196,9 +185,11 @@ def _inputs(paths: list[str], dirs: list[str], loaded: list) -> tuple[list[str],
     return files, cases
 
 
-def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | None = None) -> pd.DataFrame:
+def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | None = None,
+            lang: str | None = None) -> pd.DataFrame:
     """Compare scenario folders; optionally write the HTML report and the workbook (checked first: see the module
-    docstring)."""
+    docstring) in ``lang`` (default :func:`cadrex.i18n.resolve_lang`). Returns the table (SPEC column names)."""
+    lang = resolve_lang(lang)
     from cadrex.io.errors import CaseError, Problem
     from cadrex.io.outdir import OutDirError, check_out_file
 
@@ -215,8 +206,7 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
         raise ValueError("no scenario folders with a summary.json")
     files, cases = _inputs(paths, dirs, loaded)
     if html_path and xlsx_path and os.path.abspath(html_path) == os.path.abspath(xlsx_path):
-        raise OutDirError(os.path.abspath(html_path), f"--html and --xlsx name the same file {html_path}",
-                          f"--html 与 --xlsx 指向同一文件 {html_path}")
+        raise OutDirError(os.path.abspath(html_path), Msg("outdir.same_file", path=html_path))
     if html_path:
         html_path = check_out_file(html_path, files, cases, is_cadrex_html, option="--html")
     if xlsx_path:
@@ -224,14 +214,15 @@ def compare(paths: list[str], html_path: str | None = None, xlsx_path: str | Non
     t = table(loaded)
     if html_path:
         os.makedirs(os.path.dirname(html_path), exist_ok=True)
-        write_html(loaded, html_path)
+        write_html(loaded, dirs, html_path, lang)
     if xlsx_path:
         from cadrex.reports.xlsx import write_xlsx
         from cadrex.version import __version__
 
-        sheets = {"scenarios": t}
+        sheets: dict = {say("sheet.scenarios", lang): labelled(t, lang)}
         if len(loaded) >= 2:
-            sheets["differences"] = differences(loaded[0], loaded[1])
+            sheets[say("sheet.differences", lang)] = labelled(differences(loaded[0], loaded[1]), lang)
+        sheets |= _plan_sheets(loaded, dirs, lang)
         sheets[MARKER_SHEET] = pd.DataFrame({"key": ["generator", "version", "kind"],
                                              "value": ["cadrex", __version__, "compare"]})
         os.makedirs(os.path.dirname(xlsx_path), exist_ok=True)

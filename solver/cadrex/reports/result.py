@@ -10,10 +10,22 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from cadrex.i18n import Msg, Text, column_label, resolve_lang
 from cadrex.io import Case
 from cadrex.io.outdir import atomic_dir
 from cadrex.io.plan import placements, write_csv
 from cadrex.solvers.base import Status
+
+
+def localized(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``df`` with every :class:`cadrex.i18n.Text` cell rendered in ``lang`` (other cells as they are)."""
+    cols = [c for c in df.columns if df[c].dtype.kind in "OT" and any(isinstance(v, Text) for v in df[c])]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].map(lambda v: v.text(lang) if isinstance(v, Text) else v)
+    return out
 
 
 @dataclass
@@ -55,26 +67,30 @@ class Result:
     def timings(self) -> dict:
         return self.summary.get("timings", {})
 
-    def write(self, out_dir: str | os.PathLike, xlsx: bool = False, inputs: Iterable[str | os.PathLike] = ()) -> None:
+    def write(self, out_dir: str | os.PathLike, xlsx: bool = False, inputs: Iterable[str | os.PathLike] = (),
+              lang: str | None = None) -> None:
         """Write the outputs atomically: a temporary folder renamed into place (the previous output stays
         complete until the new one is, and is put back if the final rename fails).
 
         Raises :class:`PlanRejected` (nothing touched) when the independent verifier found violations, and
         :class:`cadrex.io.outdir.OutDirError` (nothing touched) when ``out_dir`` is not a folder cadrex may replace:
         the case folder or the working folder (or one containing them), or a non-empty folder cadrex did not write.
-        ``inputs``: further input files (e.g. a ``--policy`` file) that ``out_dir`` must not be or contain."""
+        ``inputs``: further input files (e.g. a ``--policy`` file) that ``out_dir`` must not be or contain.
+        ``lang`` (zh | en; default :func:`cadrex.i18n.resolve_lang`): the language of the ``reasons`` and the
+        workbook; the column names stay those of SPEC §7."""
         violations = list(self.summary.get("violations") or [])
         if violations or self.status == "rejected":
             raise PlanRejected(violations)
         case_dirs = [self.case.path] if self.case is not None else []
         files = list(self.case.files.values()) if self.case is not None else []
         with atomic_dir(out_dir, "plan", case_dirs=case_dirs, input_files=[*files, *inputs]) as tmp:
-            self.write_files(tmp, xlsx)
+            self.write_files(tmp, xlsx, lang)
 
-    def write_files(self, folder: str, xlsx: bool = False) -> None:
+    def write_files(self, folder: str, xlsx: bool = False, lang: str | None = None) -> None:
         """The plan's files (SPEC §7 and any further tables, texts and copies) into the existing ``folder``."""
+        lang = resolve_lang(lang)
         if self.status in ("optimal", "feasible"):
-            write_csv(self.assignments, os.path.join(folder, "assignments.csv"))
+            write_csv(localized(self.assignments, lang), os.path.join(folder, "assignments.csv"))
             write_csv(self.posts, os.path.join(folder, "posts.csv"))
             write_csv(self.teams, os.path.join(folder, "teams.csv"))
         if self.diagnosis or self.status == "infeasible":
@@ -83,16 +99,22 @@ class Result:
         with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as fh:
             json.dump(self.summary, fh, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
         for name, df in self.tables.items():
-            write_csv(df, os.path.join(folder, name))
+            write_csv(localized(df, lang), os.path.join(folder, name))
         for name, text in self.texts.items():
             with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
                 fh.write(text)
         for name, src in self.copies.items():
             shutil.copyfile(src, os.path.join(folder, name))
         if xlsx and self.status in ("optimal", "feasible"):
+            from cadrex.reports.workbook import plan_sheets
             from cadrex.reports.xlsx import write_xlsx
 
-            write_xlsx({"assignments": self.assignments, "posts": self.posts, "teams": self.teams},
+            assign = localized(self.assignments, lang)
+            sheets: dict = {}
+            if self.case is not None:  # the 方案表 first, then the §7 tables for analysts
+                sheets |= plan_sheets(self.case, assign, self.posts, self.teams, lang, self.case.name or "")
+            raw = {"assignments": assign, "posts": self.posts, "teams": self.teams}
+            write_xlsx(sheets | {k: df.rename(columns=lambda c: column_label(str(c), lang)) for k, df in raw.items()},
                        os.path.join(folder, "plan.xlsx"))
 
 
@@ -103,7 +125,6 @@ class PlanRejected(Exception):
     def __init__(self, violations: list[str]):
         self.violations = list(violations)
         self.rules = sorted({v.split(":", 1)[0].strip() for v in self.violations if ":" in v})
-        ids = ", ".join(self.rules) or "?"
-        self.en = f"plan rejected by the independent verifier (rules broken: {ids}); nothing written"
-        self.zh = f"独立校验器否决了该方案（违反规则：{ids}），未写出任何文件"
-        super().__init__(f"{self.en} / {self.zh}")
+        m = Msg("rejected.plan", ids=", ".join(self.rules) or "?")
+        self.en, self.zh = m.text("en"), m.text("zh")
+        super().__init__(self.en)

@@ -38,8 +38,9 @@ class RobustnessReport:
     kept: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict)
     case: Case | None = None
 
-    def write(self, out_dir: str | os.PathLike, inputs: tuple = ()) -> None:
-        """Write RDIR (replaced only if cadrex wrote it as a robustness report; see :mod:`cadrex.io.outdir`)."""
+    def write(self, out_dir: str | os.PathLike, inputs: tuple = (), lang: str | None = None) -> None:
+        """Write RDIR (replaced only if cadrex wrote it as a robustness report; see :mod:`cadrex.io.outdir`);
+        ``lang``: accepted for symmetry with the other results (the report is bilingual)."""
         case_dirs = [self.case.path] if self.case is not None else []
         files = list(self.case.files.values()) if self.case is not None else []
         with atomic_dir(out_dir, "robustness", case_dirs=case_dirs, input_files=[*files, *inputs]) as tmp:

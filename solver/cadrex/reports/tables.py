@@ -6,33 +6,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cadrex.i18n import Join, Msg, Text
 from cadrex.model import STRUCTURE_RULES, Model, PlanValues
 from cadrex.rules.context import Context
-from cadrex.rules.why import KIND_ZH, must_move
+from cadrex.rules.why import KIND_ZH, must_move_msg
 
 
 def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
-            pinned: str | None) -> str:
-    bits: list[str] = []
+            pinned: str | None) -> Text:
+    """The ``reasons`` cell: what happens to the cadre and the rules and terms behind it (English as a string,
+    either language by ``text(lang)``)."""
+    bits: list[Text] = []
     kind = ctx.c_kind[c]
     if dest is None:
-        return "unassigned: no post held and no eligible vacancy worth filling (H2 allows at most one)"
+        return Msg("reason.unassigned")
     if dest == own:
-        bits.append("stays in own post")
+        bits.append(Msg("reason.stays"))
     else:
-        bits.append("moves" + (f" from {own}" if own else "") + f" to {dest}")
+        bits.append(Msg("reason.moves", own=own, dest=dest) if own else Msg("reason.moves_in", dest=dest))
     if ctx.c_must[c]:
-        bits.append("H1 must move: " + must_move(ctx, c, threshold=True)[0])
+        bits.append(Msg("reason.must", why=must_move_msg(ctx, c, threshold=True)))
     elif own and dest != own and not stay_possible:
-        bits.append("H4/E8: may not stay in own post (fixed relative in team or forbid pin)")
+        bits.append(Msg("reason.no_stay"))
     if pinned:
-        bits.append(f"H7 require pin to {pinned}")
+        bits.append(Msg("reason.pin", post=pinned))
     if kind and not ctx.c_must[c]:
-        bits.append(f"kind {kind} ({KIND_ZH[kind]})")
-    main = [f"{k} {terms[k]:+d}" for k in ("fit", "hard", "care", "pref", "assess") if terms.get(k)]
+        bits.append(Msg("reason.kind", kind=kind, label=KIND_ZH[kind]))
+    main = [Msg("reason.term", name=Msg(f"term.{k}"), value=f"{terms[k]:+d}")
+            for k in ("fit", "hard", "care", "pref", "assess") if terms.get(k)]
     if main:
-        bits.append("pair terms " + ", ".join(main))
-    return "; ".join(bits)
+        bits.append(Msg("reason.terms", terms=Join(main, "reason.list")))
+    return Join(bits)
 
 
 def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:

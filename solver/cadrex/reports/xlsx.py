@@ -1,38 +1,58 @@
-"""Excel workbooks an analyst opens directly: one sheet per table, frozen header, column widths set, and every text
-cell that starts with = + - @ written as text (never a formula)."""
+"""Excel workbooks an analyst opens and prints directly: one sheet per table, an optional title line, a bold header
+row repeated on every printed page, frozen panes below it, A4 landscape fitted to the page width, column widths
+set (CJK characters count double), and every text cell that starts with = + - @ written as text (never a
+formula)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 
 import pandas as pd
 
 from cadrex.io.plan import safe_frame
 
 
-def write_xlsx(tables: dict[str, pd.DataFrame], path: str) -> None:
-    """Write ``tables`` (sheet name -> frame) to ``path`` atomically."""
+def _width(v) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(v))
+
+
+def write_xlsx(tables: dict[str, pd.DataFrame | tuple[str, pd.DataFrame]], path: str) -> None:
+    """Write ``tables`` (sheet name -> frame, or -> (title line, frame)) to ``path`` atomically."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, df in tables.items():
+    for name, item in tables.items():
+        title, df = item if isinstance(item, tuple) else (None, item)
         ws = wb.create_sheet(title=name[:31])
         df = safe_frame(df)
+        if title is not None:
+            ws.append([title])
+            ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+            if len(df.columns) > 1:
+                ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(df.columns))
+        head = ws.max_row + 1 if title is not None else 1
         ws.append([str(c) for c in df.columns])
         for row in df.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
                        for v in row])
-        for cell in ws[1]:
+        for cell in ws[head]:
             cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.freeze_panes = f"A{head + 1}"
+        ws.print_title_rows = f"1:{head}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
         for i, col in enumerate(df.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, max(8, width * 1.3))
+            width = max([_width(col)] + [_width(v) for v in df[col].head(200)])
+            ws.column_dimensions[ws.cell(row=head, column=i).column_letter].width = min(60, max(6, width * 1.15))
         # openpyxl treats a str starting with '=' as a formula: mark every text cell explicitly as a string
-        for r in ws.iter_rows(min_row=2):
+        for r in ws.iter_rows(min_row=head + 1):
             for cell in r:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"

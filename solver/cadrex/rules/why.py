@@ -5,26 +5,29 @@ these."""
 
 from __future__ import annotations
 
+from cadrex.i18n import Msg
 from cadrex.io.schema import FORCED_KINDS, KIND_LABELS, KINDS
 from cadrex.rules.context import Context
 
 #: exchange kind → its Chinese label (规定性, …)
 KIND_ZH = dict(zip(KINDS, KIND_LABELS, strict=True))
 
-__all__ = ["FORCED_KINDS", "KIND_ZH", "must_move"]
+__all__ = ["FORCED_KINDS", "KIND_ZH", "must_move", "must_move_msg"]
+
+
+def must_move_msg(ctx: Context, c: int, threshold: bool = False) -> Msg:
+    """Why cadre ``c`` must move (H1), as a message: its forced exchange kind (one of :data:`FORCED_KINDS`), else
+    its years in its province; ``threshold`` adds the policy's ``mandatory_rotation_years`` those years reach."""
+    k = ctx.c_kind[c]
+    if k in FORCED_KINDS:
+        return Msg("why.kind", kind=k, label=KIND_ZH[k])
+    years, prov = f"{ctx.c_years_prov[c]:g}", ctx.prov_ids[ctx.c_prov[c]]
+    if threshold:
+        return Msg("why.years_threshold", years=years, prov=prov, n=ctx.policy["mandatory_rotation_years"])
+    return Msg("why.years", years=years, prov=prov)
 
 
 def must_move(ctx: Context, c: int, threshold: bool = False) -> tuple[str, str]:
-    """Why cadre ``c`` must move (H1), as (English, Chinese): its forced exchange kind (one of
-    :data:`FORCED_KINDS`), else its years in its province; ``threshold`` adds the policy's
-    ``mandatory_rotation_years`` those years reach."""
-    k = ctx.c_kind[c]
-    if k in FORCED_KINDS:
-        return f"exchange kind {k} ({KIND_ZH[k]})", f"交流类型为{KIND_ZH[k]}"
-    years, prov = f"{ctx.c_years_prov[c]:g}", ctx.prov_ids[ctx.c_prov[c]]
-    en, zh = f"{years} years in {prov}", f"在{prov}任职{years}年"
-    if threshold:
-        n = ctx.policy["mandatory_rotation_years"]
-        en += f" (≥ {n}, seed 001 十年交流)"
-        zh += f"（不少于{n}年）"
-    return en, zh
+    """:func:`must_move_msg` as (English, Chinese)."""
+    m = must_move_msg(ctx, c, threshold)
+    return m.text("en"), m.text("zh")

@@ -21,6 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
+from cadrex.i18n import Msg
+
 
 class Status(enum.StrEnum):
     """Outcome of a solve. A ``str`` enum: it compares equal to, formats as and is written to JSON as its plain
@@ -74,10 +76,9 @@ class SolveOptions:
 
     def __post_init__(self):
         if not (isinstance(self.gap, int | float) and math.isfinite(self.gap) and self.gap >= 0):
-            raise OptionError("gap", f"--gap must be a number ≥ 0 (got {self.gap!r})", f"--gap 必须是不小于 0 的数（收到 {self.gap!r}）")
+            raise OptionError("gap", Msg("option.gap", v=repr(self.gap)))
         if self.num_workers is not None and int(self.num_workers) < 1:
-            raise OptionError("num_workers", f"--num-workers must be at least 1 (got {self.num_workers!r})",
-                              f"--num-workers 至少为 1（收到 {self.num_workers!r}）")
+            raise OptionError("num_workers", Msg("option.workers", v=repr(self.num_workers)))
 
     def requested(self) -> list[str]:
         """Names of the options set to something other than "off" (time_limit and seed are always set)."""
@@ -91,27 +92,36 @@ OPTIONS = frozenset(f.name for f in dataclasses.fields(SolveOptions))
 
 
 class OptionError(ValueError):
-    """An option with a value no solve can honour; ``en``/``zh``: the message in English and Chinese."""
+    """An option with a value no solve can honour: ``message`` (a catalogue message; ``en``/``zh`` its texts)."""
 
-    def __init__(self, option: str, en: str, zh: str):
-        self.option, self.en, self.zh = option, en, zh
-        super().__init__(f"{en} / {zh}")
+    def __init__(self, option: str, message: Msg):
+        self.option, self.message = option, message
+        super().__init__(str(message))
+
+    @property
+    def en(self) -> str:
+        return self.message.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.message.text("zh")
 
 
 class UnsupportedOption(OptionError):
-    """An option the chosen backend (or method) does not honour: rejected, never silently ignored."""
+    """An option the chosen backend (or method) does not honour: rejected, never silently ignored; ``by``: who
+    does not honour it (a catalogue message)."""
 
-    def __init__(self, option: str, by: str, by_zh: str | None = None):
+    def __init__(self, option: str, by: Msg):
         flag = "--" + option.replace("_", "-")
         self.by = by
-        super().__init__(option, f"{flag} is not supported by {by}", f"{by_zh or by} 不支持 {flag} 选项")
+        super().__init__(option, Msg("option.unsupported", flag=flag, by=by))
 
 
 def check_options(options: SolveOptions, supports: frozenset[str], name: str) -> None:
     """Raise :class:`UnsupportedOption` for the first requested option backend ``name`` does not honour."""
     for opt in options.requested():
         if opt not in supports:
-            raise UnsupportedOption(opt, f"backend {name}", f"后端 {name}")
+            raise UnsupportedOption(opt, Msg("option.by_backend", name=name))
 
 
 class Backend(Protocol):

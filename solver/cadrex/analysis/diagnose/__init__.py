@@ -88,6 +88,7 @@ from cadrex.analysis.diagnose.text import (
     _unproven,
     exclusions,
 )
+from cadrex.i18n import Msg
 from cadrex.model import Model, Pairs
 from cadrex.rules.context import Context
 
@@ -99,7 +100,7 @@ DIAG_FLOOR = 2.0
 #: load and ~2 s more before a time limit could stop the first LP): below that budget a search is not started
 NNZ_PER_SECOND = 4e6
 #: why conflicts found while building the model may not be all: the search was not run
-BUILT = ("only the conflicts found while building the model were looked for", "仅查找了建模时即发现的冲突")
+BUILT = Msg("diag.built")
 
 
 def _deadline(deadline: float) -> float:
@@ -123,7 +124,7 @@ def diagnose_full(model: Model, deadline: float, max_conflicts: int = 5) -> list
     deadline = _deadline(deadline)
     t0 = time.perf_counter()
     seeds = _propagation_rows(model)
-    stopped: tuple[str, str] | None = None
+    stopped: Msg | None = None
     if len(seeds) and model.rows is not None:
         pool = Pairs(model.pair_c, model.pair_p, model.pair_stay, _block_codes(model.pair_block))
         scope = _Scope(ctx, model.rows)
@@ -171,7 +172,7 @@ def diagnose_cg(ctx: Context, model: Model, info: dict, deadline: float, max_con
     scope = _Scope(ctx, ri)
     seeds = [model.row_label.index(label.replace(" — no eligible option", "")) for _, label in model.infeasible]
     seeds += list(_violated_rows(cg)) + list(_propagation_rows(model))
-    stopped: tuple[str, str] | None = None
+    stopped: Msg | None = None
 
     def everything() -> Model:
         keep = cg.pairs.stay | cg.in_R | np.isin(cg.pairs.c, list(scope.C)) | np.isin(cg.pairs.p, list(scope.P))

@@ -11,6 +11,7 @@ import numpy as np
 from cadrex.analysis.diagnose.checker import _Checker, _mask, instances
 from cadrex.analysis.diagnose.search import DEADLINE, TIMED_OUT, UNCONFIRMED, _search
 from cadrex.analysis.diagnose.text import _describe, _more, _ordered
+from cadrex.i18n import Msg
 from cadrex.model import BLOCK_RULES, Model, Pairs, RowIndex, assemble, pair_columns
 from cadrex.rules.context import Context
 from cadrex.rules.eligibility import rule_masks, stay_block
@@ -18,8 +19,7 @@ from cadrex.rules.eligibility import rule_masks, stay_block
 log = logging.getLogger("cadrex.analysis.diagnose")
 
 #: why a scope search may have missed conflicts: relaxing those it found was not shown to leave a plan possible
-SCOPE = ("only the cadres and posts around the first certificate were searched, and the rest was not shown feasible",
-         "仅搜索了首个证书涉及的干部和职位，未能证明其余部分可行")
+SCOPE = Msg("diag.scope")
 
 
 def _block_codes(block: np.ndarray) -> np.ndarray:
@@ -158,7 +158,7 @@ def _violated_rows(cg) -> np.ndarray:
 
 
 def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Scope, deadline: float,
-                    max_conflicts: int) -> tuple[list[dict], tuple[str, str] | None]:
+                    max_conflicts: int) -> tuple[list[dict], Msg | None]:
     """Conflicts in the relaxation D of ``scope``, minimality confirmed on restrictions: the pairs of ``pool`` (pairs
     of the full model, with every row of ``ri`` complete for them) that are stays, require pins or touch the scope,
     then ``bigger()`` (a larger such model). Each conflict carries ``more_conflicts_possible``: false only when the
@@ -184,7 +184,7 @@ def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Sco
             restr.append((_Checker(R, r_inst), {i.key: k for k, i in enumerate(r_inst)}))
         return restr[level]
 
-    def confirm(S: list[int]) -> tuple[str, str] | None:
+    def confirm(S: list[int]) -> Msg | None:
         """Is each single drop of S feasible for the full model? Checked on restrictions (feasible ⇒ the full model
         feasible), first the small one, then the bigger one for the drops still open."""
         todo = list(range(len(S)))
@@ -200,7 +200,7 @@ def _diagnose_scope(ctx: Context, ri: RowIndex, pool: Pairs, bigger, scope: _Sco
                 return None
         return UNCONFIRMED if time.perf_counter() < deadline else TIMED_OUT
 
-    def rest_feasible(found: list[int]) -> tuple[str, str] | None:
+    def rest_feasible(found: list[int]) -> Msg | None:
         """Is the full model feasible with every instance of ``found`` relaxed, all others enforced? Shown on a
         restriction (feasible ⇒ the full model feasible): None, else why not."""
         for level in (0, 1):

@@ -9,18 +9,18 @@ import time
 import numpy as np
 
 from cadrex.analysis.diagnose.checker import _Checker, _mask
+from cadrex.i18n import Msg
 
 log = logging.getLogger("cadrex.analysis.diagnose")
 
-TIMED_OUT = ("a step timed out", "某步超时")
-DEADLINE = ("the time limit was reached before the search finished", "搜索未完成即达到时间上限")
-NO_TIME = ("no time was left for the search", "没有剩余时间进行搜索")
-UNCONFIRMED = ("dropping one of them was not shown to resolve this conflict in the whole case",
-               "未能证明在整个案例中去掉其中一条即可消除此冲突")
-MAX_REACHED = ("the search stops after max_conflicts conflicts", "已达到冲突数上限 max_conflicts，搜索停止")
+TIMED_OUT = Msg("diag.timed_out")
+DEADLINE = Msg("diag.deadline")
+NO_TIME = Msg("diag.no_time")
+UNCONFIRMED = Msg("diag.unconfirmed")
+MAX_REACHED = Msg("diag.max_reached")
 
 
-def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list[int], tuple[str, str] | None]:
+def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list[int], Msg | None]:
     """Shrink the infeasible set ``S`` (instance numbers) while it stays infeasible: chunks, halved down to single
     instances. An instance leaves only when the set without it is *proven* infeasible. Returns the set and None
     when every single drop was answered (proven feasible on ``chk``'s model), else why not."""
@@ -46,13 +46,13 @@ def _deletion_filter(chk: _Checker, S: list[int], deadline: float) -> tuple[list
 
 
 def _search(chk: _Checker, deadline: float, max_conflicts: int, known_infeasible: bool, confirm
-            ) -> tuple[list[tuple[list[int], tuple[str, str] | None]], tuple[str, str] | None]:
+            ) -> tuple[list[tuple[list[int], Msg | None]], Msg | None]:
     """Disjoint conflicts among ``chk``'s instances: [(instance numbers, why not minimal or None)], and why the
     search stopped before every conflict was isolated (:data:`MAX_REACHED`, a time reason), or None when it ran out
     of conflicts: the instances left were proven feasible together on ``chk``'s model (or none were left)."""
     n = len(chk.inst)
     alive = np.ones(n, bool)
-    found: list[tuple[list[int], tuple[str, str] | None]] = []
+    found: list[tuple[list[int], Msg | None]] = []
     first = True
     while alive.any() and len(found) < max_conflicts:
         if time.perf_counter() >= deadline:

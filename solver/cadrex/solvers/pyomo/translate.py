@@ -12,6 +12,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from cadrex.i18n import Msg
 from cadrex.solvers.base import (
     BackendResult,
     SolveOptions,
@@ -66,8 +67,7 @@ def _subscribe_progress(opt, report: Throttle) -> None:
     backend). Rejected, not ignored, if this appsi version does not expose it."""
     h = getattr(opt, "_solver_model", None)
     if h is None or not hasattr(h, "cbMipInterrupt"):
-        raise UnsupportedOption("progress", "backend pyomo with this pyomo/highspy version",
-                                "此 pyomo/highspy 版本下的后端 pyomo")
+        raise UnsupportedOption("progress", Msg("option.by_pyomo_progress"))
 
     def on_event(e):
         try:
