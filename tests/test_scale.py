@@ -18,7 +18,7 @@ def test_cg_matches_full_model(tmp_path, n, seed):
     generate_case(str(tmp_path / "g"), n, seed)
     case = cadrex.load_case(tmp_path / "g")
     full = cadrex.solve(case, method="full", time_limit=60)
-    cg = cadrex.solve(case, method="cg", time_limit=60)
+    cg = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     assert full.status == cg.status == "optimal"
     assert cg.objective == full.objective
     assert cg.summary["violations"] == []
@@ -48,19 +48,19 @@ def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
 def test_cg_sample_and_infeasible(tiny_path, tmp_path):
     import shutil
 
-    res = cadrex.solve(cadrex.load_case(tiny_path), method="cg")
+    res = cadrex.solve(cadrex.load_case(tiny_path), method="cg", gap=0)
     assert res.status == "optimal" and res.objective == 1379
     case = tmp_path / "c"
     shutil.copytree(tiny_path, case)
     (case / "pins.csv").write_text("cadre_id,post_id,mode\nC000005,P000008,require\n", encoding="utf-8")
-    res = cadrex.solve(cadrex.load_case(case), method="cg")
+    res = cadrex.solve(cadrex.load_case(case), method="cg", gap=0)
     assert res.status == "infeasible" and res.diagnosis[0]["rule"] == "H7"
 
 
 def test_gap_tolerance_reports_feasible_with_certified_gap(tmp_path):
     generate_case(str(tmp_path / "g"), 250, 9)
     case = cadrex.load_case(tmp_path / "g")
-    exact = cadrex.solve(case, method="cg", time_limit=60)
+    exact = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     loose = cadrex.solve(case, method="cg", time_limit=60, gap=0.01)
     assert exact.status == "optimal"
     assert loose.status in ("optimal", "feasible") and loose.gap <= 0.01

@@ -47,7 +47,7 @@ def _check(res, opt: int) -> None:
 @pytest.mark.parametrize("n,seed", CASES)
 def test_cg_round_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
     case, full = _case_and_optimum(n, seed, root)
-    rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
+    rounds = cadrex.solve(case, method="cg", gap=0, time_limit=120).summary["column_generation"]["lp_rounds"]
     orig = cadrex.solvers.cg.solve_scaled
     for k in range(1, rounds + 1):
         monkeypatch.setattr(cadrex.solvers.cg, "solve_scaled", functools.partial(orig, max_rounds=k))
@@ -88,10 +88,10 @@ class _LPCut:
 def test_cg_lp_time_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
     """Round 1 cut: no bound at all (was: an infinite bound and a crash in math.floor, the plan lost)."""
     case, full = _case_and_optimum(n, seed, root)
-    rounds = cadrex.solve(case, method="cg", time_limit=120).summary["column_generation"]["lp_rounds"]
+    rounds = cadrex.solve(case, method="cg", gap=0, time_limit=120).summary["column_generation"]["lp_rounds"]
     for k in range(1, rounds + 1):
         monkeypatch.setattr(cadrex.solvers.cg, "new_highs", _LPCut(k))
-        res = cadrex.solve(case, method="cg", time_limit=120)
+        res = cadrex.solve(case, method="cg", gap=0, time_limit=120)
         _check(res, full.objective)
         if k == 1:
             assert res.best_bound is None and res.status == "feasible"
@@ -127,7 +127,7 @@ def test_short_list_is_the_same_for_full_and_cg(root, n, seed):
         full = cadrex.solve(case, method="full", time_limit=120)
     else:
         case, full = _case_and_optimum(n, seed, root)
-    cg = cadrex.solve(case, method="cg", time_limit=120)
+    cg = cadrex.solve(case, method="cg", gap=0, time_limit=120)
     assert full.posts["candidates"].tolist() == cg.posts["candidates"].tolist()
     assert (full.posts["candidates"] != "").any()
 
@@ -199,7 +199,7 @@ def test_cg_never_calls_a_feasible_case_infeasible_when_costs_outweigh_big_m(tin
     case = cadrex.load_case(tiny_path)
     big = {"move_cost": 100_000, "weights": {"move": 1_000}}  # 1e8 a move: the largest the policy allows
     full = cadrex.solve(case, policy=big, method="full", time_limit=60)
-    cg = cadrex.solve(case, policy=big, method="cg", time_limit=60)
+    cg = cadrex.solve(case, policy=big, method="cg", gap=0, time_limit=60)
     assert full.status == "optimal"
     assert cg.status == "optimal" and cg.objective == full.objective
 

@@ -108,7 +108,7 @@ def test_column_generation_finds_the_three_instance_conflict_without_the_full_mo
 
     for mod in (cadrex.model.core, cadrex.model, cadrex.jobs.solve, diagnose):
         monkeypatch.setattr(mod, "build_model", no_full_model, raising=False)
-    _assert_three(cadrex.solve(cadrex.load_case(d), method="cg", time_limit=60), a, b, post)
+    _assert_three(cadrex.solve(cadrex.load_case(d), method="cg", gap=0, time_limit=60), a, b, post)
 
 
 def test_full_model_finds_the_same_three_instance_conflict(tmp_path):

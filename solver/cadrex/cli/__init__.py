@@ -80,7 +80,7 @@ def _solve_options(s, method: bool = True) -> None:
     if method:
         s.add_argument("--method", choices=["auto", "full", "cg"], default="auto")
     s.add_argument("--policy")
-    s.add_argument("--gap", type=_fraction, default=0.0)
+    s.add_argument("--gap", type=_fraction, default=None)
     if method:
         s.add_argument("--xlsx", action="store_true")
     s.add_argument("--quiet", action="store_true")

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from cadrex.i18n import Msg, say
+from cadrex.i18n import Msg, Text, say
 from cadrex.io.outdir import OutDirError
 
 log = logging.getLogger("cadrex")
@@ -24,8 +24,10 @@ def _setup_logging(args) -> None:
     ``--quiet`` says."""
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
-    if getattr(args, "lang", "en") == "zh":  # the engine's English detail lines go to --log-file only
+    lang = getattr(args, "lang", "en")
+    if lang == "zh":  # the engine's English detail lines go to --log-file only
         err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
+    err.addFilter(_speaks(lang))
     handlers: list[logging.Handler] = [err]
     if getattr(args, "log_file", None):
         fh = logging.FileHandler(_log_path(args), encoding="utf-8")
@@ -33,6 +35,17 @@ def _setup_logging(args) -> None:
         handlers.append(fh)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         handlers=handlers, force=True)
+
+
+def _speaks(lang: str):
+    """A logging filter that renders a catalogue message (:class:`cadrex.i18n.Msg`) in ``lang``."""
+
+    def render(record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, Text):
+            record.msg = record.msg.text(lang)
+        return True
+
+    return render
 
 
 def _log_path(args) -> str:

@@ -5,26 +5,64 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK, log
 from cadrex.i18n import rule_name, say, text
 from cadrex.io import load_case
 
 
+class _Progress:
+    """The progress of a solve: one live line on a terminal (rewritten in place: phase, plan, bound, gap, time), log
+    lines otherwise (at a phase change, or every 10 s). The clock is the command's own, so phases read as one run."""
+
+    def __init__(self, lang: str):
+        self.lang, self.t0, self.phase, self.last = lang, time.perf_counter(), "", -1e9
+        self.obj: float | None = None
+        self.bound: float | None = None
+        self.tty = sys.stderr.isatty()
+        self.width = 0
+
+    def __call__(self, elapsed, obj, bound, phase=None):
+        lang = self.lang
+        new_phase = phase is not None and phase != self.phase
+        if phase is not None:
+            self.phase = phase
+        if obj is not None and math.isfinite(obj):
+            self.obj = obj if self.obj is None else max(self.obj, obj)
+        if bound is not None and math.isfinite(bound):
+            self.bound = bound if self.bound is None else min(self.bound, bound)
+        have, hb = self.obj is not None, self.bound is not None
+        gap = f"{max(0.0, self.bound - self.obj) / max(1.0, abs(self.obj)):.3%}" if have and hb else say("cli.na", lang)
+        now = time.perf_counter() - self.t0
+        line = say("cli.progress", lang, secs=f"{now:.0f}", plan=f"{self.obj:.0f}" if have else say("cli.none", lang),
+                   bound=f"{self.bound:.0f}" if hb else say("cli.none", lang), gap=gap)
+        line = f"[{_phase(self.phase, lang)}] {line}" if self.phase else line
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(self.width))
+            sys.stderr.flush()
+            self.width = max(self.width, len(line))
+        elif new_phase or now - self.last >= 10:
+            self.last = now
+            log.info(line, extra={"user": True})
+
+    def done(self) -> None:
+        if self.tty and self.width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _phase(phase: str, lang: str) -> str:
+    """A solver phase ("LP 3", "dive", "closure MIP") in ``lang``."""
+    if phase.startswith("LP "):
+        return say("phase.lp", lang, k=phase[3:])
+    return say({"dive": "phase.dive", "closure MIP": "phase.closure"}[phase], lang) if phase in ("dive", "closure MIP") \
+        else phase
+
+
 def _progress(args):
-    """The progress callback of a solve (log lines in the chosen language), or None with ``--quiet``."""
-    if args.quiet:
-        return None
-    lang = args.lang
-
-    def progress(elapsed, obj, bound):
-        have = obj is not None and math.isfinite(obj)
-        hb = bound is not None and math.isfinite(bound)
-        gap = f"{(bound - obj) / max(1.0, abs(obj)):.3%}" if have and hb else say("cli.na", lang)
-        log.info(say("cli.progress", lang, secs=f"{elapsed:.0f}", plan=f"{obj:.0f}" if have else say("cli.none", lang),
-                     bound=f"{bound:.1f}" if hb else say("cli.none", lang), gap=gap), extra={"user": True})
-
-    return progress
+    """The progress callback of a solve (:class:`_Progress`), or None with ``--quiet``."""
+    return None if args.quiet else _Progress(args.lang)
 
 
 def say_rejected(name: str, out: str, exc, lang: str) -> int:
@@ -42,7 +80,7 @@ def say_diagnosis(diagnosis: list[dict], lang: str) -> None:
         print(f"  [{head}] {d['message_zh'] if lang == 'zh' else d['message']}", file=sys.stderr)
 
 
-def _run(args, name: str, run, inputs: list) -> int:
+def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> int:
     """Run ``run()`` (a solve or a re-plan), write its result to ``--out`` and say what happened; the exit code."""
     from cadrex.reports.result import PlanRejected
     from cadrex.solvers.base import OptionError
@@ -50,6 +88,8 @@ def _run(args, name: str, run, inputs: list) -> int:
     lang = args.lang
     try:
         res = run()
+        if prog is not None:
+            prog.done()
     except OptionError as exc:  # an option the backend or method cannot honour: rejected, never ignored
         print(f"cadrex {name}: {exc.zh if lang == 'zh' else exc.en}", file=sys.stderr)
         return EXIT_INPUT
@@ -71,6 +111,9 @@ def _run(args, name: str, run, inputs: list) -> int:
         else:
             print(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
                       filled=s["counts"]["vacancies_filled"], **common))
+        if res.status == "feasible" and s["gap"] is not None and name == "solve":
+            print(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
+                      limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
         return EXIT_OK
     if res.status == "infeasible":
         print(say("cli.infeasible", lang), file=sys.stderr)
@@ -97,9 +140,10 @@ def cmd_solve(args) -> int:
     pol_file = args.policy if args.policy and os.path.isfile(args.policy) else None
     check_out_dir(args.out, "plan", case_dirs=[args.case], input_files=[pol_file])  # before a long solve
     case = load_case(args.case, policy_file=args.policy)
+    prog = _progress(args)
     return _run(args, "solve", lambda: cadrex.solve(
         case, backend=args.backend, time_limit=args.time_limit, seed=args.seed, num_workers=args.num_workers,
-        progress=_progress(args), method=args.method, gap=args.gap), [pol_file])
+        progress=prog, method=args.method, gap=args.gap), [pol_file], prog)
 
 
 def cmd_replan(args) -> int:
@@ -117,9 +161,10 @@ def cmd_replan(args) -> int:
     case = load_case(args.case, policy_file=args.policy)
     # the baseline and the events: every problem of both in one run
     baseline, events = gather(lambda: read_baseline(args.plan, case), lambda: load_events(args.events, case))
+    prog = _progress(args)
     return _run(args, "replan", lambda: cadrex.replan(
         case, baseline, events, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-        num_workers=args.num_workers, progress=_progress(args), method=args.method, gap=args.gap,
-        max_changes=args.max_changes, frontier=args.frontier), inputs)
+        num_workers=args.num_workers, progress=prog, method=args.method, gap=args.gap,
+        max_changes=args.max_changes, frontier=args.frontier), inputs, prog)
 
 

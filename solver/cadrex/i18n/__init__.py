@@ -15,7 +15,7 @@ from pathlib import Path
 
 LANGS = ("zh", "en")
 
-__all__ = ["LANGS", "Join", "Msg", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "text"]
+__all__ = ["LANGS", "Join", "Msg", "Said", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "text"]
 
 
 @cache
@@ -119,6 +119,20 @@ class Msg(Text):
 
 def _remake(mid: str, kw: dict) -> Msg:
     return Msg(mid, **kw)
+
+
+class Said:
+    """Mixin for an exception whose ``message`` is a catalogue message: ``en`` and ``zh`` are its two texts."""
+
+    message: Msg
+
+    @property
+    def en(self) -> str:
+        return self.message.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.message.text("zh")
 
 
 def rule_name(rid: str, lang: str) -> str:

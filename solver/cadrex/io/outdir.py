@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 
-from cadrex.i18n import Msg
+from cadrex.i18n import Msg, Said
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +47,13 @@ OWN_FILES = {"plan": PLAN_FILES | {MARKER}, "case": CASE_FILES | {MARKER}, "robu
              "horizon": HORIZON_FILES | {MARKER}}
 
 
-class OutDirError(ValueError):
+class OutDirError(Said, ValueError):
     """An output path cadrex refuses to write: ``message`` (a catalogue message; ``en``/``zh`` its two texts,
     ``str()`` the English one)."""
 
     def __init__(self, path: str, message: Msg):
         self.path, self.message = path, message
         super().__init__(str(message))
-
-    @property
-    def en(self) -> str:
-        return self.message.text("en")
-
-    @property
-    def zh(self) -> str:
-        return self.message.text("zh")
 
 
 def marker_text(kind: str) -> str:

@@ -94,10 +94,11 @@ def _hint(hm: HorizonModel, plans: list[dict], backend, seed: int, time_limit: f
 
 
 def horizon(case: Case, years: int, policy=None, backend: str | None = None, time_limit: float | None = None,
-            seed: int | None = None, gap: float = 0.0, num_workers: int | None = None, progress=None) -> HorizonResult:
+            seed: int | None = None, gap: float | None = None, num_workers: int | None = None, progress=None) -> HorizonResult:
     """The best plan over ``years`` rounds (SPEC §12) and its myopic reference; ``time_limit`` covers the whole run
     (the myopic rounds first, then the joint model started from them). Raises ValueError for ``years`` outside
     1 … 10. Never raises for an infeasible horizon: the result says which round cannot be planned."""
+    gap = 0.0 if gap is None else gap
     if not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
         raise ValueError(f"--years must be between 1 and {MAX_YEARS} (got {years!r}) / --years 须在 1 到 {MAX_YEARS} 之间（收到 {years!r}）")
     t0 = time.perf_counter()

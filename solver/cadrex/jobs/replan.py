@@ -156,7 +156,7 @@ def _annotate(diagnosis: list[dict], events: Events, k_min: int | None = None) -
 
 def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | str | os.PathLike, policy=None,
            backend: str | None = None, time_limit: float | None = None, seed: int | None = None,
-           num_workers: int | None = None, progress=None, method: str = "auto", gap: float = 0.0,
+           num_workers: int | None = None, progress=None, method: str = "auto", gap: float | None = None,
            max_changes: int | None = None, frontier: int = 0, fewest: bool = True) -> Result:
     """The best plan of the changed case (``events`` applied to ``case``) that keeps as much of ``baseline`` (a plan
     folder of ``case`` or a :class:`Baseline`) as is worth keeping: §6 objective − change_cost · changes. Options as

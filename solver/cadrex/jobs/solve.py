@@ -38,16 +38,20 @@ def _with_policy_file(case: Case, policy) -> Case:
 
 #: above this many cadre × post combinations in play, ``method="auto"`` uses column generation (HiGHS only)
 CG_ABOVE = 250_000
+#: the gap a column-generation solve stops at when none is given (0.05 %): it proves the plan within that of the
+#: optimum; ``gap=0`` asks for a proof of optimality
+CG_GAP = 0.0005
 
 
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
           seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto",
-          gap: float = 0.0, extensions: tuple = (), extra=None) -> Result:
+          gap: float | None = None, extensions: tuple = (), extra=None) -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
     case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
     :mod:`cadrex.solvers.cg`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
-    (default 0: prove optimality; a plan stopped early is reported ``feasible``, never ``optimal``). Never raises for
-    an infeasible case: the result says so.
+    (default None: 0, prove optimality, for the full model; :data:`CG_GAP` for column generation, whose last
+    fraction of a per cent costs most of the time at national scale; a plan stopped early is reported ``feasible``,
+    never ``optimal``). Never raises for an infeasible case: the result says so.
 
     ``extensions`` (:class:`cadrex.model.Extension`) add terms and rows to the model (a re-plan's change terms);
     ``extra(plan)`` then gives their value for a plan (cadre id -> post id or None), counted independently of the
@@ -65,9 +69,12 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         raise ValueError(f"unknown method {method!r} (auto, full, cg)")
     if method == "cg" and backend != "highs":
         raise ValueError("method 'cg' (column generation) runs on the highs backend")
+    use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
+    gap = gap if gap is not None else (CG_GAP if use_cg else 0.0)
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
     opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
-    use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
+    log.info(Msg("plan.announce", cadres=len(ctx.I), posts=len(ctx.J), method=Msg("plan.cg" if use_cg else "plan.full"),
+                 limit=f"{time_limit:g}", goal=f"{gap:.3%}" if gap > 0 else Msg("plan.prove")), extra={"user": True})
     if use_cg:
         if num_workers is not None:  # column generation (solvers.cg) has no worker setting
             by = Msg("option.by_cg") if method == "cg" else Msg("option.by_cg_auto", i=len(ctx.I), j=len(ctx.J))
@@ -79,7 +86,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
         check(opts)
     model = build_model(ctx, extensions)
     t_build = time.perf_counter() - t0
-    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full")
+    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "full", gap)
     base["model"] = model.stats()
     timings = {"build": round(t_build, 3)} | {f"build_{k}": round(v, 3) for k, v in model.timings.items()}
     deadline = t0 + time_limit  # solve and diagnosis share the time limit
@@ -138,10 +145,12 @@ def plan_result(case: Case, plan: dict[str, str | None], policy=None, backend: s
     return res
 
 
-def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, time_limit: float, method: str) -> tuple[dict, int]:
+def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, time_limit: float, method: str,
+                  gap_goal: float | None = None) -> tuple[dict, int]:
     own = {ctx.cad_ids[c]: (ctx.post_ids[ctx.c_post[c]] if ctx.c_post[c] >= 0 else None) for c in ctx.I}
     sq = evaluate(case, own, pol).objective
-    return {"backend": backend, "method": method, "seed": seed, "time_limit": time_limit, "input_sha256": case.input_sha256,
+    return {"backend": backend, "method": method, "seed": seed, "time_limit": time_limit, "gap_goal": gap_goal,
+            "input_sha256": case.input_sha256,
             "policy_sha256": _sha(pol), "version": __version__, "policy": pol, "status_quo_objective": sq,
             "counts": {"cadres_in_play": int(len(ctx.I)), "posts_in_play": int(len(ctx.J)),
                        "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}, sq
@@ -151,7 +160,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
               gap: float = 0.0, extensions: tuple = (), extra=None) -> Result:
     from cadrex.solvers.cg import solve_scaled
 
-    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg")
+    base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg", gap)
     br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
                                    gap=gap, extensions=extensions)
     timings = {"solve": round(br.runtime, 3)}

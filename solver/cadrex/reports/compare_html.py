@@ -196,7 +196,7 @@ def report_html(loaded: list, dirs: list[str], lang: str, meta: str, tab: pd.Dat
                    for n, s in with_m}
         body.append(svg.bars(say("report.structure", lang), labels, series, width=max(640, 90 * len(rules))))
         levels = ["0", "1", "2", "3"]
-        body.append(svg.bars(say("report.hardship", lang), [say("report.hardship_level", lang, k=k) for k in levels],
+        body.append(svg.bars(say("report.hardship", lang), [say("report.hardship_level", lang, k=k) if k != "0" else say("report.hardship_none", lang) for k in levels],
                              {n: [s["metrics"].get("vacancies_filled_by_hardship", {}).get(k, 0) for k in levels]
                               for n, s in with_m}))
     scores = {n: [float(v) for v in a.loc[a["action"] != "unassigned", "score"]] for n, _, a in loaded if a is not None}

@@ -16,6 +16,16 @@ def _open(title: str, width: int, height: int) -> list[str]:
             f'<text x="10" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']
 
 
+def _legend(names: list[str], height: int) -> list[str]:
+    """A colour key below the plot area, four entries a row."""
+    out = []
+    for j, name in enumerate(names):
+        x, y = 60 + (j % 4) * 150, height + 26 + 18 * (j // 4)
+        out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS[j % len(COLORS)]}"/>'
+                   f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
+    return out
+
+
 def bars(title: str, groups: list[str], series: dict[str, list[float]], width: int = 640, height: int = 220) -> str:
     """Grouped bar chart: one group per label of ``groups``, one bar per series (legend below)."""
     vals = [v for s in series.values() for v in s if v is not None]
@@ -36,10 +46,7 @@ def bars(title: str, groups: list[str], series: dict[str, list[float]], width: i
                        f'fill="{COLORS[j % len(COLORS)]}"><title>{escape(name)} {escape(g)}: {v:g}</title></rect>')
             out.append(f'<text x="{x0 + j * bw + bw * 0.45:.1f}" y="{height - hgt - 3:.1f}" font-size="10" '
                        f'text-anchor="middle">{v:g}</text>')
-    for j, name in enumerate(series):
-        x, y = 60 + (j % 4) * 150, height + 26 + 18 * (j // 4)
-        out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS[j % len(COLORS)]}"/>'
-                   f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
+    out += _legend(list(series), height)
     out.append("</svg>")
     return "".join(out)
 
@@ -70,10 +77,7 @@ def histogram(title: str, samples: dict[str, list[float]], bins: int = 12, width
         color = COLORS[j % len(COLORS)]
         out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{50:.1f},{height} {" ".join(pts)} '
                    f'{50 + bins * bw:.1f},{height}"><title>{escape(n)}</title></polyline>')
-    for j, name in enumerate(samples):
-        x, y = 60 + (j % 4) * 150, height + 26 + 18 * (j // 4)
-        out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{COLORS[j % len(COLORS)]}"/>'
-                   f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
+    out += _legend(list(samples), height)
     out.append("</svg>")
     return "".join(out)
 

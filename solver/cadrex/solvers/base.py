@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from cadrex.i18n import Msg
+from cadrex.i18n import Msg, Said
 
 
 class Status(enum.StrEnum):
@@ -87,24 +87,34 @@ class SolveOptions:
         return [f.name for f in dataclasses.fields(self) if on.get(f.name, True)]
 
 
+def report(progress, elapsed: float, obj: float | None, bound: float | None, phase: str | None = None) -> None:
+    """Call a progress callback; a ``phase`` (e.g. "LP 3", "dive", "closure MIP") goes only to callbacks that take a
+    ``phase`` keyword (or ``**kwargs``), so a plain ``progress(elapsed, obj, bound)`` keeps working."""
+    if progress is None:
+        return
+    import inspect
+
+    try:
+        ps = inspect.signature(progress).parameters.values()
+        takes = any(p.name == "phase" or p.kind is inspect.Parameter.VAR_KEYWORD for p in ps)
+    except (TypeError, ValueError):
+        takes = False
+    if takes:
+        progress(elapsed, obj, bound, phase=phase)
+    else:
+        progress(elapsed, obj, bound)
+
+
 #: every option of :class:`SolveOptions`
 OPTIONS = frozenset(f.name for f in dataclasses.fields(SolveOptions))
 
 
-class OptionError(ValueError):
+class OptionError(Said, ValueError):
     """An option with a value no solve can honour: ``message`` (a catalogue message; ``en``/``zh`` its texts)."""
 
     def __init__(self, option: str, message: Msg):
         self.option, self.message = option, message
         super().__init__(str(message))
-
-    @property
-    def en(self) -> str:
-        return self.message.text("en")
-
-    @property
-    def zh(self) -> str:
-        return self.message.text("zh")
 
 
 class UnsupportedOption(OptionError):

@@ -21,7 +21,7 @@ def hardship_filled(summaries: dict[str, dict], lang: str | None = None):
     for i, (name, s) in enumerate(summaries.items()):
         v = s["metrics"]["vacancies_filled_by_hardship"]
         ax.bar(np.arange(4) + i * w, [v.get(k, 0) for k in levels], w, label=name)
-    ax.set_xticks(np.arange(4) + w * (len(summaries) - 1) / 2, [say("report.hardship_level", lang, k=k) for k in levels])
+    ax.set_xticks(np.arange(4) + w * (len(summaries) - 1) / 2, [say("report.hardship_level", lang, k=k) if k != "0" else say("report.hardship_none", lang) for k in levels])
     ax.set_ylabel(say("plot.hardship_y", lang))
     ax.set_title(say("plot.hardship_title", lang))
     ax.legend(fontsize=7)

@@ -22,7 +22,7 @@ import numpy as np
 
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
-from cadrex.solvers.base import BackendResult
+from cadrex.solvers.base import BackendResult, report
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, _up32, pricing_cache, reduced_costs
@@ -169,7 +169,7 @@ class ColumnGeneration(MasterLP):
         L += float(np.minimum(rc[self.pinned], 0.0).sum())
         return L, rc
 
-    def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None) -> LPOutcome:
+    def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None, progress=None) -> LPOutcome:
         """Column and row generation on the LP relaxation, one :class:`LPRound` per round in ``self.rounds``.
 
         Stops at convergence, at the deadline, after ``max_rounds`` rounds, or once the bound is within ``stop_gap``
@@ -236,6 +236,8 @@ class ColumnGeneration(MasterLP):
             out.converged = out.priced_out and not len(new_rows)
             log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
                      "peak %.0f MB)", len(self.rounds), z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
+            # the phase, and the best bound so far (valid for the full model)
+            report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
             close = stop_gap > 0 and out.bound - z <= stop_gap * max(1.0, abs(z))
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
             if out.converged or time.perf_counter() > deadline or close or cut:
@@ -287,7 +289,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     cg = ColumnGeneration(ctx, extensions=extensions)
-    lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds)
+    lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress)
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
@@ -324,6 +326,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
                  "found the LP feasible" if proof is False else "stopped at the deadline")
         return finish("restricted_infeasible", message="big-M master inconclusive")
     B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
+    report(progress, 0.0, None, B if has_bound else None, "dive")
     r = _dive(cg, m, seed, max(1.0, 0.25 * (deadline - time.perf_counter())))
     if r is None:  # no plan from the dive: the MIP over the master
         r = solve_mip(m, time_limit=max(1.0, 0.5 * (deadline - time.perf_counter())), seed=seed, progress=progress, gap=gap)
@@ -340,6 +343,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
                                 ": no LP round finished, so no bound"))
+    report(progress, 0.0, z1, B if has_bound else None, "closure MIP")
     x_old = np.zeros(len(cg.pairs), np.float32)
     x_old[m.pair_index] = r.x[: m.n_pairs]
     if closed:

@@ -1,0 +1,50 @@
+"""Defaults that serve (issue 17): a solve says at the start what it will do (method, time limit, gap goal), column
+generation stops at its documented default gap (0.05 %) unless asked for a proof, progress carries the phase, and a
+plan short of a proof ends with the command for a tighter one."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SAMPLE
+
+import cadrex
+from cadrex.cli import main
+from cadrex.jobs.solve import CG_GAP
+
+
+@pytest.fixture(scope="module")
+def case120(tmp_path_factory):
+    d = tmp_path_factory.mktemp("c") / "g"
+    assert main(["generate", "--cadres", "120", "--seed", "4", str(d)]) == 0
+    return d
+
+
+def test_default_gap_is_zero_for_the_full_model_and_cg_gap_for_column_generation(case120):
+    case = cadrex.load_case(case120)
+    full = cadrex.solve(case, method="full", time_limit=60)
+    assert full.summary["gap_goal"] == 0.0 and full.status == "optimal"
+    cg = cadrex.solve(case, method="cg", time_limit=60)
+    assert CG_GAP == 0.0005 and cg.summary["gap_goal"] == CG_GAP
+    assert cg.gap is not None and cg.gap <= CG_GAP and cg.objective >= full.objective * (1 - CG_GAP)
+    proof = cadrex.solve(case, method="cg", time_limit=60, gap=0)
+    assert proof.summary["gap_goal"] == 0 and proof.objective == full.objective
+
+
+def test_progress_carries_phases_and_plain_callbacks_still_work(case120):
+    case = cadrex.load_case(case120)
+    phases, plain = [], []
+    cadrex.solve(case, method="cg", time_limit=60, progress=lambda t, o, b, phase=None: phases.append(phase))
+    assert "LP 1" in phases and "dive" in phases
+    cadrex.solve(case, method="cg", time_limit=60, progress=lambda t, o, b: plain.append(b))
+    assert plain
+
+
+def test_the_cli_announces_the_plan_and_says_how_to_tighten(case120, tmp_path, capsys):
+    assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg"]) == 0
+    said = capsys.readouterr().err
+    assert "by column generation" in said and "gap goal 0.050%" in said and "time limit 60 s" in said
+    r = cadrex.solve(cadrex.load_case(case120), method="cg", time_limit=60)
+    assert ("--gap 0 --time-limit 120" in said) == (r.status == "feasible")
+    assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s"), "--lang", "zh"]) == 0
+    said = capsys.readouterr().err
+    assert "完整模型" in said and "证明最优" in said
