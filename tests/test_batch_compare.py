@@ -130,3 +130,14 @@ def test_every_shipped_policy_changes_the_sample_plan():
             continue
         plan = r.assignments.set_index("cadre_id")["to_post"].reindex(base.index)
         assert (plan != base).any(), f"policy {name} plans the sample exactly as the default"
+
+
+def test_a_misspelt_scenario_key_is_an_error_not_a_silent_default(tmp_path, capsys):
+    """A newcomer's `polcy = "promote"` ran the scenario under the default policy without a word."""
+    s = tmp_path / "s.toml"
+    s.write_text(f'[defaults]\ncase = "{SAMPLE.as_posix()}"\ntimelimit = 5\n\n[[scenario]]\nname = "a"\npolcy = "promote"\n',
+                 encoding="utf-8")
+    assert main(["batch", str(s), "--out", str(tmp_path / "runs"), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{s}:5:1: unknown scenario key 'polcy'" in err and f"{s}:3:1: unknown scenario key 'timelimit'" in err
+    assert not (tmp_path / "runs").exists()

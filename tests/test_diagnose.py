@@ -128,7 +128,7 @@ def test_cli_prints_short_diagnosis(tiny_path, tmp_path, capsys):
     _set(case, "posts", "P000030", "grade", "正部")
     assert main(["solve", str(case), "--out", str(tmp_path / "o"), "--quiet"]) == 3
     err = capsys.readouterr().err
-    assert "[H3 one cadre per post]" in err and "P000030" in err
+    assert "  H3: post P000030 must be filled" in err and "[H3" not in err  # the rule id once, not twice
     assert (tmp_path / "o" / "diagnosis.json").is_file()
 
 

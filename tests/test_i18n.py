@@ -30,13 +30,19 @@ def english(text: str) -> list[str]:
     return ENGLISH.findall(IDS.sub(" ", re.sub(r"\S*[/\\]\S*", " ", text)))
 
 
+#: fields the Chinese text leaves out on purpose (the English word of an exchange kind the Chinese label replaces)
+ZH_DROPS = {"reason.kind": {"kind"}, "why.kind": {"kind"}}
+
+
 def test_every_message_has_both_languages_and_the_same_fields():
+    """Both languages, and the same fields: a Chinese text that drops a field drops information (a newcomer found
+    the blocked posts missing from the Chinese H1 diagnosis)."""
     bad = []
     for mid, m in catalogue().items():
         if set(m) != {"en", "zh"} or not m["en"].strip() or not m["zh"].strip():
             bad.append(f"{mid}: languages {sorted(m)}")
-        elif not placeholders(m["zh"]) <= placeholders(m["en"]):
-            bad.append(f"{mid}: zh fields {placeholders(m['zh'])} not among en's {placeholders(m['en'])}")
+        elif placeholders(m["zh"]) != placeholders(m["en"]) - ZH_DROPS.get(mid, set()):
+            bad.append(f"{mid}: zh fields {placeholders(m['zh'])} differ from en's {placeholders(m['en'])}")
     assert not bad, bad
 
 

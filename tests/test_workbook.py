@@ -83,8 +83,12 @@ def test_vacancy_and_structure_sheets(workbook):
     for r in ws.iter_rows(min_row=3, values_only=True):
         b, a = float(r[3]), float(r[4])
         assert r[5] == ("改善" if a < b else "变差" if a > b else "不变")
-    ws = wb["assignments"]
+    ws = wb["全部人选"]
     assert [c.value for c in ws[1]][:3] == ["干部编号", "姓名", "安排"] and ws.print_title_rows == "$1:$1"
+    assert {c.value for c in ws["C"][1:]} <= {"留任", "交流", "未安排"}
+    assert "班子名称" in [c.value for c in wb["班子结构"][1]]
+    reason = next(c for c in wb["交流人选名单"][3] if c.column_letter == "J")
+    assert reason.alignment.wrap_text and wb["交流人选名单"].oddFooter.center.text == "&P / &N"
 
 
 def test_english_workbook_and_compare_workbook(tmp_path):

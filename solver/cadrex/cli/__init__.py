@@ -105,7 +105,7 @@ def _help_lines(p: argparse.ArgumentParser, sub, lang: str) -> None:
 
     for a in p._actions:
         if not isinstance(a, argparse._SubParsersAction):
-            a.help = line("main", a.dest)
+            a.help = line("main", "lang" if a.dest == "lang_main" else a.dest)
     for ch in sub._choices_actions:
         ch.help = say(f"help.cmd.{ch.dest}", lang)
     for name, sp in sub.choices.items():
@@ -131,7 +131,8 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cadrex", description=say("help.description", lang))
     p.add_argument("--version", action="version", version=f"cadrex {__version__}")
     p.add_argument("--debug", action="store_true")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p.add_argument("--lang", dest="lang_main", choices=list(LANGS))
+    sub = p.add_subparsers(dest="cmd", required=True, metavar=say("help.main.command", lang))
     v = sub.add_parser("validate", help="")
     v.add_argument("case")
     v.add_argument("--policy")
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_argv_lang(argv))
     args = parser.parse_args(argv)
-    args.lang = resolve_lang(args.lang)
+    args.lang = resolve_lang(args.lang or args.lang_main)
     lang = args.lang
     try:
         _setup_logging(args)

@@ -76,8 +76,9 @@ def say_rejected(name: str, out: str, exc, lang: str) -> int:
 def say_diagnosis(diagnosis: list[dict], lang: str) -> None:
     """Each conflict of a diagnosis: its rule id with the rule's name, and the message in the chosen language."""
     for d in diagnosis:
-        head = rule_name(d["rule"], lang) if d["rule"] else "?"
-        print(f"  [{head}] {d['message_zh'] if lang == 'zh' else d['message']}", file=sys.stderr)
+        msg = d["message_zh"] if lang == "zh" else d["message"]
+        head = f"[{rule_name(d['rule'], lang) if d['rule'] else '?'}] "
+        print(f"  {'' if d['rule'] and msg.startswith(d['rule']) else head}{msg}", file=sys.stderr)
 
 
 def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> int:

@@ -40,6 +40,8 @@ import pandas as pd
 from cadrex.i18n import LANGS, Msg, catalogue, resolve_lang, say
 
 log = logging.getLogger(__name__)
+#: the keys a [[scenario]] (or [defaults]) block may have
+SCENARIO_KEYS = ("name", "case", "policy", "overrides", "backend", "time_limit", "seed", "lang")
 INDEX_COLUMNS = ["scenario", "status", "objective", "best_bound", "gap", "moves", "runtime_s", "skipped", "error", "out_dir"]
 
 
@@ -94,6 +96,10 @@ def read_scenarios(path: str) -> list[dict]:
             out.add(path, line, col, Msg("batch.unknown_key", k=k))
     base = os.path.dirname(os.path.abspath(path))
     defaults = data.get("defaults", {})
+    for k in defaults if isinstance(defaults, dict) else ():
+        if k not in SCENARIO_KEYS:  # a misspelt key would silently leave its setting at the default
+            out.add(path, *pos.get(f"defaults.{k}", (1, 1)), Msg("batch.unknown_scenario_key", k=k,
+                                                                allowed=", ".join(SCENARIO_KEYS)))
     raw = data.get("scenario", [])
     if not isinstance(raw, list):
         raw = []
@@ -102,6 +108,11 @@ def read_scenarios(path: str) -> list[dict]:
     seen: dict[str, int] = {}
     for i, sc in enumerate(raw):
         head = heads[i] if blocks_known else (1, 1)
+        unknown = [k for k in sc if k not in SCENARIO_KEYS]
+        for k in unknown:
+            out.add(path, *head, Msg("batch.unknown_scenario_key", k=k, allowed=", ".join(SCENARIO_KEYS)))
+        if unknown:
+            continue
         s = defaults | sc
         if "name" not in s or "case" not in s:
             out.add(path, *head, Msg("batch.needs", i=i + 1))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cadrex.i18n import Msg, Text, column_label, resolve_lang
+from cadrex.i18n import Msg, Text, catalogue, column_label, resolve_lang, say
 from cadrex.io import Case
 from cadrex.io.outdir import atomic_dir
 from cadrex.io.plan import placements, write_csv
@@ -26,6 +26,26 @@ def localized(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     for c in cols:
         out[c] = out[c].map(lambda v: v.text(lang) if isinstance(v, Text) else v)
     return out
+
+
+def _for_people(sheet: str, df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A §7 table for a workbook in ``lang``: column headings, and (zh) the action, exchange kind and yes/no values
+    in words; ids stay ids."""
+    if lang == "en":
+        return df
+    cat = catalogue()
+    out = df.copy()
+    if "action" in out.columns:
+        out["action"] = out["action"].map(lambda v: say(f"action.{v}", lang) if f"action.{v}" in cat else v)
+    if "kind" in out.columns:
+        out["kind"] = out["kind"].map(lambda v: say(f"kind.{v}", lang) if f"kind.{v}" in cat else v)
+    for c in out.columns:
+        if out[c].dtype == bool:
+            out[c] = out[c].map(lambda v: say("wb.yes" if v else "wb.no_", lang))
+    names = {c: column_label(str(c), lang) for c in out.columns}
+    if sheet == "teams":
+        names["name"] = say("wb.team_name", lang)
+    return out.rename(columns=names)
 
 
 @dataclass
@@ -114,7 +134,7 @@ class Result:
             if self.case is not None:  # the 方案表 first, then the §7 tables for analysts
                 sheets |= plan_sheets(self.case, assign, self.posts, self.teams, lang, self.case.name or "")
             raw = {"assignments": assign, "posts": self.posts, "teams": self.teams}
-            write_xlsx(sheets | {k: df.rename(columns=lambda c: column_label(str(c), lang)) for k, df in raw.items()},
+            write_xlsx(sheets | {say(f"sheet.{k}", lang): _for_people(k, df, lang) for k, df in raw.items()},
                        os.path.join(folder, "plan.xlsx"))
 
 

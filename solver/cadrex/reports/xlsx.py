@@ -1,7 +1,7 @@
 """Excel workbooks an analyst opens and prints directly: one sheet per table, an optional title line, a bold header
-row repeated on every printed page, frozen panes below it, A4 landscape fitted to the page width, column widths
-set (CJK characters count double), and every text cell that starts with = + - @ written as text (never a
-formula)."""
+row repeated on every printed page, frozen panes below it, A4 landscape fitted to the page width, page numbers,
+cell borders, column widths set (CJK characters count double; a longer text column wraps), and every text cell
+that starts with = + - @ written as text (never a formula)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _width(v) -> int:
 def write_xlsx(tables: dict[str, pd.DataFrame | tuple[str, pd.DataFrame]], path: str) -> None:
     """Write ``tables`` (sheet name -> frame, or -> (title line, frame)) to ``path`` atomically."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Border, Font, Side
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -48,9 +48,19 @@ def write_xlsx(tables: dict[str, pd.DataFrame | tuple[str, pd.DataFrame]], path:
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.oddFooter.center.text = "&P / &N"  # page numbers on every printed page
+        line = Side(style="thin", color="999999")
+        box = Border(left=line, right=line, top=line, bottom=line)
+        wrap = Alignment(wrap_text=True, vertical="top")
         for i, col in enumerate(df.columns, start=1):
             width = max([_width(col)] + [_width(v) for v in df[col].head(200)])
-            ws.column_dimensions[ws.cell(row=head, column=i).column_letter].width = min(60, max(6, width * 1.15))
+            letter = ws.cell(row=head, column=i).column_letter
+            ws.column_dimensions[letter].width = min(60, max(6, width * 1.15))
+            long = width * 1.15 > 60  # a long text column wraps instead of running off the printed page
+            for cell in ws[letter][head - 1:]:
+                cell.border = box
+                if long and cell.row > head:
+                    cell.alignment = wrap
         # openpyxl treats a str starting with '=' as a formula: mark every text cell explicitly as a string
         for r in ws.iter_rows(min_row=head + 1):
             for cell in r:
