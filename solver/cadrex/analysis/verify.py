@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from cadrex.i18n import Msg
 from cadrex.io import Case
-from cadrex.io.schema import FORCED_KINDS, KEY_ROLES
+from cadrex.io.schema import FORCED_KINDS, GRADES, KEY_ROLES
 
 RULE_KEYS = ("min_female", "min_young", "min_non_cpc", "min_minority", "min_grassroots", "max_same_specialty",
              "required_specialties", "max_avg_age")
@@ -124,7 +124,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
         g, pg = int(r["grade"]), int(p["grade"])
         promo_ok = pol["allow_promotion"] and r["years_in_grade"] >= pol["promotion_min_years"]
         if not (pg == g or (pg == g + 1 and promo_ok) or (pg == g - 1 and kind == "disciplinary")):
-            V.append(Msg("verify.e1", c=c, g=g, post=d, pg=pg))
+            V.append(Msg("verify.e1", c=c, g=Msg(f"grade.{GRADES[g]}"), post=d, pg=Msg(f"grade.{GRADES[pg]}")))
         if pol["scope"] == "cross_province" and t["province_id"] == r["province_id"]:
             V.append(Msg("verify.e2", c=c, post=d, prov=r["province_id"]))
         if p["role"] in pol["native_avoidance_roles"] and t["province_id"] == r["native_province"]:

@@ -49,7 +49,7 @@ def cmd_horizon(args) -> int:
               say("horizon.infeasible", lang, years=h.years), file=sys.stderr)
         say_diagnosis(h.diagnosis, lang)
         return EXIT_INFEASIBLE
-    print(say("horizon.no_plan", lang, limit=s["time_limit"], out=args.out), file=sys.stderr)
+    print(say("horizon.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
     if h.diagnosis:
         print(say("horizon.myopic_conflicts", lang, t=s.get("infeasible_year")), file=sys.stderr)
         say_diagnosis(h.diagnosis, lang)

@@ -120,7 +120,7 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> i
         print(say("cli.infeasible", lang), file=sys.stderr)
         say_diagnosis(res.diagnosis, lang)
         return EXIT_INFEASIBLE
-    print(say("cli.no_plan", lang, limit=s["time_limit"], out=args.out), file=sys.stderr)
+    print(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
     return EXIT_NO_PLAN
 
 

@@ -55,5 +55,5 @@ def cmd_robustness(args) -> int:
     lq, cq = s["loss"], s["changes"]
     print(say("robustness.done", args.lang, samples=s["samples"], failed=s["failed"], rate=s["decline_rate"],
               mean=lq["mean"], q05=lq["q05"], q95=lq["q95"], cmean=cq["mean"], cq95=cq["q95"],
-              share=s["share_no_change_beyond_decliners"], out=args.out))
+              share=f"{float(s['share_no_change_beyond_decliners']):.0%}", out=args.out))
     return EXIT_OK if s["failed"] < s["samples"] else EXIT_INPUT
