@@ -127,6 +127,7 @@ def test_zh_no_english_sentence_reaches_the_user(tmp_path):
     code, seen["solve"] = _run("solve", str(SAMPLE), "--out", str(out))
     assert code == 0 and "最优" in seen["solve"]
     seen["reasons"] = "\n".join(pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")["reasons"].astype(str))
+    assert re.search(r"在\w+[省市区]任职\d+年", seen["reasons"])  # the province by its name, not its code
     code, seen["verify"] = _run("verify", str(SAMPLE), str(out))
     assert code == 0 and "校验通过" in seen["verify"]
     code, seen["explain cadre"] = _run("explain", str(SAMPLE), "--plan", str(out), "--cadre", "C000004")

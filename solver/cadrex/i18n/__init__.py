@@ -15,7 +15,7 @@ from pathlib import Path
 
 LANGS = ("zh", "en")
 
-__all__ = ["LANGS", "Join", "Msg", "Said", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "text"]
+__all__ = ["LANGS", "Join", "Local", "Msg", "Said", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "text"]
 
 
 @cache
@@ -93,6 +93,24 @@ class Join(Text):
 
     def __reduce__(self):
         return (Join, (self.parts, self.sep))
+
+
+class Local(Text):
+    """A name from the case itself in each language: ``en`` (an id, e.g. ``HA``) and ``zh`` (its name, 河南省)."""
+
+    en_text: str
+    zh_text: str
+
+    def __new__(cls, en: str, zh: str) -> Local:
+        self = super().__new__(cls, en)
+        self.en_text, self.zh_text = en, zh or en
+        return self
+
+    def text(self, lang: str) -> str:
+        return self.zh_text if lang == "zh" else self.en_text
+
+    def __reduce__(self):
+        return (Local, (self.en_text, self.zh_text))
 
 
 class Msg(Text):

@@ -89,7 +89,7 @@ def _chain_html(chain: list[tuple[str, str]], names: dict[str, str], titles: dic
 
 
 def _cards(posts: pd.DataFrame, assign: pd.DataFrame, teams: pd.DataFrame, names: dict, titles: dict,
-           lang: str) -> str:
+           lang: str, provs: dict | None = None) -> str:
     changed = posts[posts["changed"].isin(["True", "true", "1"])]
     tids = sorted(set(changed["team_id"]))
     if not tids:
@@ -110,8 +110,9 @@ def _cards(posts: pd.DataFrame, assign: pd.DataFrame, teams: pd.DataFrame, names
         leave = [r for r in assign.itertuples() if r.action == "move" and team_of.get(r.from_post) == tid
                  and team_of.get(r.to_post) != tid]
         sep, op, cp = ("、", "（", "）") if lang == "zh" else (", ", " (", ")")
-        who_in = sep.join(f"{_e(r.name)}{op}{_e(r.from_province)}{cp}" for r in arrive) or "—"
-        who_out = sep.join(f"{_e(r.name)}{op}→ {_e(r.to_province)}{cp}" for r in leave) or "—"
+        pv = provs or {}
+        who_in = sep.join(f"{_e(r.name)}{op}{_e(pv.get(r.from_province, r.from_province))}{cp}" for r in arrive) or "—"
+        who_out = sep.join(f"{_e(r.name)}{op}→ {_e(pv.get(r.to_province, r.to_province))}{cp}" for r in leave) or "—"
         sf = []
         if tinfo is not None and tid in tinfo.index:
             row = tinfo.loc[tid]
@@ -149,6 +150,7 @@ def _plan_section(name: str, s: dict, d: str, lang: str) -> str:
         return "".join(parts)
     names = dict(zip(assign["cadre_id"], assign["name"], strict=True))
     titles: dict[str, str] = {}
+    provs: dict[str, str] = {}
     cp = s.get("case_path")
     if cp and os.path.isdir(cp):
         try:
@@ -157,13 +159,15 @@ def _plan_section(name: str, s: dict, d: str, lang: str) -> str:
             case = load_case(cp)
             titles = case.posts["title"].astype(str).to_dict()
             names = case.cadres["name"].astype(str).to_dict() | names
+            if lang == "zh" and "name" in case.provinces.columns:  # a Chinese reader gets province names
+                provs = case.provinces["name"].astype(str).to_dict()
         except Exception:  # a case changed since: ids instead of titles
             titles = {}
     flows = s.get("metrics", {}).get("flows") or []
     if flows:
         parts.append(svg.flow_matrix(say("report.flows", lang, name=name), flows, say("report.flow_from", lang),
                                      say("report.flow_to", lang)))
-    parts.append(_cards(posts, assign, teams, names, titles, lang))
+    parts.append(_cards(posts, assign, teams, names, titles, lang, provs))
     chains = vacancy_chains(posts, assign)
     parts.append(f"<h3>{say('report.chains', lang, n=len(chains))}</h3><p class='note'>{say('report.chains_note', lang)}</p>")
     parts += [_chain_html(ch, names, titles, lang) for ch in chains[:MAX_CHAINS]]

@@ -5,7 +5,7 @@ these."""
 
 from __future__ import annotations
 
-from cadrex.i18n import Msg
+from cadrex.i18n import Local, Msg
 from cadrex.io.schema import FORCED_KINDS, KIND_LABELS, KINDS
 from cadrex.rules.context import Context
 
@@ -21,7 +21,9 @@ def must_move_msg(ctx: Context, c: int, threshold: bool = False) -> Msg:
     k = ctx.c_kind[c]
     if k in FORCED_KINDS:
         return Msg("why.kind", kind=k, label=KIND_ZH[k])
-    years, prov = f"{ctx.c_years_prov[c]:g}", ctx.prov_ids[ctx.c_prov[c]]
+    pid = ctx.prov_ids[ctx.c_prov[c]]
+    names = ctx.case.provinces["name"] if "name" in ctx.case.provinces.columns else None
+    years, prov = f"{ctx.c_years_prov[c]:g}", Local(pid, str(names.get(pid, pid)) if names is not None else pid)
     if threshold:
         return Msg("why.years_threshold", years=years, prov=prov, n=ctx.policy["mandatory_rotation_years"])
     return Msg("why.years", years=years, prov=prov)
