@@ -41,8 +41,9 @@ def vacancy_chains(posts: pd.DataFrame, assign: pd.DataFrame) -> list[list[tuple
     rotation back to the first post). Chains start at the vacancies filled, then the rotations; ordered by post."""
     new_holder = {r.post_id: r.holder_after for r in posts.itertuples() if r.holder_after and r.holder_after != r.holder_before}
     from_post = {r.cadre_id: r.from_post for r in assign.itertuples() if r.action == "move"}
-    vacated = {r.post_id for r in posts.itertuples() if r.holder_before and not r.holder_after}
-    starts = sorted(p for p, _ in new_holder.items() if not posts.set_index("post_id").at[p, "holder_before"])
+    before = dict(zip(posts["post_id"], posts["holder_before"], strict=True))
+    to_post = dict(zip(assign["cadre_id"], assign["to_post"], strict=True))
+    starts = sorted(p for p in new_holder if not before.get(p))
     seen: set[str] = set()
     out = []
 
@@ -52,7 +53,7 @@ def vacancy_chains(posts: pd.DataFrame, assign: pd.DataFrame) -> list[list[tuple
             c = new_holder.get(p)
             chain.append(("post", p))
             if c is None:
-                chain.append(("end", "vacant" if p in vacated else "vacant"))
+                chain.append(("end", "vacant"))
                 return chain
             seen.add(c)
             chain.append(("cadre", c))
@@ -68,10 +69,8 @@ def vacancy_chains(posts: pd.DataFrame, assign: pd.DataFrame) -> list[list[tuple
     for p in starts:
         out.append(follow(p))
     for c in sorted(set(from_post) - seen):
-        if c in seen:
-            continue
-        to = assign.set_index("cadre_id").at[c, "to_post"]
-        out.append(follow(to))
+        if c not in seen:  # a rotation: no vacancy starts it
+            out.append(follow(to_post[c]))
     return out
 
 
@@ -96,6 +95,13 @@ def _cards(posts: pd.DataFrame, assign: pd.DataFrame, teams: pd.DataFrame, names
         return f"<p>{say('report.no_teams', lang)}</p>"
     tinfo = teams.set_index("team_id") if teams is not None else None
     team_of = dict(zip(posts["post_id"], posts["team_id"], strict=True))
+    arrivals: dict[str, list] = {}
+    departures: dict[str, list] = {}
+    for r in assign[assign["action"] == "move"].itertuples():  # one pass: who joins and who leaves each team
+        a, b = team_of.get(r.to_post), team_of.get(r.from_post)
+        if a != b:
+            arrivals.setdefault(a, []).append(r)
+            departures.setdefault(b, []).append(r)
     cat = catalogue()
     cards = []
     for tid in tids[:MAX_CARDS]:
@@ -105,10 +111,7 @@ def _cards(posts: pd.DataFrame, assign: pd.DataFrame, teams: pd.DataFrame, names
                        f"{_e(names.get(r.holder_before, r.holder_before) or say('report.vacant', lang))} → "
                        f"<b>{_e(names.get(r.holder_after, r.holder_after) or say('report.vacant', lang))}</b></li>"
                        for r in tp.itertuples())
-        arrive = [r for r in assign.itertuples() if r.action == "move" and team_of.get(r.to_post) == tid
-                  and team_of.get(r.from_post) != tid]
-        leave = [r for r in assign.itertuples() if r.action == "move" and team_of.get(r.from_post) == tid
-                 and team_of.get(r.to_post) != tid]
+        arrive, leave = arrivals.get(tid, []), departures.get(tid, [])
         sep, op, cp = ("、", "（", "）") if lang == "zh" else (", ", " (", ")")
         pv = provs or {}
         who_in = sep.join(f"{_e(r.name)}{op}{_e(pv.get(r.from_province, r.from_province))}{cp}" for r in arrive) or "—"

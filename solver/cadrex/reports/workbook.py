@@ -50,6 +50,7 @@ def plan_sheets(case: Case, assign: pd.DataFrame, posts: pd.DataFrame, teams: pd
                                                      "proposed", "kind", "reason")])
     names = cad["name"].to_dict()
     vac = []
+    from_post = dict(zip(assign["cadre_id"], assign["from_post"], strict=True))
     for r in posts.itertuples():
         before, after = r.holder_before or "", r.holder_after or ""
         if before and before == after:
@@ -58,7 +59,7 @@ def plan_sheets(case: Case, assign: pd.DataFrame, posts: pd.DataFrame, teams: pd
             ("wb.vacated" if not after else "wb.replaced")
         src = ""
         if after:
-            fp = assign.set_index("cadre_id").at[after, "from_post"] if after in set(assign["cadre_id"]) else ""
+            fp = from_post.get(after, "")
             src = _post_name(case, fp) or say("wb.held_none", lang)
         tid = case.posts.at[r.post_id, "team_id"]
         vac.append({h["post_id"]: r.post_id, h["team"]: case.teams.at[tid, "name"], h["post"]: case.posts.at[r.post_id, "title"],
