@@ -8,42 +8,16 @@ a capped re-solve gives an interval, never a number it has not proved); ineligib
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
+from cadrex.analysis.explain_scale import Forced
 from cadrex.i18n import Msg, catalogue, rule_name, say, text
 from cadrex.io import Case
 from cadrex.model import Model, build_model
 from cadrex.rules import Context
 from cadrex.rules.eligibility import E_RULES, rule_masks, stay_block
 from cadrex.rules.scores import TERMS
-
-
-@dataclass
-class Forced:
-    """Objective change if a pair is forced: exact when ``exact``, else within [low, high]."""
-
-    low: float | None
-    high: float | None
-    exact: bool
-    status: str
-
-    def text(self, lang: str = "en") -> str:
-        if self.status == "infeasible":
-            return say("explain.forced_infeasible", lang)
-        if self.exact:
-            return f"{self.low:+.0f}"
-        lo = "?" if self.low is None else f"{self.low:+.0f}"
-        hi = "?" if self.high is None else f"{self.high:+.0f}"
-        how = say("explain.how_local" if self.status == "local" else "explain.how_capped", lang)
-        if self.low is None:
-            return say("explain.forced_at_most", lang, high=hi, how=how)
-        return say("explain.forced_between", lang, low=lo, high=hi, how=how)
-
-    def as_dict(self) -> dict:
-        return {"low": self.low, "high": self.high, "exact": self.exact, "status": self.status}
-
 
 LOCAL_ABOVE = 50_000  # pairs: above this, forced costs come from a neighbourhood re-solve plus the plan's bound
 
@@ -157,19 +131,42 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
         if changes is not None:
             bound = None  # a re-plan's bound is on the re-plan objective, not on the §6 objective explained here
     ctx = Context(case, policy)
-    model = build_model(ctx)
-    if not plan_dir:
-        plan, optimum, bound = _solve_full(case, model, policy, solve_time_limit)
-    plan_x = _plan_vector(model, plan)
+    scope = None
+    if plan_dir:
+        from cadrex.analysis.explain_scale import Scope, load_duals
+
+        saved = load_duals(plan_dir, case, _policy_sha(policy)) if changes is None else None
+        scope = Scope(ctx, plan, saved)
+        if len(scope.pairs) <= LOCAL_ABOVE:
+            scope = None
+    if scope is None:
+        model = build_model(ctx)
+        if not plan_dir:
+            plan, optimum, bound = _solve_full(case, model, policy, solve_time_limit)
+        plan_x = _plan_vector(model, plan)
+
+        def force(m: Model, j: int, cap: float) -> dict:
+            return forced_change(m, j, optimum, cap, plan_x=plan_x, bound=bound).as_dict()
+    else:
+        def force(m: Model, j: int, cap: float) -> dict:
+            rc = scope.reduced_costs(m)
+            g = int(m.pair_index[j])
+            return scope.forced(g, optimum, cap, bound, None if rc is None else float(rc[j])).as_dict()
     if cadre is not None:
         if cadre not in ctx.cix:
             raise KeyError(Msg("explain_error.unknown_cadre", id=cadre))
-        d = _explain_cadre(ctx, model, ctx.cix[cadre], plan, optimum, top, time_cap, plan_x, bound)
+        c = ctx.cix[cadre]
+        if scope is not None:
+            model = scope.model(scope.of_cadre(c))
+        d = _explain_cadre(ctx, model, c, plan, optimum, top, time_cap, force)
         keys = ("cadre_id",)
     else:
         if post not in ctx.pix:
             raise KeyError(Msg("explain_error.unknown_post", id=post))
-        d = _explain_post(ctx, model, ctx.pix[post], plan, optimum, top, time_cap, plan_x, bound)
+        p = ctx.pix[post]
+        if scope is not None:
+            model = scope.model(np.flatnonzero(scope.pairs.p == p))
+        d = _explain_post(ctx, model, p, plan, optimum, top, time_cap, force)
         keys = ("baseline_post", "new_post")
     if changes is not None:
         d["changes"] = [r for r in changes if (cadre or post) in {r[k] for k in keys}]
@@ -215,8 +212,11 @@ def _plan_vector(model: Model, plan: dict) -> np.ndarray:
     return x
 
 
-def _force(model: Model, j: int, optimum: int, cap: float, plan_x: np.ndarray, bound: float | None) -> dict:
-    return forced_change(model, j, optimum, cap, plan_x=plan_x, bound=bound).as_dict()
+def _policy_sha(policy: dict) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(policy, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _place(out: dict, model: Model, row: dict, rules: list[str], j: int | None, chosen: bool) -> tuple[dict, int] | None:
@@ -236,8 +236,7 @@ def _terms(model: Model, j: int) -> dict:
     return {t: int(model.terms[t][j]) for t in TERMS} | {"score": int(model.pair_score[j])}
 
 
-def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int, top: int, cap: float,
-                   plan_x: np.ndarray, bound: float | None) -> dict:
+def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int, top: int, cap: float, force) -> dict:
     cid = ctx.cad_ids[c]
     out = {"cadre": cid, "name": ctx.case.cadres.at[cid, "name"], "in_play": bool(ctx.c_inplay[c]),
            "must_move": bool(ctx.c_must[c]), "objective": optimum, "chosen": None, "eligible": [], "ineligible": []}
@@ -268,13 +267,12 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
     deadline = time.perf_counter() + 25.0
     for i, (row, j) in enumerate(cand):
         if i < top and time.perf_counter() < deadline:
-            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())), plan_x, bound)
+            row["forced"] = force(model, j, min(cap, max(0.5, deadline - time.perf_counter())))
         out["eligible"].append(row)
     return out
 
 
-def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, top: int, cap: float,
-                  plan_x: np.ndarray, bound: float | None) -> dict:
+def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, top: int, cap: float, force) -> dict:
     pid = ctx.post_ids[p]
     holder = ctx.cad_ids[ctx.p_holder[p]] if ctx.p_holder[p] >= 0 else ""
     after = next((c for c, d in plan.items() if d == pid), "")
@@ -307,7 +305,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     k = 0
     for row, j in cand:
         if row["cadre"] != after and k < top and time.perf_counter() < deadline:
-            row["forced"] = _force(model, j, optimum, min(cap, max(0.5, deadline - time.perf_counter())), plan_x, bound)
+            row["forced"] = force(model, j, min(cap, max(0.5, deadline - time.perf_counter())))
             k += 1
         out["eligible"].append(row)
     return out

@@ -102,6 +102,22 @@ def _label(path: str, case_dir: str) -> str:
     return "policy:" + os.path.basename(ap)
 
 
+def case_fingerprint(case: Case) -> str:
+    """SHA-256 of the case as held in memory (every table, the structures, the as-of date; not the policy): what
+    a solve's saved duals are valid for. Unlike ``input_sha256`` it follows a case changed in memory (events, a
+    horizon year)."""
+    from pandas.util import hash_pandas_object
+
+    sha = hashlib.sha256(f"{case.as_of}\0".encode())
+    for name in ("provinces", "specialties", "teams", "posts", "cadres", "relations", "preferences", "pins", "scores"):
+        df = getattr(case, name)
+        df = df.drop(columns=[c for c in ("_line",) if c in df.columns])
+        sha.update(name.encode() + b"\0" + ",".join(map(str, df.columns)).encode() + b"\0")
+        sha.update(hash_pandas_object(df, index=True).to_numpy().tobytes())
+    sha.update(json.dumps(case.structures, sort_keys=True, ensure_ascii=False, default=str).encode())
+    return sha.hexdigest()
+
+
 def input_digest(paths: list[str], case_dir: str) -> tuple[str, list[str]]:
     """SHA-256 over (name, size, bytes) of each file, sorted by name; also the names. Names, not absolute paths,
     so that two copies of a case hash alike."""

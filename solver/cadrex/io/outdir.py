@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MARKER = ".cadrex-output"
 KINDS = ("plan", "case", "batch", "robustness", "horizon")  # their names: the catalogue's outkind.*
-PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx",
+PLAN_FILES = {"assignments.csv", "posts.csv", "teams.csv", "summary.json", "diagnosis.json", "plan.xlsx", "duals.json",
               # a re-plan's (SPEC §10)
               "changes.csv", "events.csv", "events.xlsx", "frontier.csv", "frontier.svg"}
 INDEX_HEADER = "scenario,status,objective,best_bound,gap"

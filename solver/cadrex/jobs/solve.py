@@ -183,6 +183,14 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     if br.x is None:
         return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])
     res = _assemble(case, ctx, model, br, base, timings, sq, pol, info, extra=extra)
+    if "duals" in info and not extensions and res.status in (Status.OPTIMAL, Status.FEASIBLE):
+        import json
+
+        from cadrex.io.case import case_fingerprint
+
+        # the bound's row duals, for ``cadrex explain`` at this scale (see docs/guide.md, "Explain at scale")
+        res.texts["duals.json"] = json.dumps({"case_fingerprint": case_fingerprint(case), "policy_sha256": base["policy_sha256"],
+                                              "version": __version__} | info["duals"], sort_keys=True, allow_nan=False)
     res.summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
     return res
 

@@ -84,6 +84,8 @@ class LPOutcome:
     bound: float = np.inf
     rc: np.ndarray | None = None
     bound_round: int = 0
+    #: the row duals of ``bound`` (a round's, or a smoothed point's): explain prices forced pairs with them
+    duals: np.ndarray | None = None
     converged: bool = False
     priced_out: bool = False
     artificial: float = 0.0
@@ -213,7 +215,7 @@ class ColumnGeneration(MasterLP):
             new_rows = self._violated_lazy_rows()
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, _up32(rc))
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's reduced costs
-                out.bound, out.rc, out.bound_round = bound, rec.rc, rec.index
+                out.bound, out.rc, out.bound_round, out.duals = bound, rec.rc, rec.index, y
                 center = y
             pick = rc
             if n_pos and center is not None and center is not y and self.smoothing > 0:
@@ -224,7 +226,7 @@ class ColumnGeneration(MasterLP):
                 ys = self.smoothing * center + (1.0 - self.smoothing) * y
                 Ls, rcs = self.lagrangian(ys)
                 if np.isfinite(Ls) and Ls < out.bound:
-                    out.bound, out.rc, out.bound_round = Ls, _up32(rcs), rec.index
+                    out.bound, out.rc, out.bound_round, out.duals = Ls, _up32(rcs), rec.index, ys
                     center = ys
                     rec.bound = min(rec.bound, Ls)
                 if np.any((rcs > 1e-6) & ~self.in_R):
@@ -302,6 +304,10 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
                   "lp_value": float(lp.z) if np.isfinite(lp.z) else None,
                   "lagrangian_bound": float(lp.bound) if has_bound else None, "bound_round": lp.bound_round,
                   "lp_converged": lp.converged, "short_list": cg.short_list}
+    if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (see analysis/explain_scale)
+        nz = np.flatnonzero(lp.duals)
+        info["duals"] = {"lagrangian_bound": float(lp.bound),
+                         "rows": {cg.rows.label[i]: float(lp.duals[i]) for i in nz}}
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         if status in ("infeasible", "restricted_infeasible"):
