@@ -359,7 +359,14 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     x_old[m.pair_index] = r.x[: m.n_pairs]
     if closed:
         cg.in_R[more] = True
-    m2 = cg.model()
+        # reduced-cost fixing, the same argument inside the master: a plan worth more than T uses no pair with
+        # rc <= -(B - T), so the MIP needs only the others (and the first plan's pairs, to keep its hint; pinned pairs)
+        keep = cg.in_R & ((lp.rc > -(B - T) - 1e-6) | (x_old > 0.5))
+        keep[cg.pinned] = cg.in_R[cg.pinned]
+        info["closure_fixed"] = int(cg.in_R.sum() - keep.sum())
+        m2 = cg.model(np.flatnonzero(keep))
+    else:
+        m2 = cg.model()
     hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
     r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap,
                    # closed: stop once the target is certified; unclosed, the bound stays B, so once the master's
@@ -371,7 +378,9 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B
-    if closed and r2.bound is not None and np.isfinite(r2.bound):
+    if closed and r2.status == "infeasible":  # no plan avoids the fixed pairs: none is worth more than T
+        valid = min(valid, T)
+    elif closed and r2.bound is not None and np.isfinite(r2.bound):
         valid = min(valid, max(T, float(np.floor(r2.bound + 1e-6))))
     info |= {"closure_pairs": int(len(more)), "closed": bool(closed)}
     return finish("optimal" if valid - best.objective < 1 - 1e-6 else "feasible", best, valid)
