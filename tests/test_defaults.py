@@ -48,3 +48,19 @@ def test_the_cli_announces_the_plan_and_says_how_to_tighten(case120, tmp_path, c
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s"), "--lang", "zh"]) == 0
     said = capsys.readouterr().err
     assert "完整模型" in said and "证明最优" in said
+
+
+def test_no_plan_in_time_ends_with_the_command_for_more_time(monkeypatch, tmp_path, capsys):
+    """A solve that finds no plan in its time limit (exit 4) says what to run instead, in either language. The
+    backend is replaced by one that finds nothing, as a real solve does at national scale on a short limit."""
+    from cadrex.solvers import BackendResult
+
+    def nothing(model, options):
+        return BackendResult("no_solution", None, None, None, 0.0)
+
+    monkeypatch.setattr("cadrex.solvers.highs.solve", nothing)
+    out = tmp_path / "p"
+    code = main(["solve", str(SAMPLE), "--out", str(out), "--time-limit", "5"])
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert f"cadrex solve {SAMPLE} --out {out} --time-limit 20" in err

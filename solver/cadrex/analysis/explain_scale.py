@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: per left post, this many of its best candidates (by pair score) join a forced pair's neighbourhood
 BEST_PER_POST = 20
+#: per free cadre, this many of the posts the plan leaves empty (best by pair score) are open in a forced re-solve
+VACANT_PER_CADRE = 10
 
 
 @dataclass
@@ -159,7 +161,19 @@ class Scope:
         held = self.chosen[~np.isin(self.pairs.c[self.chosen], free)]
         mine = self.of_cadres(free.tolist())
         # a post the plan gives to someone held is taken (H3): the free cadres choose among the others
-        mine = mine[~np.isin(self.pairs.p[mine], self.pairs.p[held])]
+        P = self.pairs
+        mine = mine[~np.isin(P.p[mine], P.p[held])]
+        # the posts the free cadres hold in the plan (and the forced one) are open to all of them; of the posts the
+        # plan leaves empty, each free cadre gets its best few (measured: with 30 % vacancies, all of them made the
+        # re-solves 3-4 times slower for the same forced plans)
+        vacant = ~np.isin(P.p[mine], np.r_[P.p[self.chosen], P.p[g]])
+        if vacant.any():
+            v = mine[vacant]
+            _, score, _ = pair_objective(self.ctx, P.take(v))
+            order = np.lexsort((-score, P.c[v]))
+            cs = P.c[v][order]
+            rank = np.arange(len(order)) - np.searchsorted(cs, cs)
+            mine = np.union1d(mine[~vacant], v[order[rank < VACANT_PER_CADRE]])
         idx = np.union1d(mine, held)
         m = self.model(idx)
         at = int(np.searchsorted(idx, g))

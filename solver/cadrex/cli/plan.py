@@ -121,6 +121,8 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> i
         say_diagnosis(res.diagnosis, lang)
         return EXIT_INFEASIBLE
     print(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
+    if name == "solve":
+        print(say("plan.longer", lang, case=args.case, out=args.out, limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
     return EXIT_NO_PLAN
 
 
