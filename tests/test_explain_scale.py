@@ -99,4 +99,7 @@ def test_duals_file_records_the_bound(solved):
     saved = json.loads((d / "plan" / "duals.json").read_text(encoding="utf-8"))
     assert saved["lagrangian_bound"] >= res.objective - 1e-6 and saved["rows"]
     # a second solve replaces the folder it wrote, duals.json included
+    (d / "plan" / "duals.json").write_text("{}", encoding="utf-8")
     assert main(["solve", str(d / "case"), "--out", str(d / "plan"), "--method", "cg", "--gap", "0"]) == 0
+    again = json.loads((d / "plan" / "duals.json").read_text(encoding="utf-8"))
+    assert again["lagrangian_bound"] >= res.objective - 1e-6 and again["rows"]

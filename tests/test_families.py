@@ -70,3 +70,15 @@ def test_same_seed_same_case_and_a_verified_plan(tmp_path, family):
     assert not evaluate(case, full.placements, full.summary["policy"]).violations
     cg = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     assert cg.objective == full.objective
+
+
+@pytest.mark.parametrize("family,seed", [("base", 2), ("strict", 2)])
+def test_closure_fixing_keeps_the_optimum(tmp_path, family, seed):
+    """The closure MIP holds only the pairs with rc > -(B - T) (master pairs included): with a proof asked for
+    (T = the first plan), the plan must still be the full model's optimum, and the fixing must have run."""
+    case = cadrex.load_case(_gen(tmp_path, family, 150, seed))
+    full = cadrex.solve(case, method="full", time_limit=120)
+    cg = cadrex.solve(case, method="cg", gap=0, time_limit=120)
+    info = cg.summary["column_generation"]
+    assert info.get("closure_fixed", 0) > 0 and info["closed"], info
+    assert cg.status == full.status == "optimal" and cg.objective == full.objective

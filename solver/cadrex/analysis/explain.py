@@ -135,10 +135,11 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
     if plan_dir:
         from cadrex.analysis.explain_scale import Scope, load_duals
 
-        saved = load_duals(plan_dir, case, _policy_sha(policy)) if changes is None else None
-        scope = Scope(ctx, plan, saved)
+        scope = Scope(ctx, plan)
         if len(scope.pairs) <= LOCAL_ABOVE:
             scope = None
+        elif changes is None:
+            scope.use(load_duals(plan_dir, case, _policy_sha(policy)))
     if scope is None:
         model = build_model(ctx)
         if not plan_dir:

@@ -10,8 +10,8 @@ A forced pair's change is an interval:
 * low: the value of the best forced plan the neighbourhood re-solve finds, minus the plan's (a feasible plan, so a
   true lower end);
 * high: with the row duals ``y`` a column-generation solve saved (``duals.json``) and their Lagrangian bound ``L``,
-  every feasible plan x has ``c·x ≤ L + Σ_{rc_j < 0} rc_j·x_j``, so forcing pair g gives at most ``L + min(0,
-  rc_g)``; also at most the plan's certified bound. Without saved duals only the bound is left.
+  every feasible plan x has ``c·x ≤ L + Σ_{rc_j < 0} rc_j·x_j`` (over pairs without a require pin: L counts
+  those already), so forcing pair g gives at most ``L + min(0, rc_g)``; also at most the plan's certified bound. Without saved duals only the bound is left.
 
 When low equals high the change is exact. The duals apply only to the case and policy they were computed on (a
 fingerprint of both is saved with them); otherwise they are not used.
@@ -84,7 +84,11 @@ def load_duals(plan_dir: str, case, policy_sha256: str) -> Saved | None:
     try:
         with open(path, encoding="utf-8") as fh:
             d = json.load(fh)
-        if d.get("case_fingerprint") != case_fingerprint(case) or d.get("policy_sha256") != policy_sha256:
+        from cadrex.version import __version__
+
+        # rows are matched by label: another version may name or define them differently
+        if (d.get("case_fingerprint") != case_fingerprint(case) or d.get("policy_sha256") != policy_sha256
+                or d.get("version") != __version__):
             log.warning(Msg("explain.duals_stale", path=path))
             return None
         return Saved(float(d["lagrangian_bound"]), {str(k): float(v) for k, v in d["rows"].items()})
@@ -96,20 +100,23 @@ def load_duals(plan_dir: str, case, policy_sha256: str) -> Saved | None:
 class Scope:
     """The pairs of a case and its rows, with sub-models built on demand (see the module docstring)."""
 
-    def __init__(self, ctx: Context, plan: dict, saved: Saved | None):
+    def __init__(self, ctx: Context, plan: dict):
         self.ctx = ctx
         self.pairs: Pairs = all_pairs(ctx)
         self.rows: RowIndex = build_rows(ctx, summarize(ctx, self.pairs))
         self.y = None
         self.bound = None
-        if saved is not None:
-            self.y = np.array([saved.rows.get(lbl, 0.0) for lbl in self.rows.label])
-            self.bound = saved.bound
         key = self.pairs.c.astype(np.int64) * ctx.n_post + self.pairs.p  # sorted: pairs come by cadre, then post
         want = np.array([ctx.cix[c] * ctx.n_post + ctx.pix[p] for c, p in plan.items() if p], np.int64)
         pos = np.minimum(np.searchsorted(key, want), max(0, len(key) - 1))
         self.chosen = np.sort(pos[key[pos] == want]) if len(key) else np.zeros(0, np.int64)
         self.start = np.searchsorted(self.pairs.c, np.arange(ctx.n_cad + 1))  # cadre c's pairs: start[c]:start[c+1]
+
+    def use(self, saved: Saved | None) -> None:
+        """Price forced pairs with a solve's saved duals (rows matched by label; a row the solve lacked has dual 0)."""
+        if saved is not None:
+            self.y = np.array([saved.rows.get(lbl, 0.0) for lbl in self.rows.label])
+            self.bound = saved.bound
 
     def model(self, idx: np.ndarray) -> Model:
         """The model over the pairs ``idx`` (sorted) and every auxiliary."""
@@ -196,7 +203,7 @@ class Scope:
         if base.objective is None:
             return Forced(None, high, False, "local")
         optimum = base.objective  # the plan's value, counted as the forced plan's is
-        low = None if r.objective is None else float(r.objective) - optimum
+        low = None if r.objective is None else float(round(r.objective - optimum))  # objectives are integers
         if low is not None and high is not None and low > high:
             log.error("forced %d: a forced plan %+.0f above the bound %+.0f (internal error)", g, low, high)
         if low is not None and low == high:

@@ -286,6 +286,12 @@ DIVE_SHARE = 0.6
 DIVE_GAP_SHARE = 0.25
 
 
+def _down32(v: float) -> np.float32:
+    """``v`` as a float32 not above it."""
+    r = np.float32(v)
+    return np.nextafter(r, np.float32(-np.inf)) if float(r) > v else r
+
+
 def _target(z1: float, gap: float) -> float:
     """The value a plan must beat for the gap to be missed: z1 itself, or z1 plus the allowed gap (integers)."""
     return z1 + np.floor(gap * max(1.0, abs(z1)) + 1e-9) if gap > 0 else z1
@@ -318,9 +324,12 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
                   "lagrangian_bound": float(lp.bound) if has_bound else None, "bound_round": lp.bound_round,
                   "lp_converged": lp.converged, "short_list": cg.short_list}
     if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (see analysis/explain_scale)
-        nz = np.flatnonzero(lp.duals)
-        info["duals"] = {"lagrangian_bound": float(lp.bound),
-                         "rows": {cg.rows.label[i]: float(lp.duals[i]) for i in nz}}
+        y = lp.duals
+        # as the bound saw them: a dual on an infinite row side is 0 (see ColumnGeneration.lagrangian)
+        y = np.where(((y > 0) & ~np.isfinite(cg.row_hi)) | ((y < 0) & ~np.isfinite(cg.row_lo)), 0.0, y)
+        labels = cg.rows.label
+        if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
+            info["duals"] = {"lagrangian_bound": float(lp.bound), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         if status in ("infeasible", "restricted_infeasible"):
@@ -356,7 +365,9 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # a share of the gap goal, so on easier cases it ends long before its cap and leaves the time to the closure
     r = _dive(cg, m, seed, max(1.0, DIVE_SHARE * (deadline - time.perf_counter())), gap)
     if r is None:  # no plan from the dive: the MIP over the master
-        r = solve_mip(m, time_limit=max(1.0, 0.5 * (deadline - time.perf_counter())), seed=seed, progress=progress, gap=gap)
+        # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
+        # it the solve ended at 461 s of 600 with no plan)
+        r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, gap=gap)
         if r.x is None:
             return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
     z1 = r.objective
@@ -365,7 +376,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
     # the closure: pairs that could still beat T under the bound's own reduced costs (none without a bound)
-    more = np.flatnonzero(~cg.in_R & (lp.rc > -(B - T) - 1e-6)) if has_bound else np.zeros(0, np.int64)
+    above = _down32(-(B - T) - 1e-6)  # rc is float32 (rounded up): compare with a float32 threshold rounded down
+    more = np.flatnonzero(~cg.in_R & (lp.rc > above)) if has_bound else np.zeros(0, np.int64)
     closed = has_bound and len(more) <= closure_cap
     log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
@@ -377,7 +389,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         cg.in_R[more] = True
         # reduced-cost fixing, the same argument inside the master: a plan worth more than T uses no pair with
         # rc <= -(B - T), so the MIP needs only the others (and the first plan's pairs, to keep its hint; pinned pairs)
-        keep = cg.in_R & ((lp.rc > -(B - T) - 1e-6) | (x_old > 0.5))
+        keep = cg.in_R & ((lp.rc > above) | (x_old > 0.5))
         keep[cg.pinned] = cg.in_R[cg.pinned]
         info["closure_fixed"] = int(cg.in_R.sum() - keep.sum())
         m2 = cg.model(np.flatnonzero(keep))
