@@ -139,7 +139,9 @@ def explain(case: Case, cadre: str | None = None, post: str | None = None, plan_
         if len(scope.pairs) <= LOCAL_ABOVE:
             scope = None
         elif changes is None:
-            scope.use(load_duals(plan_dir, case, _policy_sha(policy)))
+            from cadrex.io.case import policy_sha256
+
+            scope.use(load_duals(plan_dir, case, policy_sha256(policy)))
     if scope is None:
         model = build_model(ctx)
         if not plan_dir:
@@ -211,13 +213,6 @@ def _plan_vector(model: Model, plan: dict) -> np.ndarray:
     keys = model.pair_c.astype(np.int64) * ctx.n_post + model.pair_p
     x[np.flatnonzero(np.isin(keys, [c * ctx.n_post + p for c, p in want]))] = 1.0
     return x
-
-
-def _policy_sha(policy: dict) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(policy, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _place(out: dict, model: Model, row: dict, rules: list[str], j: int | None, chosen: bool) -> tuple[dict, int] | None:

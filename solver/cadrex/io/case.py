@@ -46,7 +46,7 @@ class Case:
 
     @property
     def policy_sha256(self) -> str:
-        return hashlib.sha256(json.dumps(self.policy, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return policy_sha256(self.policy)
 
     def with_policy(self, overrides: dict) -> Case:
         """A copy of this case with policy keys replaced (``weights`` merged)."""
@@ -100,6 +100,11 @@ def _label(path: str, case_dir: str) -> str:
         if rel != ".." and not rel.startswith(".." + os.sep):
             return prefix + rel.replace(os.sep, "/")
     return "policy:" + os.path.basename(ap)
+
+
+def policy_sha256(policy: dict) -> str:
+    """SHA-256 of a policy dict (its JSON with sorted keys): what ``summary.json`` records as ``policy_sha256``."""
+    return hashlib.sha256(json.dumps(policy, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def case_fingerprint(case: Case) -> str:

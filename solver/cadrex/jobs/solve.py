@@ -222,10 +222,9 @@ def _metrics(case: Case, ctx: Context, assign: pd.DataFrame, posts: pd.DataFrame
 
 
 def _sha(pol: dict) -> str:
-    import hashlib
-    import json
+    from cadrex.io.case import policy_sha256
 
-    return hashlib.sha256(json.dumps(pol, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return policy_sha256(pol)
 
 
 def _empty(case: Case, status: Status, summary: dict, sq: int, diag: list[dict]) -> Result:
