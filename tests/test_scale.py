@@ -126,3 +126,26 @@ def test_h2_h3_forced_stays_close_posts_but_keep_h7_require_pins(tmp_path):
         res = cadrex.solve(case, method=method, time_limit=60)
         assert res.status == "infeasible"
         assert any(d["rule"] == "H7" for d in res.diagnosis)
+
+
+def test_guarded_child_counts_its_start_against_the_limit(monkeypatch):
+    """The guarded HiGHS child gets the time left of the caller's limit, not the whole limit again: starting the child
+    (spawn, imports, the model's transfer) is part of the caller's time (a 60 s solve ran 65 s before)."""
+    import queue
+    import time
+
+    from cadrex.solvers.highs import translate as tr
+
+    seen = {}
+
+    def fake(lp, **kw):
+        seen.update(kw)
+        return tr.BackendResult("no_solution", None, None, None, 0.0)
+
+    monkeypatch.setattr(tr, "_solve_inprocess", fake)
+    q, lp = queue.Queue(), object.__new__(tr._Lp)
+    lp.n_vars = 0
+    tr._child(lp, {"wall_deadline": time.time() + 7.0, "seed": 0}, q)
+    assert 5.0 < seen["time_limit"] <= 7.0
+    tr._child(lp, {"wall_deadline": time.time() - 3.0, "seed": 0}, q)
+    assert seen["time_limit"] == 0.1

@@ -78,6 +78,9 @@ def _child(lp: _Lp, args: dict, q) -> None:
     def on_prog(elapsed, obj, bound):
         q.put(("prog", elapsed, obj, bound))
 
+    # the limit counts from the parent's call, not from here: starting the child (spawn, imports, the model's
+    # transfer) takes seconds that are part of the caller's time limit (measured: 5 s over a 60 s solve)
+    args["time_limit"] = max(0.1, args.pop("wall_deadline") - time.time())
     r = _solve_inprocess(lp, on_incumbent=on_inc, progress=on_prog, **args)
     q.put(("done", r.status, None if r.x is None else r.x, r.objective, r.bound, r.message))
 
@@ -107,7 +110,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     t0 = time.perf_counter()
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    args = {"time_limit": time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
+    args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
             "stop_bound": stop_bound, "options": options}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
     with _main_hidden():
