@@ -82,3 +82,23 @@ def test_closure_fixing_keeps_the_optimum(tmp_path, family, seed):
     info = cg.summary["column_generation"]
     assert info.get("closure_fixed", 0) > 0 and info["closed"], info
     assert cg.status == full.status == "optimal" and cg.objective == full.objective
+
+
+def test_dive_frees_the_pairs_of_lazy_rows_its_lp_violates(tmp_path):
+    """An LP phase cut short can end before the lazy rows its solution violates entered the LP: the dive then leaves
+    the pairs on those rows free (fixing them made it infeasible on the tight family at 5,000 in play). Its plan is
+    the best with fewer pairs fixed, so at least as good as the plan with all of the LP's ones fixed."""
+    import numpy as np
+
+    from cadrex.solvers.cg.driver import ColumnGeneration, _dive
+
+    case = cadrex.load_case(_gen(tmp_path, "tight", 200, 1))
+    cg = ColumnGeneration(Context(case))
+    cg.solve_lp(1e18, max_rounds=1)
+    assert len(cg._violated_lazy_rows())
+    m = cg.model()
+    freed = _dive(cg, m, 0, 60)
+    cg._violated_lazy_rows = lambda: np.zeros(0, np.int64)  # as before: every pair at 1 in the LP fixed
+    fixed = _dive(cg, m, 0, 60)
+    assert freed is not None and freed.status == "optimal"
+    assert fixed is None or freed.objective >= fixed.objective

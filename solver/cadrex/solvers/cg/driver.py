@@ -23,9 +23,10 @@ import numpy as np
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
+from cadrex.solvers.cg.bound import LagrangianBound
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
-from cadrex.solvers.cg.pricing import _top_k, _up32, pricing_cache, reduced_costs
+from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
 from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
@@ -93,25 +94,7 @@ class LPOutcome:
     artificial: float = 0.0
 
 
-@dataclass
-class Lagrangian:
-    """A Lagrangian bound of the full model under some row duals (:meth:`ColumnGeneration.lagrangian`): ``bound``
-    with one side's one-post rows kept, ``plain`` with every row relaxed (what explain recomputes from saved
-    duals), the pairs' reduced costs ``rc`` (c − Aᵀy) and their ``delta`` against ``bound`` (≤ 0: the closure)."""
-
-    bound: float
-    plain: float
-    rc: np.ndarray
-    delta: np.ndarray
-
-    def closure_costs(self) -> np.ndarray:
-        """Per pair, min(δ, rc + plain − bound) (float32, rounded up): a plan worth more than T uses only pairs
-        above −(bound − T). Both arguments hold for every plan, so a pair needs to pass both (the plain one prunes
-        pairs of cadres whose best pair is far off; the kept side most others)."""
-        return _up32(np.minimum(self.delta, self.rc + (self.plain - self.bound)))
-
-
-class ColumnGeneration(MasterLP):
+class ColumnGeneration(MasterLP, LagrangianBound):
     """State of a price-and-branch solve of one context: the pool, the row index, the pricing cache, the master LP
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
@@ -171,74 +154,6 @@ class ColumnGeneration(MasterLP):
         return reduced_costs(self.ctx, self.rows, self.pairs, self.obj if objective else None, self.AT, self.in_R,
                              self.blocked, self.chunk, y)
 
-    def lagrangian(self, y: np.ndarray, rc: np.ndarray | None = None) -> Lagrangian:
-        """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum), with the
-        one-post rows of one side kept in the subproblem (a dual on an infinite row side is set to 0 first: any
-        duals then give a valid bound). ``rc``: the pairs' reduced costs under ``y`` if already priced.
-
-        Relaxing every row gives the plain bound offset + Σ_i y_i·(hi_i if y_i > 0 else lo_i) + Σ_j u_j·max(0, rc_j)
-        over every pool pair (u = 1) and auxiliary (its true bound) + Σ min(0, rc_j) over require-pinned pairs. It
-        counts every positive pair of a cadre, while a plan gives each cadre one post. Keeping H2 (a cadre's pairs sum
-        to at most, or exactly, 1) in the subproblem instead, the pairs of cadre c contribute g_c = the best of its
-        pairs' costs without the H2 dual (at least 0 when c may stay without a post; its pinned pair's if pinned).
-        The same with H3 per post; the lower of the two is returned. For every feasible plan x then
-        c·x ≤ L + Σ_c δ_{x(c)} with δ_j = (rc_j + y_{H2(c)}) − g_c ≤ 0 (the H2 side; H3 alike): a plan worth more
-        than T uses only pairs with δ_j > −(L − T), the closure argument of :func:`solve_scaled`. With the LP's
-        own duals at convergence both equal the LP value; in the first rounds the kept side is far lower."""
-        clean = np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
-        if rc is None or not np.array_equal(clean, y):
-            rc, _ = self.price(clean)
-        y = clean
-        side = np.where(y > 0, np.where(np.isfinite(self.row_hi), self.row_hi, 0.0),
-                        np.where(np.isfinite(self.row_lo), self.row_lo, 0.0))
-        r, a, v = self.aux_coo
-        rc_aux = self.aux_obj - np.bincount(a.astype(np.int64), weights=v * y[r.astype(np.int64)], minlength=len(self.aux_obj))
-        pos = rc_aux > 1e-9
-        if np.any(pos & ~np.isfinite(self.aux_ub)):
-            return Lagrangian(np.inf, np.inf, rc, rc)
-        base = self.rows.offset + float((self.aux_ub[pos] * rc_aux[pos]).sum())
-        ys = y * side
-        plain = base + float(ys.sum()) + float(np.maximum(rc, 0.0).sum()) + float(np.minimum(rc[self.pinned], 0.0).sum())
-        best: tuple[float, str] | None = None
-        for key in ("c", "p"):  # H2 kept (per cadre), H3 kept (per post)
-            L, _ = self._kept_side(key, y, ys, rc, base, delta=False)
-            if best is None or L < best[0]:
-                best = (L, key)
-        L, delta = self._kept_side(best[1], y, ys, rc, base, delta=True)
-        return Lagrangian(L, plain, rc, delta)
-
-    def _kept_side(self, key: str, y: np.ndarray, ys: np.ndarray, rc: np.ndarray, base: float, delta: bool):
-        """The bound with the one-post rows of side ``key`` ("c": H2, "p": H3) kept, and the pairs' δ (see
-        :meth:`lagrangian`) when ``delta``."""
-        rowmap = self.rows.h2_row if key == "c" else self.rows.h3_row
-        grp = getattr(self.pairs, key)
-        kept = rowmap >= 0
-        rcp = rc + y[rowmap[grp]]  # the cost without the kept row's dual (blocked pairs stay at −inf)
-        g = np.full(len(rowmap), -np.inf)
-        np.maximum.at(g, grp, rcp)
-        pin_grp = grp[self.pinned]  # H7: a pinned cadre (post) takes its pinned pair
-        pinned = np.zeros(len(rowmap), bool)
-        pinned[pin_grp] = True
-        if len(pin_grp):
-            gp = np.full(len(rowmap), -np.inf)
-            np.maximum.at(gp, pin_grp, rcp[self.pinned])
-            g = np.where(pinned, gp, g)
-        must = self.row_lo[np.maximum(rowmap, 0)] > 0.5
-        # at least 0 where the row lets the group take nothing, or where it has no pair at all (then the model is
-        # infeasible: any number is a valid bound, and a finite one keeps the arithmetic sound)
-        g = np.where(kept & must & np.isfinite(g), g, np.maximum(g, 0.0))
-        g[~kept] = 0.0
-        other = np.ones(len(y), bool)
-        other[rowmap[kept]] = False
-        L = base + float(ys[other].sum()) + float(g[kept].sum())
-        if not delta:
-            return L, None
-        d = rcp - g[grp]
-        off_pin = pinned[grp]
-        off_pin[self.pinned] = False
-        d[off_pin] = -np.inf  # a pinned group's other pairs are in no feasible plan
-        return L, d
-
     def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None, progress=None,
                  until: float | None = None) -> LPOutcome:
         """Column and row generation on the LP relaxation, one :class:`LPRound` per round in ``self.rounds``.
@@ -286,7 +201,7 @@ class ColumnGeneration(MasterLP):
             positive = (rc > 1e-6) & ~self.in_R
             n_pos = int(np.count_nonzero(positive))
             new_rows = self._violated_lazy_rows()
-            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, lag.closure_costs())
+            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, self.closure_costs(lag))
             plain = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
@@ -300,7 +215,7 @@ class ColumnGeneration(MasterLP):
                 ys = self.smoothing * center + (1.0 - self.smoothing) * y
                 sm = self.lagrangian(ys)
                 if np.isfinite(sm.bound) and sm.bound < out.bound:
-                    out.bound, out.rc, out.bound_round, out.duals, out.plain = sm.bound, sm.closure_costs(), rec.index, ys, sm.plain
+                    out.bound, out.rc, out.bound_round, out.duals, out.plain = sm.bound, self.closure_costs(sm), rec.index, ys, sm.plain
                     center = ys
                     rec.bound = min(rec.bound, sm.bound)
                 plain = min(plain, sm.plain)
@@ -343,6 +258,14 @@ def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float, gap: float
     if cg.x_lp is None:
         return None
     one = cg.x_lp[m.pair_index] > 1 - 1e-6
+    bad = cg._violated_lazy_rows()
+    if len(bad) and m.A.shape[0] == cg.rows.n:
+        # an LP phase cut short may end before the lazy rows its solution violates entered the LP: the pairs on
+        # those rows stay free, or fixing them makes the dive infeasible (tight family, 5,000 in play: 9 rows, no
+        # plan at all in 600 s)
+        on_bad = np.unique(m.A[bad].indices)
+        one[on_bad[on_bad < m.n_pairs]] = False
+        log.info("LP dive: %d lazy rows violated by the LP solution: their pairs are not fixed", len(bad))
     lb = m.lb.copy()
     lb[: m.n_pairs][one] = 1.0
     r = solve_mip(dataclasses.replace(m, lb=lb), time_limit=time_cap, seed=seed, gap=DIVE_GAP_SHARE * gap)
