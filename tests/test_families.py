@@ -98,7 +98,35 @@ def test_dive_frees_the_pairs_of_lazy_rows_its_lp_violates(tmp_path):
     assert len(cg._violated_lazy_rows())
     m = cg.model()
     freed = _dive(cg, m, 0, 60)
-    cg._violated_lazy_rows = lambda: np.zeros(0, np.int64)  # as before: every pair at 1 in the LP fixed
+    cg.rows_off_in_lp_solution = lambda: np.zeros(0, np.int64)  # as before: every pair at 1 in the LP fixed
     fixed = _dive(cg, m, 0, 60)
     assert freed is not None and freed.status == "optimal"
     assert fixed is None or freed.objective >= fixed.objective
+
+
+def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
+    """When fixing every pair the LP sets to 1 is infeasible, the dive tries once more with only the stays fixed
+    (the moves left to the MIP) before the solve falls back to the master MIP without fixings."""
+    import numpy as np
+
+    from cadrex.solvers.base import BackendResult
+    from cadrex.solvers.cg import driver
+
+    case = cadrex.load_case(_gen(tmp_path, "base", 150, 2))
+    cg = driver.ColumnGeneration(Context(case))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    real, fixed = driver.solve_mip, []
+
+    def first_infeasible(model, **kw):
+        fixed.append(model.lb[: model.n_pairs] > 0.5)
+        if len(fixed) == 1:
+            return BackendResult("infeasible", None, None, None, 0.0)
+        return real(model, **kw)
+
+    monkeypatch.setattr(driver, "solve_mip", first_infeasible)
+    r = driver._dive(cg, m, 0, 60)
+    assert len(fixed) == 2 and r is not None and r.status == "optimal"
+    moves = fixed[0] & ~m.pair_stay
+    assert moves.any() and not (fixed[1] & ~m.pair_stay).any()
+    assert np.array_equal(fixed[1], fixed[0] & m.pair_stay)

@@ -194,7 +194,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             self.x_lp = np.zeros(len(self.pairs))
             self.x_lp[self.cols] = xv[self._lp_col_of_master()]
             art = xv[self.art_first:self.art_first + self.n_art]
-            self.artificial = float(art.sum())
+            self.artificial, self.art_value = float(art.sum()), art
             rc, _ = self.price(y)
             lag = self.lagrangian(y, rc)
             rc, bound = lag.rc, lag.bound
@@ -258,18 +258,25 @@ def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float, gap: float
     if cg.x_lp is None:
         return None
     one = cg.x_lp[m.pair_index] > 1 - 1e-6
-    bad = cg._violated_lazy_rows()
+    bad = cg.rows_off_in_lp_solution()
     if len(bad) and m.A.shape[0] == cg.rows.n:
-        # an LP phase cut short may end before the lazy rows its solution violates entered the LP: the pairs on
-        # those rows stay free, or fixing them makes the dive infeasible (tight family, 5,000 in play: 9 rows, no
-        # plan at all in 600 s)
+        # an LP phase cut short may end with an LP solution that still leans on artificial columns, or before the
+        # lazy rows it violates were solved with: the pairs on those rows stay free, or fixing them makes the dive
+        # infeasible (tight family, 5,000 in play: no plan at all in 600 s)
         on_bad = np.unique(m.A[bad].indices)
         one[on_bad[on_bad < m.n_pairs]] = False
-        log.info("LP dive: %d lazy rows violated by the LP solution: their pairs are not fixed", len(bad))
-    lb = m.lb.copy()
-    lb[: m.n_pairs][one] = 1.0
-    r = solve_mip(dataclasses.replace(m, lb=lb), time_limit=time_cap, seed=seed, gap=DIVE_GAP_SHARE * gap)
-    log.info("LP dive: %d of %d master pairs fixed at 1 -> %s %s", int(one.sum()), m.n_pairs, r.status, r.objective)
+        log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
+    end = time.perf_counter() + time_cap
+    # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
+    # at 1 fixed: the status quo of most of the case, the moves left to the MIP
+    for fix in (one, one & m.pair_stay):
+        lb = m.lb.copy()
+        lb[: m.n_pairs][fix] = 1.0
+        r = solve_mip(dataclasses.replace(m, lb=lb), time_limit=max(1.0, end - time.perf_counter()), seed=seed,
+                      gap=DIVE_GAP_SHARE * gap)
+        log.info("LP dive: %d of %d master pairs fixed at 1 -> %s %s", int(fix.sum()), m.n_pairs, r.status, r.objective)
+        if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:
+            break
     return r if r.x is not None else None
 
 

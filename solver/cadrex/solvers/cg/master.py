@@ -65,6 +65,8 @@ class MasterLP:
         self.art_first = m.n_vars
         h.addCols(na, np.full(na, -BIG_M), np.zeros(na), np.full(na, np.inf), na, np.arange(na, dtype=np.int32), arows, avals)
         self.n_art = na
+        self.art_lp_row = arows  # LP row of each artificial column
+        self.art_value: np.ndarray | None = None  # the artificial columns' values in the last LP solution
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
 
     def _lp_col_of_master(self) -> np.ndarray:
@@ -73,12 +75,19 @@ class MasterLP:
         k = np.arange(len(self.cols))
         return np.where(k < self.n0, k, k + self.n_aux + self.n_art)
 
-    def _violated_lazy_rows(self) -> np.ndarray:
-        """Lazy rows not in the LP whose pair activity under the LP solution exceeds their upper side."""
+    def _violated_lazy_rows(self, in_lp: bool = False) -> np.ndarray:
+        """Lazy rows not in the LP (``in_lp``: or in it, added after the LP solution was found) whose pair activity
+        under the LP solution exceeds their upper side."""
         nz = np.flatnonzero(self.x_lp > 1e-9)
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
         act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
-        return np.flatnonzero(self.lazy & (self.lp_row < 0) & (act > self.row_hi + 1e-6))
+        return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi + 1e-6))
+
+    def rows_off_in_lp_solution(self) -> np.ndarray:
+        """Rows the last LP solution does not satisfy by its pairs and auxiliaries alone: those with a positive
+        artificial column, and lazy rows it violates (added to the LP after it, when the LP phase was cut)."""
+        art = np.asarray(self.active)[self.art_lp_row[self.art_value > 1e-6]] if self.art_value is not None else []
+        return np.union1d(np.asarray(art, np.int64), self._violated_lazy_rows(in_lp=True))
 
     def _add_rows(self, h, new: np.ndarray) -> None:
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(self.cols))
