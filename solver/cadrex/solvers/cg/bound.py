@@ -32,6 +32,10 @@ class LagrangianBound:
     """The bound and the closure costs of a :class:`~cadrex.solvers.cg.driver.ColumnGeneration` (its pool, rows,
     pricing, auxiliaries and require pins)."""
 
+    def clean_duals(self, y: np.ndarray) -> np.ndarray:
+        """``y`` with 0 for every dual on an infinite row side (the duals a bound is computed with)."""
+        return np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
+
     def lagrangian(self, y: np.ndarray, rc: np.ndarray | None = None) -> Lagrangian:
         """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum), with the
         one-post rows of one side kept in the subproblem (a dual on an infinite row side is set to 0 first: any
@@ -46,7 +50,7 @@ class LagrangianBound:
         c·x ≤ L + Σ_c δ_{x(c)} with δ_j = (rc_j + y_{H2(c)}) − g_c ≤ 0 (the H2 side; H3 alike): a plan worth more
         than T uses only pairs with δ_j > −(L − T), the closure argument of :func:`solve_scaled`. With the LP's
         own duals at convergence both equal the LP value; in the first rounds the kept side is far lower."""
-        clean = np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
+        clean = self.clean_duals(y)
         if rc is None or not np.array_equal(clean, y):
             rc, _ = self.price(clean)
         y = clean

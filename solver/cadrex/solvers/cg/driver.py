@@ -172,9 +172,12 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         z = -np.inf
         center: np.ndarray | None = None  # the duals of the best bound so far: the stability center
         plain = np.inf  # the lowest plain bound (every row relaxed) so far: when to stop
+
+        def lp_end() -> float:  # the deadline, or `until` while the LP solution (or the lack of one) needs artificials
+            return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
         while True:
             # HiGHS measures time_limit against the run time accumulated by this instance over every run
-            end = deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
+            end = lp_end()
             h.setOptionValue("time_limit", h.getRunTime() + max(1.0, end - time.perf_counter()))
             t0 = time.perf_counter()
             if self.rounds and PARALLEL_RESOLVES:  # re-solves after adding columns or rows: the parallel dual (PAMI)
@@ -234,8 +237,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             # is far larger (base family, 2,000 in play: 181k pairs instead of 20k, 73 s instead of 31 s)
             close = stop_gap > 0 and plain - z <= stop_gap * max(1.0, abs(z))
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
-            end = deadline if until is None or self.artificial <= 1e-6 else max(deadline, until)
-            if out.converged or time.perf_counter() > end or close or cut:
+            if out.converged or time.perf_counter() > lp_end() or close or cut:
                 if self.artificial > 1e-6 and out.priced_out:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
@@ -330,7 +332,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (see analysis/explain_scale)
         y = lp.duals
         # as the bound saw them: a dual on an infinite row side is 0 (see ColumnGeneration.lagrangian)
-        y = np.where(((y > 0) & ~np.isfinite(cg.row_hi)) | ((y < 0) & ~np.isfinite(cg.row_lo)), 0.0, y)
+        y = cg.clean_duals(y)
         labels = cg.rows.label
         if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
             info["duals"] = {"lagrangian_bound": float(lp.plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
