@@ -330,9 +330,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
                   "lagrangian_bound": float(lp.bound) if has_bound else None, "bound_round": lp.bound_round,
                   "lp_converged": lp.converged, "short_list": cg.short_list}
     if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (see analysis/explain_scale)
-        y = lp.duals
-        # as the bound saw them: a dual on an infinite row side is 0 (see ColumnGeneration.lagrangian)
-        y = cg.clean_duals(y)
+        y = cg.clean_duals(lp.duals)  # as the bound saw them: a dual on an infinite row side is 0
         labels = cg.rows.label
         if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
             info["duals"] = {"lagrangian_bound": float(lp.plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
