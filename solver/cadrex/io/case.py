@@ -225,16 +225,23 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             cg = cadres.set_index("cadre_id")
             tp = teams.set_index("team_id")["province_id"]
             ok = held[held["holder_id"].isin(cg.index)]
-            for _, r in ok.iterrows():
-                c = cg.loc[r["holder_id"]]
-                if not pd.isna(r["grade"]) and not pd.isna(c["grade"]) and int(c["grade"]) != int(r["grade"]):
+            # vectorized over every held post; a message only for the rows that break a rule
+            cgrade = pd.to_numeric(cg["grade"], errors="coerce").astype(float).reindex(ok["holder_id"]).to_numpy()
+            pgrade = pd.to_numeric(ok["grade"], errors="coerce").astype(float).to_numpy()
+            gbad = ~np.isnan(cgrade) & ~np.isnan(pgrade) & (np.nan_to_num(cgrade) != np.nan_to_num(pgrade))
+            cprov = cg["province_id"].reindex(ok["holder_id"]).to_numpy(dtype=object)
+            tprov = tp.reindex(ok["team_id"]).to_numpy(dtype=object)
+            pbad = ok["team_id"].isin(tp.index).to_numpy() & (cprov != tprov)
+            for i in np.flatnonzero(gbad | pbad):
+                r = ok.iloc[i]
+                if gbad[i]:
                     out.add(fp("posts"), int(r["_line"]), hc,
-                            Msg("input.holder_grade", c=r["holder_id"], g=GRADES[int(c["grade"])], post=r["post_id"],
-                                pg=GRADES[int(r["grade"])]))
-                if r["team_id"] in tp.index and c["province_id"] != tp[r["team_id"]]:
+                            Msg("input.holder_grade", c=r["holder_id"], g=GRADES[int(cgrade[i])], post=r["post_id"],
+                                pg=GRADES[int(pgrade[i])]))
+                if pbad[i]:
                     out.add(fp("posts"), int(r["_line"]), hc,
-                            Msg("input.holder_province", c=r["holder_id"], prov=c["province_id"], team=r["team_id"],
-                                tprov=tp[r["team_id"]]))
+                            Msg("input.holder_province", c=r["holder_id"], prov=cprov[i], team=r["team_id"],
+                                tprov=tprov[i]))
     rel = frames["relations"]
     if rel is not None:
         h = headers["relations"]
