@@ -126,3 +126,14 @@ class LagrangianBound:
         for sl, d in self._delta_chunks(lag):
             out[sl] = _up32(np.minimum(d, lag.rc[sl] + (lag.plain - lag.bound)))
         return out
+
+
+def down32(v: float) -> np.float32:
+    """``v`` as a float32 not above it (a threshold for the float32 closure costs, rounded up)."""
+    r = np.float32(v)
+    return np.nextafter(r, np.float32(-np.inf)) if float(r) > v else r
+
+
+def closure_target(z1: float, gap: float) -> float:
+    """The value a plan must beat for the gap to be missed: z1 itself, or z1 plus the allowed gap (integers)."""
+    return z1 + np.floor(gap * max(1.0, abs(z1)) + 1e-9) if gap > 0 else z1

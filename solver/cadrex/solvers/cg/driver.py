@@ -23,8 +23,8 @@ import numpy as np
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
-from cadrex.solvers.cg.bound import LagrangianBound
-from cadrex.solvers.cg.master import MasterLP
+from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
+from cadrex.solvers.cg.master import BASIC, MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
 from cadrex.solvers.highs import solve_model as solve_mip
@@ -292,17 +292,6 @@ DIVE_SHARE = 0.6
 DIVE_GAP_SHARE = 0.25
 
 
-def _down32(v: float) -> np.float32:
-    """``v`` as a float32 not above it."""
-    r = np.float32(v)
-    return np.nextafter(r, np.float32(-np.inf)) if float(r) > v else r
-
-
-def _target(z1: float, gap: float) -> float:
-    """The value a plan must beat for the gap to be missed: z1 itself, or z1 plus the allowed gap (integers)."""
-    return z1 + np.floor(gap * max(1.0, abs(z1)) + 1e-9) if gap > 0 else z1
-
-
 def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000,
                  gap: float = 0.0, max_rounds: int | None = None, extensions: tuple = ()) -> tuple[BackendResult, Model, dict]:
     """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info.
@@ -323,6 +312,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
                      until=t0 + LP_UNTIL * time_limit)
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
+    basis = cg.lp_basis() if cg.rounds else None  # the closure MIP's root LP starts from it
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs),
@@ -375,12 +365,12 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         if r.x is None:
             return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
     z1 = r.objective
-    T = _target(z1, gap)
+    T = closure_target(z1, gap)
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
     # the closure: pairs that could still beat T under the bound's own reduced costs (none without a bound)
-    above = _down32(-(B - T) - 1e-6)  # rc is float32 (rounded up): compare with a float32 threshold rounded down
+    above = down32(-(B - T) - 1e-6)  # rc is float32 (rounded up): compare with a float32 threshold rounded down
     more = np.flatnonzero(~cg.in_R & (lp.rc > above)) if has_bound else np.zeros(0, np.int64)
     closed = has_bound and len(more) <= closure_cap
     log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
@@ -393,20 +383,25 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         cg.in_R[more] = True
         # reduced-cost fixing, the same argument inside the master: a plan worth more than T uses no pair with
         # rc <= -(B - T), so the MIP needs only the others (and the first plan's pairs, to keep its hint; pinned pairs)
-        keep = cg.in_R & ((lp.rc > above) | (x_old > 0.5))
+        keep = cg.in_R & ((lp.rc > above) | (x_old > 0.5) | (basis is not None and basis[0] == BASIC))
         keep[cg.pinned] = cg.in_R[cg.pinned]
         info["closure_fixed"] = int(cg.in_R.sum() - keep.sum())
         m2 = cg.model(np.flatnonzero(keep))
     else:
         m2 = cg.model()
     hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
-    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap,
-                   # closed: stop once the target is certified; unclosed, the bound stays B, so once the master's
-                   # own bound shows no plan in it reaches B / (1 + gap), the gap goal is out of this master's reach
-                   stop_bound=(T if closed else float(np.floor(B / (1.0 + gap)))) if gap > 0 and has_bound else None,
-                   # measured at 2000 in play: HiGHS presolve spends 20 s probing the closure for no gain; the root
-                   # LP and its cuts are what the certificate needs (an unclosed master keeps presolve: it searches)
-                   options={"presolve": "off"} if closed else None)
+    # the root LP warm from the master LP's basis (its basic pairs kept above); HiGHS drops that basis when a plan
+    # is set as a start, so then without the first plan (it is kept as `best` below)
+    warm = MasterLP.basis_on(basis, m2)
+    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=None if warm is not None else hint,
+                   # closed: stop once the target is certified (with gap 0, T is the first plan: its proof); unclosed,
+                   # the bound stays B, so once the master's own bound shows no plan in it reaches B / (1 + gap), the
+                   # gap goal is out of this master's reach
+                   stop_bound=None if not has_bound else T if closed else float(np.floor(B / (1.0 + gap))) if gap > 0 else None,
+                   gap=gap,
+                   # presolve off (measured at 2,000 in play: 20 s probing a closure, 58 s an unclosed master, for
+                   # no gain; the root LP and its cuts are what the certificate needs)
+                   options={"presolve": "off"}, basis=warm, progress=progress)
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B

@@ -39,10 +39,11 @@ def solve(model, options: SolveOptions) -> BackendResult:
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                 hint: np.ndarray | None = None, progress=None, gap: float = 0.0, guard: bool | None = None,
-                stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
+                stop_bound: float | None = None, options: dict | None = None, basis=None) -> BackendResult:
     """Solve ``model`` with HiGHS MIP and stop at ``time_limit`` seconds of wall clock whatever the phase, or as soon
     as the dual bound is at most ``stop_bound`` (the caller's certificate needs no more). ``options``: extra HiGHS
-    options (e.g. ``{"presolve": "off"}``).
+    options (e.g. ``{"presolve": "off"}``). ``basis``: (column, row) HiGHS basis status codes of a basis of the LP
+    relaxation to start the root LP from (with presolve off; see :func:`_warm_lp`).
 
     HiGHS checks its own time limit and our interrupt callbacks in most phases, but was measured overrunning a
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
@@ -54,8 +55,9 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
 
         guard = model.n_vars >= GUARD_ABOVE and not multiprocessing.current_process().daemon
     if guard:
-        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options)
-    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options)
+        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options, basis)
+    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options,
+                            basis=basis)
 
 
 class _Lp:
@@ -103,7 +105,8 @@ def _main_hidden():
             main.__dict__.update(saved)
 
 
-def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None) -> BackendResult:
+def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None,
+                   basis=None) -> BackendResult:
     import multiprocessing as mp
     import queue
 
@@ -111,7 +114,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
-            "stop_bound": stop_bound, "options": options}
+            "stop_bound": stop_bound, "options": options, "basis": basis}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
     with _main_hidden():
         p.start()
@@ -153,7 +156,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
 
 def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                      hint: np.ndarray | None = None, progress=None, gap: float = 0.0, on_incumbent=None,
-                     stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
+                     stop_bound: float | None = None, options: dict | None = None, basis=None) -> BackendResult:
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(os.environ.get("CADREX_HIGHS_LOG")))  # HiGHS's own log, for diagnosis
@@ -165,8 +168,9 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
         h.setOptionValue("threads", int(num_workers))
     for k, v in (options or {}).items():
         h.setOptionValue(k, v)
-    pass_model(h, model)
-    best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0}
+    pass_model(h, model, integer=basis is None)
+    # "mip": the callbacks' dual bound is this MIP's (see _warm_lp); "rt", "b": the last callback's MIP clock and bound
+    best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0, "mip": basis is None, "rt": np.inf, "b": np.inf}
     deadline = t0 + time_limit
 
     def on_improve(e):
@@ -180,8 +184,11 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     def on_interrupt(e):
         now = time.perf_counter()
         try:
-            b = e.data_out.mip_dual_bound
-            if np.isfinite(b):
+            b, rt = e.data_out.mip_dual_bound, e.data_out.running_time
+            if not best["mip"] and 0 <= rt and (rt < best["rt"] - 1e-9 or (np.isfinite(best["b"]) and not np.isfinite(b))):
+                best["mip"] = best["rt"] < np.inf  # a MIP solver started after the first one: the model's own
+            best["rt"], best["b"] = (rt, b) if rt >= 0 else (best["rt"], best["b"])
+            if best["mip"] and np.isfinite(b):
                 best["bound"] = min(best["bound"], b)
         except AttributeError:
             pass
@@ -194,6 +201,13 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     h.cbMipImprovingSolution.subscribe(on_improve)
     for cbname in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
         getattr(h, cbname).subscribe(on_interrupt)
+    if basis is not None:
+        # HiGHS takes the warm LP solution as a start: if it is fractional, HiGHS first completes it with a MIP of its
+        # own whose callbacks report *that* MIP's bound (measured: 21,891 where the model's optimum is 21,904); the
+        # bound is read only once the model's own MIP has started (its clock restarts)
+        x = np.asarray(_warm_lp(h, model, basis))
+        k = np.asarray(model.integer, bool)
+        best["mip"] = bool(np.all(np.abs(x[k] - np.round(x[k])) <= 1e-6))
     if hint is not None:
         h.setSolution(_sol(hint))
     h.run()
@@ -233,6 +247,25 @@ def pass_model(h: highspy.Highs, model, *, rows: np.ndarray | None = None, obj: 
                 (model.obj if obj is None else obj).astype(f64), model.lb.astype(f64), (model.ub if ub is None else ub).astype(f64),
                 lo.astype(f64), hi.astype(f64), A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(f64),
                 (model.integer if integer else np.zeros(model.n_vars)).astype(np.int32))
+
+
+def _warm_lp(h: highspy.Highs, model, basis):
+    """The LP relaxation loaded in ``h`` solved from ``basis``, then the integrality of ``model`` restored: HiGHS starts
+    a MIP's root LP (presolve off) from the instance's own last LP solve, while a basis set on a fresh instance is
+    not used there (measured, HiGHS 1.16: 74 root iterations instead of 1,432 on a 90k-column test model). Returns
+    the LP solution's column values."""
+    b = highspy.HighsBasis()
+    b.col_status = [highspy.HighsBasisStatus(int(v)) for v in basis[0]]
+    b.row_status = [highspy.HighsBasisStatus(int(v)) for v in basis[1]]
+    b.valid = True
+    if h.setBasis(b) != highspy.HighsStatus.kOk:
+        log.info("highs: the warm basis was refused; the root LP starts cold")
+    t = time.perf_counter()
+    h.run()
+    log.info("highs: LP relaxation from the warm basis: %s, %d iterations (%.2fs)", h.modelStatusToString(h.getModelStatus()),
+             h.getInfo().simplex_iteration_count, time.perf_counter() - t)
+    h.changeColsIntegrality(model.n_vars, np.arange(model.n_vars, dtype=np.int32), np.asarray(model.integer, np.int32))
+    return h.getSolution().col_value
 
 
 def new_highs() -> highspy.Highs:
