@@ -151,46 +151,28 @@ def test_guarded_child_counts_its_start_against_the_limit(monkeypatch):
     assert seen["time_limit"] == 0.1
 
 
-def test_closure_mip_root_lp_starts_from_the_master_lp_basis(tmp_path):
-    """The master LP's basis maps onto a model over the master's pairs with every row (one basic variable per row);
-    the LP relaxation started from it needs a fraction of a cold start's iterations and has the master LP's value,
-    and the MIP solved after it (integrality restored, in process and in the guarded child) has the cold optimum."""
+def test_a_fractional_start_does_not_lend_its_completion_bound(tmp_path):
+    """HiGHS completes a fractional (or infeasible) start plan with a MIP of its own first, and the callbacks then
+    report that MIP's bound, below the model's optimum. A stop bound between the two must not stop the solve, and the
+    bound returned stays valid; a feasible start is taken as it is (its callbacks' bounds count from the start)."""
     import numpy as np
 
-    from cadrex.solvers.cg.master import BASIC, MasterLP
+    from cadrex.model import build_model
     from cadrex.solvers.highs import new_highs, pass_model, solve_model
-    from cadrex.solvers.highs.translate import _warm_lp
+    from cadrex.solvers.highs.translate import _feasible
 
-    generate_case(str(tmp_path / "g"), 200, 4)
-    cg = ColumnGeneration(Context(cadrex.load_case(tmp_path / "g")))
-    lp = cg.solve_lp(1e18)
-    assert lp.converged
-    basis = cg.lp_basis()
-    m = cg.model()
-    warm = MasterLP.basis_on(basis, m)
-    assert warm is not None
-    assert np.count_nonzero(warm[0] == BASIC) + np.count_nonzero(warm[1] == BASIC) == m.n_rows
-    cold = new_highs()
-    pass_model(cold, m, integer=False)
-    cold.setOptionValue("presolve", "off")
-    cold.run()
+    generate_case(str(tmp_path / "g"), 150, 5)
+    m = build_model(Context(cadrex.load_case(tmp_path / "g")))
+    ref = solve_model(m, time_limit=60, guard=False)
+    assert ref.status == "optimal" and _feasible(m, ref.x)
     h = new_highs()
     pass_model(h, m, integer=False)
-    h.setOptionValue("presolve", "off")
-    _warm_lp(h, m, warm)
-    assert h.getInfo().objective_function_value == pytest.approx(lp.z, abs=1e-4)
-    assert h.getInfo().simplex_iteration_count <= 0.1 * cold.getInfo().simplex_iteration_count
-    assert sum(int(v) for v in h.getLp().integrality_) == int(m.integer.sum())  # a MIP again after the warm LP
-    ref = solve_model(m, time_limit=60, guard=False)
+    h.run()
+    x_lp = np.asarray(h.getSolution().col_value)
+    assert not _feasible(m, x_lp)  # fractional: HiGHS completes it first
     for guard in (False, True):
-        r = solve_model(m, time_limit=60, guard=guard, basis=warm, options={"presolve": "off"})
-        assert r.status == ref.status == "optimal" and r.objective == ref.objective
-        assert np.allclose(r.x[: m.n_pairs], np.round(r.x[: m.n_pairs]))
-    # a stop bound below the optimum: no valid bound reaches it, so the MIP may not stop by it (the completion MIP
-    # HiGHS runs first for the fractional warm LP solution reports its own, lower bound: it is not the model's)
-    r = solve_model(m, time_limit=60, guard=False, basis=warm, options={"presolve": "off"}, stop_bound=ref.objective - 1)
-    assert r.bound is not None and r.bound >= ref.objective - 1e-6
-    # a basic pair of the LP left out of the model: no basis (the count of basic variables would not match)
-    basic = np.flatnonzero(basis[0][m.pair_index] == BASIC)
-    drop = m.pair_index[basic[: 1]]
-    assert MasterLP.basis_on(basis, cg.model(np.setdiff1d(m.pair_index, drop))) is None
+        r = solve_model(m, time_limit=60, guard=guard, hint=x_lp, stop_bound=ref.objective - 1)
+        assert r.bound is not None and r.bound >= ref.objective - 1e-6
+        assert r.objective is None or r.objective <= ref.objective
+    r = solve_model(m, time_limit=60, guard=False, hint=ref.x, stop_bound=ref.objective + 1)
+    assert r.x is not None and r.objective == ref.objective and r.bound <= ref.objective + 1 + 1e-6

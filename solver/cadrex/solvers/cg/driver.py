@@ -24,7 +24,7 @@ from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
-from cadrex.solvers.cg.master import BASIC, MasterLP
+from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
 from cadrex.solvers.highs import solve_model as solve_mip
@@ -180,7 +180,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             end = lp_end()
             h.setOptionValue("time_limit", h.getRunTime() + max(1.0, end - time.perf_counter()))
             t0 = time.perf_counter()
-            if self.rounds and PARALLEL_RESOLVES:  # re-solves after adding columns or rows: the parallel dual (PAMI)
+            if PARALLEL_RESOLVES:  # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17)
                 h.setOptionValue("parallel", "on")
                 h.setOptionValue("simplex_strategy", self.resolve_strategy)
             h.run()
@@ -312,7 +312,6 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
                      until=t0 + LP_UNTIL * time_limit)
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
-    basis = cg.lp_basis() if cg.rounds else None  # the closure MIP's root LP starts from it
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs),
@@ -383,25 +382,20 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         cg.in_R[more] = True
         # reduced-cost fixing, the same argument inside the master: a plan worth more than T uses no pair with
         # rc <= -(B - T), so the MIP needs only the others (and the first plan's pairs, to keep its hint; pinned pairs)
-        keep = cg.in_R & ((lp.rc > above) | (x_old > 0.5) | (basis is not None and basis[0] == BASIC))
+        keep = cg.in_R & ((lp.rc > above) | (x_old > 0.5))
         keep[cg.pinned] = cg.in_R[cg.pinned]
         info["closure_fixed"] = int(cg.in_R.sum() - keep.sum())
         m2 = cg.model(np.flatnonzero(keep))
     else:
         m2 = cg.model()
     hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
-    # the root LP warm from the master LP's basis (its basic pairs kept above); HiGHS drops that basis when a plan
-    # is set as a start, so then without the first plan (it is kept as `best` below)
-    warm = MasterLP.basis_on(basis, m2)
-    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=None if warm is not None else hint,
-                   # closed: stop once the target is certified (with gap 0, T is the first plan: its proof); unclosed,
-                   # the bound stays B, so once the master's own bound shows no plan in it reaches B / (1 + gap), the
-                   # gap goal is out of this master's reach
-                   stop_bound=None if not has_bound else T if closed else float(np.floor(B / (1.0 + gap))) if gap > 0 else None,
-                   gap=gap,
-                   # presolve off (measured at 2,000 in play: 20 s probing a closure, 58 s an unclosed master, for
-                   # no gain; the root LP and its cuts are what the certificate needs)
-                   options={"presolve": "off"}, basis=warm, progress=progress)
+    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap,
+                   # closed: stop once the target is certified; unclosed, the bound stays B, so once the master's
+                   # own bound shows no plan in it reaches B / (1 + gap), the gap goal is out of this master's reach
+                   stop_bound=(T if closed else float(np.floor(B / (1.0 + gap)))) if gap > 0 and has_bound else None,
+                   # presolve off, closed or not (measured at 2,000 in play: HiGHS spent 20 s probing a closure and
+                   # 58 s an unclosed master, for no gain; the root LP and its cuts are what the certificate needs)
+                   options={"presolve": "off"})
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B

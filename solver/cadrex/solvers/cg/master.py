@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 
 #: cost of the phase-I artificial columns of the master LP
 BIG_M = 1e6
-#: HiGHS's basis status of a basic variable (``HighsBasisStatus.kBasic``)
-BASIC = 1
 
 
 def _new_highs():
@@ -55,7 +53,10 @@ class MasterLP:
         ub[soft] = np.inf
         pass_model(h, m, rows=active, ub=ub, integer=False)
         h.setOptionValue("solver", "simplex")
-        h.setOptionValue("simplex_strategy", 1)  # serial dual from scratch (PAMI was slower there, at 5000 in play)
+        # serial dual; the driver switches to the parallel dual (PAMI) unless processes share the cores: measured in
+        # session 9, PAMI solved the first master 25-30 % faster (base, tight, vacancies at 2,000; tight at 5,000:
+        # 36.7 s instead of 46.9 s, the same 60,268 iterations), where an earlier measurement had it slower
+        h.setOptionValue("simplex_strategy", 1)
         # Phase I in one: big-M artificial columns on every finite row side keep the master feasible while the
         # duals price in the pairs that are needed; artificials still positive at convergence mean no LP solution.
         # (Lazy rows never need one: x = 0 satisfies H4, and max_same_specialty has its shortfall variable.)
@@ -90,38 +91,6 @@ class MasterLP:
         artificial column, and lazy rows it violates (added to the LP after it, when the LP phase was cut)."""
         art = np.asarray(self.active)[self.art_lp_row[self.art_value > 1e-6]] if self.art_value is not None else []
         return np.union1d(np.asarray(art, np.int64), self._violated_lazy_rows(in_lp=True))
-
-    def lp_basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The last master LP solution's basis (HiGHS basis status codes, 1 = basic) over the pool: per pool pair
-        (0 = at its lower bound for pairs outside the LP), per auxiliary, and per row of the row index (basic for a
-        row outside the LP; also for a row whose artificial column is basic, so that the count stays one basic
-        variable per row once the artificials are gone). None without a valid basis."""
-        b = self.h.getBasis()
-        if not b.valid:
-            return None
-        cs = np.array([int(v) for v in b.col_status], np.int8)
-        rs = np.array([int(v) for v in b.row_status], np.int8)
-        pair = np.zeros(len(self.pairs), np.int8)
-        pair[self.cols] = cs[self._lp_col_of_master()]
-        row = np.ones(self.rows.n, np.int8)
-        row[self.active] = rs[: len(self.active)]
-        art = cs[self.art_first:self.art_first + self.n_art] == BASIC
-        row[np.asarray(self.active)[self.art_lp_row[art]]] = BASIC
-        return pair, cs[self.n0:self.n0 + self.n_aux].copy(), row
-
-    @staticmethod
-    def basis_on(basis, m: Model) -> tuple[np.ndarray, np.ndarray] | None:
-        """:meth:`lp_basis` on the columns and rows of ``m`` (a model over pool pairs with every row), or None when it
-        is not one basic variable per row there (a basic pair of the LP left out of ``m``)."""
-        if basis is None or m.pair_index is None:
-            return None
-        pair, aux, row = basis
-        if m.n_rows != len(row) or m.n_vars - m.n_pairs != len(aux):
-            return None
-        col = np.concatenate([pair[m.pair_index], aux])
-        if np.count_nonzero(col == BASIC) + np.count_nonzero(row == BASIC) != m.n_rows:
-            return None
-        return col, row
 
     def _add_rows(self, h, new: np.ndarray) -> None:
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(self.cols))

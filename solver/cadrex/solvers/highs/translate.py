@@ -39,11 +39,10 @@ def solve(model, options: SolveOptions) -> BackendResult:
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                 hint: np.ndarray | None = None, progress=None, gap: float = 0.0, guard: bool | None = None,
-                stop_bound: float | None = None, options: dict | None = None, basis=None) -> BackendResult:
+                stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
     """Solve ``model`` with HiGHS MIP and stop at ``time_limit`` seconds of wall clock whatever the phase, or as soon
     as the dual bound is at most ``stop_bound`` (the caller's certificate needs no more). ``options``: extra HiGHS
-    options (e.g. ``{"presolve": "off"}``). ``basis``: (column, row) HiGHS basis status codes of a basis of the LP
-    relaxation to start the root LP from (with presolve off; see :func:`_warm_lp`).
+    options (e.g. ``{"presolve": "off"}``).
 
     HiGHS checks its own time limit and our interrupt callbacks in most phases, but was measured overrunning a
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
@@ -55,9 +54,8 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
 
         guard = model.n_vars >= GUARD_ABOVE and not multiprocessing.current_process().daemon
     if guard:
-        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options, basis)
-    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options,
-                            basis=basis)
+        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options)
+    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options)
 
 
 class _Lp:
@@ -105,8 +103,7 @@ def _main_hidden():
             main.__dict__.update(saved)
 
 
-def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None,
-                   basis=None) -> BackendResult:
+def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None) -> BackendResult:
     import multiprocessing as mp
     import queue
 
@@ -114,7 +111,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
-            "stop_bound": stop_bound, "options": options, "basis": basis}
+            "stop_bound": stop_bound, "options": options}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
     with _main_hidden():
         p.start()
@@ -156,7 +153,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
 
 def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                      hint: np.ndarray | None = None, progress=None, gap: float = 0.0, on_incumbent=None,
-                     stop_bound: float | None = None, options: dict | None = None, basis=None) -> BackendResult:
+                     stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(os.environ.get("CADREX_HIGHS_LOG")))  # HiGHS's own log, for diagnosis
@@ -168,9 +165,13 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
         h.setOptionValue("threads", int(num_workers))
     for k, v in (options or {}).items():
         h.setOptionValue(k, v)
-    pass_model(h, model, integer=basis is None)
-    # "mip": the callbacks' dual bound is this MIP's (see _warm_lp); "rt", "b": the last callback's MIP clock and bound
-    best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0, "mip": basis is None, "rt": np.inf, "b": np.inf}
+    pass_model(h, model)
+    # "mip": the callbacks' dual bound is this model's. A start plan HiGHS finds infeasible or fractional is first
+    # completed by a MIP of HiGHS's own, whose callbacks report *that* MIP's bound (measured: 21,891 where the model's
+    # optimum is 21,904); its bound counts only once the model's own MIP has started (its clock restarts).
+    # "rt", "b": the last callback's MIP clock and bound
+    best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0, "mip": hint is None or _feasible(model, hint),
+            "rt": np.inf, "b": np.inf}
     deadline = t0 + time_limit
 
     def on_improve(e):
@@ -201,13 +202,6 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     h.cbMipImprovingSolution.subscribe(on_improve)
     for cbname in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
         getattr(h, cbname).subscribe(on_interrupt)
-    if basis is not None:
-        # HiGHS takes the warm LP solution as a start: if it is fractional, HiGHS first completes it with a MIP of its
-        # own whose callbacks report *that* MIP's bound (measured: 21,891 where the model's optimum is 21,904); the
-        # bound is read only once the model's own MIP has started (its clock restarts)
-        x = np.asarray(_warm_lp(h, model, basis))
-        k = np.asarray(model.integer, bool)
-        best["mip"] = bool(np.all(np.abs(x[k] - np.round(x[k])) <= 1e-6))
     if hint is not None:
         h.setSolution(_sol(hint))
     h.run()
@@ -249,23 +243,17 @@ def pass_model(h: highspy.Highs, model, *, rows: np.ndarray | None = None, obj: 
                 (model.integer if integer else np.zeros(model.n_vars)).astype(np.int32))
 
 
-def _warm_lp(h: highspy.Highs, model, basis):
-    """The LP relaxation loaded in ``h`` solved from ``basis``, then the integrality of ``model`` restored: HiGHS starts
-    a MIP's root LP (presolve off) from the instance's own last LP solve, while a basis set on a fresh instance is
-    not used there (measured, HiGHS 1.16: 74 root iterations instead of 1,432 on a 90k-column test model). Returns
-    the LP solution's column values."""
-    b = highspy.HighsBasis()
-    b.col_status = [highspy.HighsBasisStatus(int(v)) for v in basis[0]]
-    b.row_status = [highspy.HighsBasisStatus(int(v)) for v in basis[1]]
-    b.valid = True
-    if h.setBasis(b) != highspy.HighsStatus.kOk:
-        log.info("highs: the warm basis was refused; the root LP starts cold")
-    t = time.perf_counter()
-    h.run()
-    log.info("highs: LP relaxation from the warm basis: %s, %d iterations (%.2fs)", h.modelStatusToString(h.getModelStatus()),
-             h.getInfo().simplex_iteration_count, time.perf_counter() - t)
-    h.changeColsIntegrality(model.n_vars, np.arange(model.n_vars, dtype=np.int32), np.asarray(model.integer, np.int32))
-    return h.getSolution().col_value
+def _feasible(model, x: np.ndarray, tol: float = 1e-7) -> bool:
+    """``x`` satisfies the bounds, rows and integrality of ``model`` within ``tol`` (tighter than the 1e-6 HiGHS checks a
+    start with: HiGHS then takes it as it is, with no completion MIP of its own)."""
+    x = np.asarray(x, float)
+    if len(x) != model.n_vars or np.any(x < model.lb - tol) or np.any(x > model.ub + tol):
+        return False
+    k = np.asarray(model.integer, bool)
+    if np.any(np.abs(x[k] - np.round(x[k])) > tol):
+        return False
+    act = model.A @ x
+    return bool(np.all(act >= model.row_lo - tol) and np.all(act <= model.row_hi + tol))
 
 
 def new_highs() -> highspy.Highs:
