@@ -3,6 +3,7 @@ plan, and the infeasible path still diagnosed."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import cadrex
@@ -176,3 +177,23 @@ def test_a_fractional_start_does_not_lend_its_completion_bound(tmp_path):
         assert r.objective is None or r.objective <= ref.objective
     r = solve_model(m, time_limit=60, guard=False, hint=ref.x, stop_bound=ref.objective + 1)
     assert r.x is not None and r.objective == ref.objective and r.bound <= ref.objective + 1 + 1e-6
+
+
+def test_unclosed_master_mip_is_skipped_only_with_a_gap_goal(tmp_path):
+    """With a gap goal, a settled LP and a closure over its cap, the solve returns the dive's plan with the
+    Lagrangian bound and runs no MIP over the master (it cannot lower the bound); with --gap 0 that MIP still runs
+    for a better plan. Both bounds are valid for the full model."""
+    from cadrex.solvers.cg.driver import solve_scaled
+
+    generate_case(str(tmp_path / "g"), 250, 9)
+    case = cadrex.load_case(tmp_path / "g")
+    exact = cadrex.solve(case, method="full", time_limit=60)
+    assert exact.status == "optimal"
+    ctx = Context(case)
+    r, _, info = solve_scaled(ctx, 60, gap=1e-5, closure_cap=0)
+    assert info["closure_pairs"] > 0 and not info["closed"] and info.get("master_mip") == "skipped"
+    assert r.x is not None and r.objective <= exact.objective <= r.bound
+    assert r.bound == np.floor(info["lagrangian_bound"] + 1e-6)
+    r0, _, info0 = solve_scaled(ctx, 60, gap=0.0, closure_cap=0)
+    assert "master_mip" not in info0 and not info0["closed"]
+    assert r0.x is not None and r.objective <= r0.objective <= exact.objective <= r0.bound
