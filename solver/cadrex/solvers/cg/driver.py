@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
-#: re-solve the master LP with the parallel dual (PAMI); off where processes already share the cores (the workers of
-#: a robustness run, :func:`serial_resolves`)
+#: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
+#: the cores (the workers of a robustness run, :func:`serial_resolves`)
 PARALLEL_RESOLVES = True
 
 
@@ -376,10 +376,10 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
                                 ": no LP round finished, so no bound"))
     settled = lp.converged or (np.isfinite(lp.plain) and lp.plain - lp.z <= gap / 4 * max(1.0, abs(lp.z)) + 1e-6)
-    if has_bound and not closed and gap > 0 and settled:
-        # a MIP over an unclosed master cannot lower B, only polish the plan, which after a settled LP and the dive it
-        # did not do (tight, vacancies, preferences at 2,000 in play: the same plan, after 20-33 s each); with --gap 0,
-        # or an LP cut short by the time limit, it still runs
+    if has_bound and not closed and gap > 0 and settled and r.status == "optimal":
+        # a MIP over an unclosed master cannot lower B, only polish the plan, which after a settled LP and a dive that
+        # reached its own gap it did not do (tight, vacancies, preferences at 2,000 in play: the same plan, after
+        # 20-33 s each); with --gap 0, an LP cut short by the time limit or a dive stopped by its time cap, it runs
         info |= {"closure_pairs": int(len(more)), "closed": False, "master_mip": "skipped"}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
     report(progress, 0.0, z1, B if has_bound else None, "closure MIP")
