@@ -156,8 +156,6 @@ def test_a_fractional_start_does_not_lend_its_completion_bound(tmp_path):
     """HiGHS completes a fractional (or infeasible) start plan with a MIP of its own first, and the callbacks then
     report that MIP's bound, below the model's optimum. A stop bound between the two must not stop the solve, and the
     bound returned stays valid; a feasible start is taken as it is (its callbacks' bounds count from the start)."""
-    import numpy as np
-
     from cadrex.model import build_model
     from cadrex.solvers.highs import new_highs, pass_model, solve_model
     from cadrex.solvers.highs.translate import _feasible

@@ -228,7 +228,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
             # vectorized over every held post; a message only for the rows that break a rule
             cgrade = pd.to_numeric(cg["grade"], errors="coerce").astype(float).reindex(ok["holder_id"]).to_numpy()
             pgrade = pd.to_numeric(ok["grade"], errors="coerce").astype(float).to_numpy()
-            gbad = ~np.isnan(cgrade) & ~np.isnan(pgrade) & (np.nan_to_num(cgrade) != np.nan_to_num(pgrade))
+            gbad = ~np.isnan(cgrade) & ~np.isnan(pgrade) & (cgrade != pgrade)
             cprov = cg["province_id"].reindex(ok["holder_id"]).to_numpy(dtype=object)
             tprov = tp.reindex(ok["team_id"]).to_numpy(dtype=object)
             pbad = ok["team_id"].isin(tp.index).to_numpy() & (cprov != tprov)

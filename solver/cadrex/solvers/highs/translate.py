@@ -188,7 +188,8 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
             b, rt = e.data_out.mip_dual_bound, e.data_out.running_time
             if not best["mip"] and 0 <= rt and (rt < best["rt"] - 1e-9 or (np.isfinite(best["b"]) and not np.isfinite(b))):
                 best["mip"] = best["rt"] < np.inf  # a MIP solver started after the first one: the model's own
-            best["rt"], best["b"] = (rt, b) if rt >= 0 else (best["rt"], best["b"])
+            if rt >= 0:
+                best["rt"], best["b"] = rt, b
             if best["mip"] and np.isfinite(b):
                 best["bound"] = min(best["bound"], b)
         except AttributeError:
