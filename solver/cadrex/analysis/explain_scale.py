@@ -198,8 +198,11 @@ class Scope:
                            time_limit=time_cap, seed=seed)
         small.lb[at_small] = 1.0
         # presolve off: measured on a 2,000-in-play case (5 forced pairs of a cadre, 5,000-10,000 pairs and 1,200-1,900
-        # rows each), HiGHS's presolve took 1-3 s a pair for the same optima; 4.3 s instead of 10.6 s in all
-        r = solve_model(small, time_limit=time_cap, seed=seed, options={"presolve": "off"})
+        # rows each), HiGHS's presolve took 1-3 s a pair for the same optima; 4.3 s instead of 10.6 s in all. No
+        # feasibility jump: before the root LP it took 0.3-1.1 s of each 0.5-2.2 s re-solve and never gave the plan
+        # (tight family, 2,000 in play, a post's 5 forced pairs: 6.4 s -> 4.2 s in all, the same optima)
+        r = solve_model(small, time_limit=time_cap, seed=seed,
+                        options={"presolve": "off", "mip_heuristic_run_feasibility_jump": False})
         if base.objective is None:
             return Forced(None, high, False, "local")
         optimum = base.objective  # the plan's value, counted as the forced plan's is
