@@ -332,6 +332,12 @@ def effective_policy(base: dict, policy=None) -> dict:
     return merge_policy(base, over)
 
 
+def shipped_default(key: str):
+    """The value of ``key`` in the shipped default policy (``models/policies/default.toml``), or None."""
+    with open(models_dir() / "policies" / "default.toml", "rb") as fh:
+        return tomllib.load(fh).get(key)
+
+
 def resolve_policy_path(name: str) -> str:
     """A path as given, or the name of a scenario in ``models/policies/`` (``strict`` -> strict.toml)."""
     if os.path.isfile(name) or os.sep in name or name.endswith(".toml"):

@@ -13,7 +13,7 @@ import pandas as pd
 from cadrex.analysis.verify import evaluate
 from cadrex.i18n import Msg
 from cadrex.io import Case
-from cadrex.io.tomlfiles import effective_policy
+from cadrex.io.tomlfiles import effective_policy, shipped_default
 from cadrex.model import Model, build_model, plan_values
 from cadrex.reports.result import Result
 from cadrex.rules import Context
@@ -41,6 +41,11 @@ CG_ABOVE = 250_000
 #: the gap a column-generation solve stops at when none is given (0.05 %): it proves the plan within that of the
 #: optimum; ``gap=0`` asks for a proof of optimality
 CG_GAP = 0.0005
+#: the time limit of a column-generation solve that ``auto`` chose (a national case) when no time limit was chosen:
+#: none given and the policy's the shipped default (SPEC §4: 60 s, sized for the full model). Measured with 600 s
+#: (benchmarks/README.md, session 10): at 5,000 in play six of seven case families end within 0.1 % in 180-310 s,
+#: where 60 s gave no plan at all; at 2,000 the solves stop at their gap goal after 30-70 s either way
+CG_TIME_LIMIT = 600.0
 
 
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
@@ -62,6 +67,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if policy is not None and not isinstance(policy, dict):  # a policy file given here shapes the result too
         case = _with_policy_file(case, policy)
     backend = backend or pol["backend"]
+    chosen = time_limit is not None or (isinstance(policy, dict) and "time_limit" in policy) \
+        or float(pol["time_limit"]) != float(shipped_default("time_limit") or 0)
     time_limit = float(time_limit if time_limit is not None else pol["time_limit"])
     seed = int(seed if seed is not None else pol["seed"])
     ctx = Context(case, pol)
@@ -70,6 +77,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if method == "cg" and backend != "highs":
         raise ValueError("method 'cg' (column generation) runs on the highs backend")
     use_cg = method == "cg" or (method == "auto" and backend == "highs" and len(ctx.I) * len(ctx.J) > CG_ABOVE)
+    if use_cg and method == "auto" and not chosen:
+        time_limit = max(time_limit, CG_TIME_LIMIT)
     gap = gap if gap is not None else (CG_GAP if use_cg else 0.0)
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
     opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
