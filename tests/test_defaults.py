@@ -66,20 +66,31 @@ def test_no_plan_in_time_ends_with_the_command_for_more_time(monkeypatch, tmp_pa
     assert f"cadrex solve {SAMPLE} --out {out} --time-limit 20" in err
 
 
-def test_a_national_case_gets_the_column_generation_time_limit_unless_one_was_chosen(case120, monkeypatch):
+def test_a_national_case_gets_the_column_generation_time_limit_unless_one_was_chosen(case120, tmp_path, monkeypatch):
     """``auto`` choosing column generation (here for any size) with no time limit chosen gets ``CG_TIME_LIMIT``
-    (the shipped 60 s gave no plan at all at 5,000 in play); a limit given, in the policy overrides or as an
-    argument, is kept, and so is the policy's for the full model and for an explicit ``method="cg"``."""
+    (the shipped 60 s gave no plan at all at 5,000 in play). A limit chosen anywhere is kept, even when it is the
+    shipped value: as an argument, in the policy overrides, in a policy file, in the case's own ``policy.toml``;
+    and so is the policy's for the full model and for an explicit ``method="cg"``."""
+    import shutil
+
     from cadrex.jobs import solve as solve_mod
 
     case = cadrex.load_case(case120)
-    assert case.policy["time_limit"] == 60
+    assert case.policy["time_limit"] == 60 and "time_limit" not in case.policy_keys
     monkeypatch.setattr(solve_mod, "CG_ABOVE", 0)
     r = cadrex.solve(case)
     assert r.summary["method"] == "cg" and r.summary["time_limit"] == solve_mod.CG_TIME_LIMIT == 600
     assert cadrex.solve(case, time_limit=30).summary["time_limit"] == 30
     assert cadrex.solve(case, policy={"time_limit": 60}).summary["time_limit"] == 60
-    assert cadrex.solve(case.with_policy({"time_limit": 90})).summary["time_limit"] == 90
+    assert cadrex.solve(case.with_policy({"time_limit": 60})).summary["time_limit"] == 60
+    pf = tmp_path / "sixty.toml"
+    pf.write_text("time_limit = 60\n", encoding="utf-8")
+    assert cadrex.solve(case, policy=str(pf)).summary["time_limit"] == 60
+    assert cadrex.solve(cadrex.load_case(case120, policy_file=str(pf))).summary["time_limit"] == 60
+    own = tmp_path / "own"
+    shutil.copytree(case120, own)
+    (own / "policy.toml").write_text("time_limit = 60\n", encoding="utf-8")
+    assert cadrex.solve(cadrex.load_case(own)).summary["time_limit"] == 60
     assert cadrex.solve(case, method="cg").summary["time_limit"] == 60
     monkeypatch.setattr(solve_mod, "CG_ABOVE", 10**12)
     full = cadrex.solve(case)

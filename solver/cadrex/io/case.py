@@ -16,7 +16,7 @@ from cadrex.io.errors import CaseError, Collector
 from cadrex.io.parse import parse_table
 from cadrex.io.schema import FILES, GRADES
 from cadrex.io.tables import find_table, read_table
-from cadrex.io.tomlfiles import load_policy, load_structures, models_dir, policy_layers, read_toml
+from cadrex.io.tomlfiles import layer_keys, load_policy, load_structures, models_dir, policy_layers, read_toml
 
 
 @dataclass
@@ -43,6 +43,9 @@ class Case:
     #: what ``input_sha256`` covers, in hashing order: case files relative to the case folder (``cadres.csv``,
     #: ``structures/x.toml``), shipped files as ``models/...``, a policy file elsewhere as ``policy:NAME``
     input_files: list[str] = field(default_factory=list)
+    #: the policy keys set above the shipped default (the case's ``policy.toml``, a ``--policy`` file,
+    #: :meth:`with_policy`): a setting the user chose, e.g. ``time_limit``
+    policy_keys: frozenset[str] = frozenset()
 
     @property
     def policy_sha256(self) -> str:
@@ -54,6 +57,7 @@ class Case:
 
         new = Case(**{k: getattr(self, k) for k in self.__dataclass_fields__})
         new.policy = merge_policy(self.policy, overrides)
+        new.policy_keys = self.policy_keys | frozenset(overrides)
         return new
 
 
@@ -286,6 +290,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         pins=frames["pins"] if frames["pins"] is not None else empty("pins"),
         scores=frames["scores"] if frames["scores"] is not None else empty("scores"),
         policy=policy, structures=structures, input_sha256=input_sha256, files=fpaths, input_files=input_files,
+        policy_keys=layer_keys(policy_layers(case_dir, policy_file)[1:]),
     )
 
 

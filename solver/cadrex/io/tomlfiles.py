@@ -332,10 +332,17 @@ def effective_policy(base: dict, policy=None) -> dict:
     return merge_policy(base, over)
 
 
-def shipped_default(key: str):
-    """The value of ``key`` in the shipped default policy (``models/policies/default.toml``), or None."""
-    with open(models_dir() / "policies" / "default.toml", "rb") as fh:
-        return tomllib.load(fh).get(key)
+def layer_keys(paths: list[str]) -> frozenset[str]:
+    """The top-level keys the policy files ``paths`` set (those that exist and parse: a broken one is reported when
+    it is loaded)."""
+    keys: set[str] = set()
+    for p in paths:
+        try:
+            with open(p, "rb") as fh:
+                keys |= set(tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return frozenset(keys)
 
 
 def resolve_policy_path(name: str) -> str:

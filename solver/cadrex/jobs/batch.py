@@ -151,12 +151,15 @@ def scenario_hash(sc: dict) -> str:
     """Hash of everything a scenario's result depends on (case files, policy, settings, cadrex version)."""
     from cadrex.io import load_case
     from cadrex.io.tomlfiles import effective_policy
+    from cadrex.jobs.solve import CG_TIME_LIMIT
     from cadrex.version import __version__
 
     case = load_case(sc["case"], policy_file=sc.get("policy") if sc.get("policy") not in (None, "default") else None)
     pol = effective_policy(case.policy, sc.get("overrides") or None)
     key = {"input": case.input_sha256, "policy": pol, "backend": sc.get("backend"), "time_limit": sc.get("time_limit"),
-           "seed": sc.get("seed"), "version": __version__, "lang": sc.get("lang")}
+           "seed": sc.get("seed"), "version": __version__, "lang": sc.get("lang"),
+           # the limit a national case gets when none is chosen: a result solved under another is not up to date
+           "cg_time_limit": CG_TIME_LIMIT if sc.get("time_limit") is None else None}
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 

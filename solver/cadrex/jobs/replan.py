@@ -199,10 +199,11 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
         k_min = None
         if any("max_changes" in d.get("rules", []) for d in res.diagnosis):  # how far the cap is from feasible
             k_min = _fewest_changes(ctx, change, pol["backend"] if backend is None else backend,
-                                    float(time_limit if time_limit is not None else pol["time_limit"]),
+                                    float(res.summary.get("time_limit", pol["time_limit"])),
                                     int(seed if seed is not None else pol["seed"]))
         res.diagnosis = _annotate(res.diagnosis, events, k_min)
-    tl = float(time_limit if time_limit is not None else pol["time_limit"])
+    # the limit the re-plan's solve ran under (a national case may get column generation's, jobs.solve.CG_TIME_LIMIT)
+    tl = float(res.summary.get("time_limit", pol["time_limit"]))
     sd = int(seed if seed is not None else pol["seed"])
     small = res.summary.get("method") != "cg"
     if res.status in (Status.OPTIMAL, Status.FEASIBLE) and ((small and fewest) or frontier):
