@@ -191,3 +191,16 @@ def test_guarded_child_from_a_script_without_main_guard(tmp_path):
                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "solver")})
     assert out.returncode == 0, out.stderr[-2000:]
     assert "STATUS optimal" in out.stdout
+
+
+def test_a_highs_option_highs_refuses_is_said_not_hidden(sample, optimum, caplog):
+    """An extra HiGHS option HiGHS does not know (as after a rename in another release) is logged as a warning and
+    the solve still runs; a known one is taken silently."""
+    from cadrex.solvers.highs import solve_model
+
+    m = build_model(Context(sample, sample.policy))
+    with caplog.at_level("WARNING"):
+        r = solve_model(m, time_limit=60, options={"no_such_option_in_highs": 1, "presolve": "off"})
+    assert r.status == "optimal" and r.objective == optimum
+    said = [x.getMessage() for x in caplog.records if x.levelname == "WARNING"]
+    assert any("no_such_option_in_highs" in x for x in said) and not any("presolve" in x for x in said)

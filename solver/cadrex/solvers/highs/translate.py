@@ -164,7 +164,8 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     if num_workers:
         h.setOptionValue("threads", int(num_workers))
     for k, v in (options or {}).items():
-        h.setOptionValue(k, v)
+        if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:  # e.g. an option another HiGHS renamed: said, not hidden
+            log.warning("highs: option %s = %r not accepted: the solve runs without it", k, v)
     pass_model(h, model)
     # "mip": the callbacks' dual bound is this model's. A start plan HiGHS finds infeasible or fractional is first
     # completed by a MIP of HiGHS's own, whose callbacks report *that* MIP's bound (measured: 21,891 where the model's
