@@ -119,7 +119,7 @@ def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
     real, fixed = driver.solve_mip, []
 
     def first_infeasible(model, **kw):
-        fixed.append(model.lb[: model.n_pairs] > 0.5)
+        fixed.append(model.lift(model.lb)[: m.n_pairs] > 0.5)  # the dive's MIP: without the pairs fixings rule out
         if len(fixed) == 1:
             return BackendResult("infeasible", None, None, None, 0.0)
         return real(model, **kw)
@@ -130,3 +130,40 @@ def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
     moves = fixed[0] & ~m.pair_stay
     assert moves.any() and not (fixed[1] & ~m.pair_stay).any()
     assert np.array_equal(fixed[1], fixed[0] & m.pair_stay)
+
+
+@pytest.mark.parametrize(("family", "seed"), [("tight", 1), ("vacancies", 2)])
+def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(tmp_path, family, seed):
+    """The dive's MIP leaves out every column that shares a packing row (H2, H3) with a pair fixed at 1: its optimum
+    is that of the master with those fixings as lower bounds, and its plan, lifted back, satisfies that master."""
+    import dataclasses
+
+    import numpy as np
+
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.fixing import fix_out
+    from cadrex.solvers.highs import solve_model
+
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, family, 200, seed))))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+    lb = m.lb.copy()
+    lb[: m.n_pairs][fix] = 1.0
+    full = solve_model(dataclasses.replace(m, lb=lb), time_limit=60)
+    sub = fix_out(m, fix)
+    small = solve_model(sub, time_limit=60)
+    assert full.status == small.status == "optimal" and 0 < sub.n_pairs < m.n_pairs and sub.n_rows < m.n_rows
+    assert small.objective == full.objective
+    x = sub.lift(small.x)
+    act = m.A @ x
+    assert np.all(x >= lb - 1e-9) and np.all(x <= m.ub + 1e-9)
+    assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
+    assert m.objective_of(x) == pytest.approx(small.objective, abs=1e-6)
+    # two pairs fixed into one post break H3: the reduced MIP keeps that row and is infeasible, as the master is
+    p = m.pair_p[~m.pair_stay]
+    both = np.flatnonzero(~m.pair_stay)[np.flatnonzero(p == np.bincount(p).argmax())[:2]]
+    two = np.zeros(m.n_pairs, bool)
+    two[both] = True
+    clash = fix_out(m, two)
+    assert clash.conflict >= 0 and solve_model(clash, time_limit=60).status == "infeasible"
