@@ -134,13 +134,13 @@ def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("family", "seed"), [("tight", 1), ("vacancies", 2)])
 def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(tmp_path, family, seed):
-    """The dive's MIP leaves out every column that shares a packing row (H2, H3) with a pair fixed at 1: its optimum
+    """The dive's MIP leaves out every column that shares a packing row (H2, H3, H4) with a pair fixed at 1: its optimum
     is that of the master with those fixings as lower bounds, and its plan, lifted back, satisfies that master."""
     import dataclasses
 
     import numpy as np
 
-    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.driver import DIVE_OPTIONS, ColumnGeneration
     from cadrex.solvers.cg.fixing import fix_out
     from cadrex.solvers.highs import solve_model
 
@@ -152,7 +152,7 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     lb[: m.n_pairs][fix] = 1.0
     full = solve_model(dataclasses.replace(m, lb=lb), time_limit=60)
     sub = fix_out(m, fix)
-    small = solve_model(sub, time_limit=60)
+    small = solve_model(sub, time_limit=60, options=DIVE_OPTIONS)  # as the dive solves it
     assert full.status == small.status == "optimal" and 0 < sub.n_pairs < m.n_pairs and sub.n_rows < m.n_rows
     assert small.objective == full.objective
     x = sub.lift(small.x)
@@ -166,4 +166,7 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     two = np.zeros(m.n_pairs, bool)
     two[both] = True
     clash = fix_out(m, two)
+    lb2 = m.lb.copy()
+    lb2[: m.n_pairs][two] = 1.0
+    assert solve_model(dataclasses.replace(m, lb=lb2), time_limit=60).status == "infeasible"
     assert clash.conflict >= 0 and solve_model(clash, time_limit=60).status == "infeasible"

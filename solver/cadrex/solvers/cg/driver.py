@@ -12,7 +12,6 @@ full model — the LP loop of rounds, the dive and the closure MIP of :func:`sol
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
-from cadrex.solvers.cg.fixing import fix_out
+from cadrex.solvers.cg.fixing import solve_fixed
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
@@ -273,14 +272,14 @@ def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float, gap: float
     # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
     # at 1 fixed: the status quo of most of the case, the moves left to the MIP
     for fix in (one, one & m.pair_stay):
-        sub = fix_out(m, fix)  # without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
-        r = solve_mip(sub, time_limit=max(1.0, end - time.perf_counter()), seed=seed, gap=DIVE_GAP_SHARE * gap,
-                      options=DIVE_OPTIONS)
+        # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
+        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), seed=seed,
+                             gap=DIVE_GAP_SHARE * gap, options=DIVE_OPTIONS)
         log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
                  sub.n_pairs, r.status, r.objective)
         if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:
             break
-    return dataclasses.replace(r, x=sub.lift(r.x)) if r.x is not None else None
+    return r if r.x is not None else None
 
 
 #: the share of the time limit the LP may take while its solution still needs artificial columns (see solve_scaled)
@@ -292,8 +291,8 @@ DIVE_SHARE = 0.6
 #: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)
 DIVE_GAP_SHARE = 0.25
 
-#: HiGHS's presolve for the dive: the initial sweep only. Its full presolve probed for 13 s of a 55 s dive at 5,000
-#: in play (base family) and found the same plan; 17 s in all with the sweep (benchmarks/README.md, session 11)
+#: HiGHS's presolve for the dive: the initial sweep only (5,000 in play, base: its probing took 13 s of a 55 s dive
+#: over the reduced MIP; 17 s in all with the sweep, the same plan. benchmarks/README.md, session 11)
 DIVE_OPTIONS = {"presolve_mode": 1}
 
 
