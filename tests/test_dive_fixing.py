@@ -70,3 +70,20 @@ def test_a_conflict_or_an_empty_dive_mip_needs_no_solve():
     assert r.status == "infeasible" and sub.conflict >= 0
     r, sub = solve_fixed(m, np.array([False, True, False]), never)
     assert sub.n_vars == 0 and r.status == "optimal" and list(r.x) == [0.0, 1.0, 0.0] and r.objective == 4.0
+
+
+def test_the_reduced_mip_is_guarded_by_the_size_of_the_mip_it_came_from(monkeypatch):
+    """HiGHS overran a dive's time cap in process on a reduced MIP of a large master: ``solve_fixed`` passes the
+    master's size, and ``solve_model`` decides its guard by it."""
+    import cadrex.solvers.highs.translate as tr
+
+    A = sp.csr_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]))
+    m = SimpleNamespace(A=A, obj=np.array([2.0, 3.0, 4.0]), lb=np.zeros(3), ub=np.ones(3), row_lo=np.full(2, -np.inf),
+                        row_hi=np.ones(2), integer=np.ones(3), offset=0.0, n_pairs=3, n_vars=3)
+    seen = []
+    monkeypatch.setattr(tr, "_solve_guarded", lambda model, *a, **k: seen.append("guarded") or tr._solve_inprocess(model, *a, **k))
+    for above, expect in ((4, []), (3, ["guarded"])):
+        seen.clear()
+        monkeypatch.setattr(tr, "GUARD_ABOVE", above)
+        r, sub = solve_fixed(m, np.array([False, False, True]), tr.solve_model, time_limit=5.0)
+        assert sub.n_vars < m.n_vars and seen == expect and r.objective == 6.0

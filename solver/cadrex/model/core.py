@@ -79,8 +79,28 @@ class Extension:
         return None
 
 
+class MipArrays:
+    """What a MIP over arrays ``obj``, ``A`` and ``offset`` tells of itself (a :class:`Model`, or the dive's reduced
+    MIP in :mod:`cadrex.solvers.cg.fixing`)."""
+
+    obj: np.ndarray
+    A: sp.csr_matrix
+    offset: float
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.obj)
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    def objective_of(self, x: np.ndarray) -> float:
+        return float(self.obj @ x + self.offset)
+
+
 @dataclass
-class Model:
+class Model(MipArrays):
     """Maximize ``obj @ x + offset`` s.t. ``row_lo <= A x <= row_hi``, ``lb <= x <= ub``, x[:n_pairs] binary."""
 
     ctx: Context
@@ -117,17 +137,6 @@ class Model:
     @property
     def n_pairs(self) -> int:
         return len(self.pair_c)
-
-    @property
-    def n_vars(self) -> int:
-        return len(self.obj)
-
-    @property
-    def n_rows(self) -> int:
-        return self.A.shape[0]
-
-    def objective_of(self, x: np.ndarray) -> float:
-        return float(self.obj @ x + self.offset)
 
     def stats(self) -> dict:
         return {"pairs": self.n_pairs, "vars": self.n_vars, "rows": self.n_rows, "nnz": int(self.A.nnz)}

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from cadrex.model.core import MipArrays
 from cadrex.solvers.base import BackendResult
-from cadrex.solvers.highs import GUARD_ABOVE
 
 
 @dataclass
-class Fixed:
+class Fixed(MipArrays):
     """A model's MIP over the columns ``cols`` (indices into the model's variables) and the rows ``rows``, the other
     columns fixed at ``value`` (0 or their lower bound), with the arrays :func:`cadrex.solvers.highs.solve_model`
     reads; ``n_pairs``: how many of ``cols`` are pairs. ``conflict``: a row that the fixings alone break (no value
@@ -37,17 +37,6 @@ class Fixed:
     value: np.ndarray
     n_pairs: int
     conflict: int = -1
-
-    @property
-    def n_vars(self) -> int:
-        return len(self.obj)
-
-    @property
-    def n_rows(self) -> int:
-        return self.A.shape[0]
-
-    def objective_of(self, x: np.ndarray) -> float:
-        return float(self.obj @ x + self.offset)
 
     def lift(self, x: np.ndarray) -> np.ndarray:
         """``x`` over these columns as a vector over every variable of the model (the fixed values elsewhere)."""
@@ -115,10 +104,9 @@ def solve_fixed(m, fix: np.ndarray, solve, **kw) -> tuple[BackendResult, Fixed]:
     infeasible without a solve; a MIP with no column left is its fixed plan (HiGHS reports an empty model as having
     no solution)."""
     sub = fix_out(m, fix)
-    if "guard" not in kw:  # guarded by the master's size, as before the reduction: HiGHS overran a dive's time cap
-        import multiprocessing  # in process by 125 s on `tight` at 5,000 in play (a 50k-column reduced MIP)
-
-        kw["guard"] = m.n_vars >= GUARD_ABOVE and not multiprocessing.current_process().daemon
+    # guarded by the master's size, as before the reduction: HiGHS overran a dive's time cap in process by 125 s on
+    # `tight` at 5,000 in play (a 50k-column reduced MIP)
+    kw.setdefault("guard_size", m.n_vars)
     if sub.conflict >= 0:
         r = BackendResult("infeasible", None, None, None, 0.0, message=f"the fixings break row {sub.conflict}")
     elif sub.n_vars == 0:

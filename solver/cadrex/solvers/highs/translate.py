@@ -39,7 +39,7 @@ def solve(model, options: SolveOptions) -> BackendResult:
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                 hint: np.ndarray | None = None, progress=None, gap: float = 0.0, guard: bool | None = None,
-                stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
+                stop_bound: float | None = None, options: dict | None = None, guard_size: int | None = None) -> BackendResult:
     """Solve ``model`` with HiGHS MIP and stop at ``time_limit`` seconds of wall clock whatever the phase, or as soon
     as the dual bound is at most ``stop_bound`` (the caller's certificate needs no more). ``options``: extra HiGHS
     options (e.g. ``{"presolve": "off"}``).
@@ -48,11 +48,13 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
     streams every improving plan and the bound back; at the deadline (plus a small grace) the child is killed and
     the best plan received is returned (status feasible), or none (no_solution). In a daemonic process (a Dask
-    worker) no child may be started: the solve runs in process there, stopped by the interrupt callbacks."""
+    worker) no child may be started: the solve runs in process there, stopped by the interrupt callbacks.
+    ``guard_size``: decide by this many variables instead of the model's (a MIP reduced from a larger one)."""
     if guard is None:  # a daemonic process (a Dask worker of batch or robustness) may not start a child
         import multiprocessing
 
-        guard = model.n_vars >= GUARD_ABOVE and not multiprocessing.current_process().daemon
+        size = model.n_vars if guard_size is None else guard_size
+        guard = size >= GUARD_ABOVE and not multiprocessing.current_process().daemon
     if guard:
         return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options)
     return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options)
