@@ -26,6 +26,34 @@ def test_cg_matches_full_model(tmp_path, n, seed):
     assert cg.summary["method"] == "cg"
 
 
+@pytest.mark.parametrize("n,seed", [(200, 4), (250, 9)])
+def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_optimum(tmp_path, monkeypatch, n, seed):
+    """Rounds whose master LP stops after a few dual simplex iterations (here 20, rounds 2-6): every round's bound is
+    still at least the full LP optimum, the LP phase still ends at it, and the solve at the full model's optimum."""
+    from cadrex.model import build_model
+    from cadrex.solvers.cg import driver
+    from cadrex.solvers.highs import new_highs, pass_model
+
+    generate_case(str(tmp_path / "g"), n, seed)
+    case = cadrex.load_case(tmp_path / "g")
+    ctx = Context(case)
+    h = new_highs()
+    pass_model(h, build_model(ctx), integer=False)
+    h.run()
+    full_lp = h.getInfo().objective_function_value
+    monkeypatch.setattr(driver, "PARTIAL_ROUNDS", (2, 6))
+    monkeypatch.setattr(driver, "PARTIAL_ITERATIONS", 20)
+    cg = ColumnGeneration(ctx)
+    lp = cg.solve_lp(1e18)
+    assert any(r.partial for r in cg.rounds) and not cg.rounds[-1].partial
+    assert all(r.bound >= full_lp - 1e-6 for r in cg.rounds)
+    assert lp.converged and lp.z == pytest.approx(full_lp, abs=1e-4) and lp.bound == pytest.approx(full_lp, abs=1e-4)
+    full = cadrex.solve(case, method="full", time_limit=60)
+    sol = cadrex.solve(case, method="cg", gap=0, time_limit=60)
+    assert full.status == sol.status == "optimal" and sol.objective == full.objective
+    assert sol.summary["column_generation"]["lp_partial_rounds"] > 0
+
+
 def test_cg_lp_bound_is_the_full_lp_optimum(tmp_path):
     """At convergence the Lagrangian bound equals the LP relaxation of the full model (solved directly here)."""
     from cadrex.model import build_model

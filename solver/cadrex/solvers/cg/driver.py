@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
@@ -27,10 +25,16 @@ from cadrex.solvers.cg.fixing import solve_fixed
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
+from cadrex.solvers.cg.rounds import LPOutcome, LPRound
 from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
 
+#: rounds (first, last; 1-based) whose master LP stops after PARTIAL_ITERATIONS dual simplex iterations: early masters
+#: lack most of the pairs the optimum needs, and solving them exactly is wasted (measured, base family: LP phase
+#: 106 -> 82 s at 5,000 in play and 9.9 -> 8.4 s at 2,000, the same LP value; benchmarks/README.md, session 12)
+PARTIAL_ROUNDS = (2, 4)
+PARTIAL_ITERATIONS = 3000
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
 #: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
@@ -49,49 +53,6 @@ def serial_resolves(serial: bool = True) -> bool:
 
 #: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
 WARM_ADD_PER_POST = 5
-
-
-@dataclass
-class LPRound:
-    """One LP round: its LP value, the row duals ``y`` (a vector over every row of the :class:`RowIndex`, 0 on rows
-    outside the LP), its Lagrangian bound under those duals, and — kept for the round with the lowest bound and the
-    latest round only (36M pairs at 10,000 in play) — its closure costs δ under the same duals (float32, rounded
-    up; :class:`Lagrangian`). ``r["bound"]`` reads like the dict a round used to be."""
-
-    index: int
-    lp: float
-    bound: float
-    duals: np.ndarray
-    added: int
-    rows_added: int
-    secs: float
-    rc: np.ndarray | None = None
-
-    def __getitem__(self, key: str):
-        return getattr(self, key)
-
-    def summary(self) -> dict:
-        return {"lp": self.lp, "bound": self.bound, "added": self.added, "rows_added": self.rows_added, "secs": self.secs}
-
-
-@dataclass
-class LPOutcome:
-    """The LP phase of column generation. ``bound`` (inf when no round finished) is the lowest Lagrangian bound
-    over the rounds and ``rc`` the closure costs δ *of that same bound* (float32, rounded up; see
-    :class:`Lagrangian`), so that the closure ``rc > −(B − T)`` is valid; ``z`` is the last restricted LP value; ``converged``: no pair with a positive
-    reduced cost and no violated lazy row in the last round; ``artificial``: the phase-I columns' total there."""
-
-    z: float = -np.inf
-    bound: float = np.inf
-    rc: np.ndarray | None = None
-    bound_round: int = 0
-    #: the row duals of ``bound`` (a round's, or a smoothed point's): explain prices forced pairs with them, against
-    #: ``plain``, their bound with every row relaxed (:class:`Lagrangian`)
-    duals: np.ndarray | None = None
-    plain: float = np.inf
-    converged: bool = False
-    priced_out: bool = False
-    artificial: float = 0.0
 
 
 class ColumnGeneration(MasterLP, LagrangianBound):
@@ -176,35 +137,34 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         def lp_end() -> float:  # the deadline, or `until` while the LP solution (or the lack of one) needs artificials
             return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
         while True:
-            # HiGHS measures time_limit against the run time accumulated by this instance over every run
-            end = lp_end()
-            h.setOptionValue("time_limit", h.getRunTime() + max(1.0, end - time.perf_counter()))
             t0 = time.perf_counter()
-            if PARALLEL_RESOLVES:  # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17)
-                h.setOptionValue("parallel", "on")
-                h.setOptionValue("simplex_strategy", self.resolve_strategy)
-            h.run()
+            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); rounds 2-4 partial
+            cap = PARTIAL_ITERATIONS if PARTIAL_ROUNDS[0] <= len(self.rounds) + 1 <= PARTIAL_ROUNDS[1] else None
+            status = self.run_master(lp_end(), PARALLEL_RESOLVES, cap)
             t_lp = time.perf_counter() - t0
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                log.warning("master LP: %s", h.modelStatusToString(h.getModelStatus()))
+            if status not in ("optimal", "partial"):
+                log.warning("master LP: %s", status)
                 break
+            partial = status == "partial"
             z = h.getInfo().objective_function_value
             sol = h.getSolution()
             y = np.zeros(self.rows.n)
             y[self.active] = np.asarray(sol.row_dual)
-            # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
-            xv = np.asarray(sol.col_value)
-            self.x_lp = np.zeros(len(self.pairs))
-            self.x_lp[self.cols] = xv[self._lp_col_of_master()]
-            art = xv[self.art_first:self.art_first + self.n_art]
-            self.artificial, self.art_value = float(art.sum()), art
+            if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
+                # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
+                xv = np.asarray(sol.col_value)
+                self.x_lp = np.zeros(len(self.pairs))
+                self.x_lp[self.cols] = xv[self._lp_col_of_master()]
+                art = xv[self.art_first:self.art_first + self.n_art]
+                self.artificial, self.art_value = float(art.sum()), art
             rc, _ = self.price(y)
             lag = self.lagrangian(y, rc)
             rc, bound = lag.rc, lag.bound
             positive = (rc > 1e-6) & ~self.in_R
             n_pos = int(np.count_nonzero(positive))
-            new_rows = self._violated_lazy_rows()
-            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, self.closure_costs(lag))
+            new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
+            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, self.closure_costs(lag),
+                          partial)
             plain = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
@@ -227,15 +187,17 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             if self.rounds and self.rounds[-1].index != out.bound_round:
                 self.rounds[-1].rc = None  # reduced costs kept for the best round and the latest only
             self.rounds.append(rec)
-            out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
-            out.converged = out.priced_out and not len(new_rows)
-            log.info("CG round %d: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
-                     "peak %.0f MB)", len(self.rounds), z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
+            if not partial:  # a partial solve's value is not the LP value: neither it nor its pricing ends the LP
+                out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
+                out.converged = out.priced_out and not len(new_rows)
+            log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
+                     "peak %.0f MB)", len(self.rounds), f" (partial, {cap} iterations)" if partial else "", z, bound, n_pos,
+                     len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
             # measured on the plain bound: the kept-side bound reaches the gap rounds earlier, at duals whose closure
             # is far larger (base family, 2,000 in play: 181k pairs instead of 20k, 73 s instead of 31 s)
-            close = stop_gap > 0 and plain - z <= stop_gap * max(1.0, abs(z))
+            close = not partial and stop_gap > 0 and plain - z <= stop_gap * max(1.0, abs(z))
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
             if out.converged or time.perf_counter() > lp_end() or close or cut:
                 if self.artificial > 1e-6 and out.priced_out:
@@ -339,7 +301,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
             valid = None
         if status == "optimal" and valid is None:
             status = "feasible"
-        info.update({"lp_rounds": len(cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": [r.summary() for r in cg.rounds],
+        info.update({"lp_rounds": len(cg.rounds), "lp_partial_rounds": sum(r.partial for r in cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": [r.summary() for r in cg.rounds],
                      "timings": cg.timings | {"total": time.perf_counter() - t0}})
         log.info("price-and-branch: %s, objective %s, bound %s (%.1fs, peak %.0f MB)", status, r.objective if r else None,
                  valid, time.perf_counter() - t0, peak_mb())

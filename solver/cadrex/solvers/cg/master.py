@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: cost of the phase-I artificial columns of the master LP
 BIG_M = 1e6
+#: HiGHS's default simplex iteration limit (no cap)
+NO_CAP = 2**31 - 1
 
 
 def _new_highs():
@@ -71,6 +73,27 @@ class MasterLP:
         self.art_lp_row = arows  # LP row of each artificial column
         self.art_value: np.ndarray | None = None  # the artificial columns' values in the last LP solution
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
+
+    def run_master(self, end: float, parallel: bool, iteration_cap: int | None = None) -> str:
+        """One solve of the master LP, until ``end`` (wall clock): "optimal"; "partial" when stopped after
+        ``iteration_cap`` simplex iterations (the dual simplex's duals of that moment: any duals give a valid
+        Lagrangian bound, and pricing with them is sound, but its primal solution is not the LP's); else HiGHS's
+        status text. ``parallel``: the parallel dual (PAMI)."""
+        h = self.h
+        # HiGHS measures time_limit against the run time accumulated by this instance over every run
+        h.setOptionValue("time_limit", h.getRunTime() + max(1.0, end - time.perf_counter()))
+        if parallel:
+            h.setOptionValue("parallel", "on")
+            h.setOptionValue("simplex_strategy", self.resolve_strategy)
+        h.setOptionValue("simplex_iteration_limit", int(iteration_cap) if iteration_cap else NO_CAP)
+        h.run()
+        h.setOptionValue("simplex_iteration_limit", NO_CAP)  # later runs (phase I) are not capped
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return "optimal"
+        if status == highspy.HighsModelStatus.kIterationLimit and iteration_cap:
+            return "partial"
+        return h.modelStatusToString(status)
 
     def _lp_col_of_master(self) -> np.ndarray:
         """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its

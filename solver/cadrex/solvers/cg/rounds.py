@@ -1,0 +1,54 @@
+"""What the LP phase of column generation records: one :class:`LPRound` per round and the :class:`LPOutcome` of the
+phase (:meth:`cadrex.solvers.cg.driver.ColumnGeneration.solve_lp`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class LPRound:
+    """One LP round: its LP value, the row duals ``y`` (a vector over every row of the :class:`RowIndex`, 0 on rows
+    outside the LP), its Lagrangian bound under those duals, and — kept for the round with the lowest bound and the
+    latest round only (36M pairs at 10,000 in play) — its closure costs δ under the same duals (float32, rounded
+    up; :class:`Lagrangian`). ``r["bound"]`` reads like the dict a round used to be."""
+
+    index: int
+    lp: float
+    bound: float
+    duals: np.ndarray
+    added: int
+    rows_added: int
+    secs: float
+    rc: np.ndarray | None = None
+    #: a partial solve of the master (:data:`cadrex.solvers.cg.driver.PARTIAL_ITERATIONS`): ``lp`` is not its LP value
+    partial: bool = False
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def summary(self) -> dict:
+        return {"lp": self.lp, "bound": self.bound, "added": self.added, "rows_added": self.rows_added, "secs": self.secs,
+                "partial": self.partial}
+
+
+@dataclass
+class LPOutcome:
+    """The LP phase of column generation. ``bound`` (inf when no round finished) is the lowest Lagrangian bound
+    over the rounds and ``rc`` the closure costs δ *of that same bound* (float32, rounded up; see
+    :class:`Lagrangian`), so that the closure ``rc > −(B − T)`` is valid; ``z`` is the last restricted LP value; ``converged``: no pair with a positive
+    reduced cost and no violated lazy row in the last round; ``artificial``: the phase-I columns' total there."""
+
+    z: float = -np.inf
+    bound: float = np.inf
+    rc: np.ndarray | None = None
+    bound_round: int = 0
+    #: the row duals of ``bound`` (a round's, or a smoothed point's): explain prices forced pairs with them, against
+    #: ``plain``, their bound with every row relaxed (:class:`Lagrangian`)
+    duals: np.ndarray | None = None
+    plain: float = np.inf
+    converged: bool = False
+    priced_out: bool = False
+    artificial: float = 0.0
