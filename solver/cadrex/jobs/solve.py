@@ -175,7 +175,8 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg", gap)
     br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
                                    gap=gap, extensions=extensions)
-    timings = {"solve": round(br.runtime, 3)}
+    # the phases of column generation: setup (pool), lp, first_plan (the dive), closure_mip
+    timings = {"solve": round(br.runtime, 3)} | {f"cg_{k}": round(v, 3) for k, v in info.get("timings", {}).items() if k != "total"}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
                                                        "lp_rounds", "lp_partial_rounds", "pairs_total", "pairs_priced", "pairs_master",

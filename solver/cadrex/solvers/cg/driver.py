@@ -277,6 +277,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # without a plan in it gives no plan at all: measured on the tight family at 2,000 in play and the default 60 s)
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
                      until=t0 + LP_UNTIL * time_limit)
+    cg.timings["lp"] = time.perf_counter() - t0 - cg.timings["setup"]
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
@@ -322,6 +323,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # the dive may take most of what is left: it is the likeliest source of a plan (the master MIP without its
     # fixings found none in 16 s where the dive needed 21 s, on the tight family at 2,000 in play); it stops within
     # a share of the gap goal, so on easier cases it ends long before its cap and leaves the time to the closure
+    t1 = time.perf_counter()
     r = _dive(cg, m, seed, max(1.0, DIVE_SHARE * (deadline - time.perf_counter())), gap)
     if r is None:  # no plan from the dive: the MIP over the master
         # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
@@ -329,6 +331,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, gap=gap)
         if r.x is None:
             return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
+    cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
     z1 = r.objective
     T = closure_target(z1, gap)
     if B <= T:  # certified already
@@ -369,6 +372,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
                    # presolve off, closed or not (measured at 2,000 in play: HiGHS spent 20 s probing a closure and
                    # 58 s an unclosed master, for no gain; the root LP and its cuts are what the certificate needs)
                    options={"presolve": "off"})
+    cg.timings["closure_mip"] = time.perf_counter() - t1 - cg.timings["first_plan"]
     m = m2
     best = r2 if r2.x is not None and r2.objective >= z1 else BackendResult(r2.status, hint, z1, r2.bound, r2.runtime, r2.message)
     valid = B
