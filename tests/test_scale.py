@@ -32,6 +32,7 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     still at least the full LP optimum, the LP phase still ends at it, and the solve at the full model's optimum."""
     from cadrex.model import build_model
     from cadrex.solvers.cg import driver
+    from cadrex.solvers.cg.master import NO_CAP
     from cadrex.solvers.highs import new_highs, pass_model
 
     generate_case(str(tmp_path / "g"), n, seed)
@@ -48,6 +49,15 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     assert any(r.partial for r in cg.rounds) and not cg.rounds[-1].partial
     assert all(r.bound >= full_lp - 1e-6 for r in cg.rounds)
     assert lp.converged and lp.z == pytest.approx(full_lp, abs=1e-4) and lp.bound == pytest.approx(full_lp, abs=1e-4)
+    assert cg.h.getOptionValue("simplex_iteration_limit")[1] == NO_CAP  # later runs (phase I) are not capped
+    # the LP phase cut by max_rounds inside the partial rounds ends on an exact round: its value is the master's LP
+    cut = ColumnGeneration(ctx)
+    lp3 = cut.solve_lp(1e18, max_rounds=3)
+    assert [r.partial for r in cut.rounds] == [False, True, False] and not lp3.converged
+    assert lp3.z == cut.rounds[-1].lp == cut.lp_value
+    cut.h.setOptionValue("simplex_iteration_limit", NO_CAP)
+    cut.h.run()  # the master as it stood at the end: the last round's LP value and solution are its optimum
+    assert cut.h.getInfo().objective_function_value == pytest.approx(lp3.z, abs=1e-6)
     full = cadrex.solve(case, method="full", time_limit=60)
     sol = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     assert full.status == sol.status == "optimal" and sol.objective == full.objective

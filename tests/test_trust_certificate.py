@@ -242,7 +242,8 @@ def test_lagrangian_of_any_duals_is_a_valid_bound(root, n, seed):
         lag = cg.lagrangian(r.duals)
         assert lag.bound == pytest.approx(r.bound, rel=1e-9, abs=1e-4)
         assert lag.bound <= lag.plain + 1e-6
-        assert r.lp <= lag.bound + 1e-4  # the master's LP value is a lower bound on the relaxation
+        # the master's LP value is a lower bound on the relaxation (a partial round's value is not the master's)
+        assert r.partial or r.lp <= lag.bound + 1e-4
         lower += lag.bound < lag.plain - 1.0
     assert lower  # keeping a one-post side is what makes the early rounds' bounds useful
     rng = np.random.default_rng(seed)

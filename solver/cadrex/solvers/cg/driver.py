@@ -31,8 +31,9 @@ from cadrex.solvers.highs import solve_model as solve_mip
 log = logging.getLogger(__name__)
 
 #: rounds (first, last; 1-based) whose master LP stops after PARTIAL_ITERATIONS dual simplex iterations: early masters
-#: lack most of the pairs the optimum needs, and solving them exactly is wasted (measured, base family: LP phase
-#: 106 -> 82 s at 5,000 in play and 9.9 -> 8.4 s at 2,000, the same LP value; benchmarks/README.md, session 12)
+#: lack most of the pairs the optimum needs, and solving them exactly took a quarter of the LP phase (measured, base
+#: family, LP phase alone: 106 -> 82 s at 5,000 in play, 9.9 -> 8.4 s at 2,000, the same LP value; end to end the
+#: gain is mixed, as the dive and the closure follow another path: benchmarks/README.md, session 12)
 PARTIAL_ROUNDS = (2, 4)
 PARTIAL_ITERATIONS = 3000
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
@@ -134,20 +135,24 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         center: np.ndarray | None = None  # the duals of the best bound so far: the stability center
         plain = np.inf  # the lowest plain bound (every row relaxed) so far: when to stop
 
-        def lp_end() -> float:  # the deadline, or `until` while the LP solution (or the lack of one) needs artificials
+        # the deadline, or `until` while the last exact LP solution (or the lack of one) needs artificials
+        def lp_end() -> float:
             return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
         while True:
             t0 = time.perf_counter()
-            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); rounds 2-4 partial
-            cap = PARTIAL_ITERATIONS if PARTIAL_ROUNDS[0] <= len(self.rounds) + 1 <= PARTIAL_ROUNDS[1] else None
+            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); rounds 2-4 partial,
+            # unless max_rounds makes the round the last one (the LP phase then ends on an exact LP solution)
+            k = len(self.rounds) + 1
+            last = max_rounds is not None and k >= max_rounds
+            cap = PARTIAL_ITERATIONS if PARTIAL_ROUNDS[0] <= k <= PARTIAL_ROUNDS[1] and not last else None
             status = self.run_master(lp_end(), PARALLEL_RESOLVES, cap)
             t_lp = time.perf_counter() - t0
-            if status not in ("optimal", "partial"):
+            sol = h.getSolution()
+            if status not in ("optimal", "partial") or not sol.dual_valid:
                 log.warning("master LP: %s", status)
                 break
             partial = status == "partial"
             z = h.getInfo().objective_function_value
-            sol = h.getSolution()
             y = np.zeros(self.rows.n)
             y[self.active] = np.asarray(sol.row_dual)
             if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
@@ -163,8 +168,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             positive = (rc > 1e-6) & ~self.in_R
             n_pos = int(np.count_nonzero(positive))
             new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
-            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0, self.closure_costs(lag),
-                          partial)
+            rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0,
+                          self.closure_costs(lag), partial)
             plain = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
@@ -190,9 +195,9 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             if not partial:  # a partial solve's value is not the LP value: neither it nor its pricing ends the LP
                 out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
                 out.converged = out.priced_out and not len(new_rows)
-            log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, total %.1fs, "
-                     "peak %.0f MB)", len(self.rounds), f" (partial, {cap} iterations)" if partial else "", z, bound, n_pos,
-                     len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
+            log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, "
+                     "total %.1fs, peak %.0f MB)", len(self.rounds), f" (partial, {cap} iterations)" if partial else "",
+                     z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
             # measured on the plain bound: the kept-side bound reaches the gap rounds earlier, at duals whose closure
@@ -212,7 +217,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                     add = np.union1d(add, _top_k(self.pairs.p, pick, self.add_per_post, cand))
                 self._add_cols(h, add)
                 self.cols = np.concatenate([self.cols, add])
-        self.lp_value = z
+        self.lp_value = out.z  # the last exact round's (a partial round's value is not the master's LP value)
         return out
 
 
@@ -302,7 +307,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
             valid = None
         if status == "optimal" and valid is None:
             status = "feasible"
-        info.update({"lp_rounds": len(cg.rounds), "lp_partial_rounds": sum(r.partial for r in cg.rounds), "pairs_master": int(cg.in_R.sum()), "cg_rounds": [r.summary() for r in cg.rounds],
+        info.update({"lp_rounds": len(cg.rounds), "lp_partial_rounds": sum(r.partial for r in cg.rounds),
+                     "pairs_master": int(cg.in_R.sum()), "cg_rounds": [r.summary() for r in cg.rounds],
                      "timings": cg.timings | {"total": time.perf_counter() - t0}})
         log.info("price-and-branch: %s, objective %s, bound %s (%.1fs, peak %.0f MB)", status, r.objective if r else None,
                  valid, time.perf_counter() - t0, peak_mb())

@@ -3,8 +3,8 @@ big-M artificial columns (phase I in one), grown by pair columns and violated la
 to the pool, and the zero-cost phase I (:meth:`MasterLP.confirm_infeasible`) that proves an infeasible relaxation.
 
 :class:`MasterLP` is the master half of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`; it uses the pool state
-set there: ``ctx``, ``rows``, ``pairs``, ``obj``, ``in_R``, ``lazy``, ``row_lo``/``row_hi``, ``add_per_cadre`` and
-``price``."""
+set there: ``ctx``, ``rows``, ``pairs``, ``obj``, ``in_R``, ``lazy``, ``row_lo``/``row_hi``, ``add_per_cadre``,
+``resolve_strategy`` and ``price``."""
 
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ class MasterLP:
             h.setOptionValue("parallel", "on")
             h.setOptionValue("simplex_strategy", self.resolve_strategy)
         h.setOptionValue("simplex_iteration_limit", int(iteration_cap) if iteration_cap else NO_CAP)
-        h.run()
-        h.setOptionValue("simplex_iteration_limit", NO_CAP)  # later runs (phase I) are not capped
+        try:
+            h.run()
+        finally:
+            h.setOptionValue("simplex_iteration_limit", NO_CAP)  # later runs (phase I) are not capped
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal"

@@ -10,10 +10,10 @@ import numpy as np
 
 @dataclass
 class LPRound:
-    """One LP round: its LP value, the row duals ``y`` (a vector over every row of the :class:`RowIndex`, 0 on rows
+    """One LP round: its LP value, the row duals ``y`` (a vector over every row of the :class:`cadrex.model.RowIndex`, 0 on rows
     outside the LP), its Lagrangian bound under those duals, and — kept for the round with the lowest bound and the
     latest round only (36M pairs at 10,000 in play) — its closure costs δ under the same duals (float32, rounded
-    up; :class:`Lagrangian`). ``r["bound"]`` reads like the dict a round used to be."""
+    up; :class:`cadrex.solvers.cg.bound.Lagrangian`). ``r["bound"]`` reads like the dict a round used to be."""
 
     index: int
     lp: float
@@ -37,16 +37,17 @@ class LPRound:
 @dataclass
 class LPOutcome:
     """The LP phase of column generation. ``bound`` (inf when no round finished) is the lowest Lagrangian bound
-    over the rounds and ``rc`` the closure costs δ *of that same bound* (float32, rounded up; see
-    :class:`Lagrangian`), so that the closure ``rc > −(B − T)`` is valid; ``z`` is the last restricted LP value; ``converged``: no pair with a positive
-    reduced cost and no violated lazy row in the last round; ``artificial``: the phase-I columns' total there."""
+    over the rounds, partial ones included, and ``rc`` the closure costs δ *of that same bound* (float32, rounded up;
+    see :class:`cadrex.solvers.cg.bound.Lagrangian`), so that the closure ``rc > −(B − T)`` is valid; ``z`` is the
+    restricted LP value of the last exact round (not partial); ``converged``: no pair with a positive reduced cost and
+    no violated lazy row in that round; ``artificial``: the phase-I columns' total there."""
 
     z: float = -np.inf
     bound: float = np.inf
     rc: np.ndarray | None = None
     bound_round: int = 0
     #: the row duals of ``bound`` (a round's, or a smoothed point's): explain prices forced pairs with them, against
-    #: ``plain``, their bound with every row relaxed (:class:`Lagrangian`)
+    #: ``plain``, their bound with every row relaxed (:class:`cadrex.solvers.cg.bound.Lagrangian`)
     duals: np.ndarray | None = None
     plain: float = np.inf
     converged: bool = False
