@@ -235,3 +235,33 @@ def test_toml_with_undecodable_byte_located(tmp_path, capsys, which):
     probs = _problems(case, capsys)
     assert len(probs) == 1, probs  # teams naming local_gov are not reported as unknown structure model
     assert probs[0].startswith(f"{p}:2:12: encoding:") and "not UTF-8" in probs[0], probs
+
+
+def test_unclosed_quote_is_one_error_at_its_field(tmp_path, capsys):
+    """A quote opened in a cadres.csv field and never closed swallowed the rest of the file into one cell: one
+    problem at that line and field (not a 177 KB message and 1,500 follow-on errors)."""
+    case = _copy(tmp_path)
+    p = case / "cadres.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    parts = lines[6].split(",")
+    parts[2] = '"' + parts[2]
+    lines[6] = ",".join(parts)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    probs = _problems(case, capsys)
+    assert len(probs) == 1, probs
+    assert probs[0].startswith(f"{p}:7:3: ") and "never closed" in probs[0] and len(probs[0]) < 300, probs
+
+
+def test_a_closed_quote_over_two_lines_is_not_an_unclosed_one(tmp_path, capsys):
+    """A quoted field that spans lines and is closed is a field like any other (here a name with a line break)."""
+    case = _copy(tmp_path)
+    p = case / "cadres.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    parts = lines[-2].split(",") if lines[-1] == "" else lines[-1].split(",")
+    parts[1] = '"' + parts[1] + '\n甲"'
+    if lines[-1] == "":
+        lines[-2] = ",".join(parts)
+    else:
+        lines[-1] = ",".join(parts)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    assert main(["validate", str(case)]) == 0, capsys.readouterr().err

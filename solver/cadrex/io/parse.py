@@ -14,7 +14,8 @@ from cadrex.io.tables import RawTable
 def _report_bad(out: Collector, raw: RawTable, df: pd.DataFrame, bad: np.ndarray, col: str, what: Msg) -> None:
     c = raw.col(col)
     for line, val in zip(df["_line"].to_numpy()[bad], df[col].to_numpy()[bad], strict=True):
-        out.add(raw.path, int(line), c, Msg("input.is_not", col=col, val=repr(val), what=what))
+        shown = val if len(str(val)) <= 80 else str(val)[:77] + "..."  # a message stays one readable line
+        out.add(raw.path, int(line), c, Msg("input.is_not", col=col, val=repr(shown), what=what))
 
 
 def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame | None:

@@ -106,6 +106,17 @@ def _cell_text(v) -> str:
     return str(v).strip()
 
 
+def _unclosed(text: str, line: int) -> bool:
+    """Does the CSV record starting on physical ``line`` (1-based) end inside a quoted field at the end of the text?"""
+    rest = text.split("\n", line - 1)[-1] if line > 1 else text
+    try:
+        for _ in csv.reader(io.StringIO(rest, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
 def _read_csv(path: str, out: Collector) -> RawTable | None:
     with open(path, "rb") as fh:
         data = fh.read()
@@ -132,6 +143,12 @@ def _read_csv(path: str, out: Collector) -> RawTable | None:
             lines.append(start)
     except csv.Error as exc:
         out.add(path, reader.line_num, 1, Msg("input.malformed_csv", error=str(exc)))
+        return None
+    if rows and prev_end > lines[-1] and _unclosed(text, lines[-1]):
+        # the last record runs over several lines to the end of the file: a quote opened there was never closed,
+        # and it swallowed every line after it (one cell, and every row after it lost: one error, not hundreds)
+        cell = next((i for i, c in enumerate(rows[-1]) if "\n" in c), len(rows[-1]) - 1)
+        out.add(path, lines[-1], cell + 1, Msg("input.unclosed_quote", n=prev_end - lines[-1] + 1))
         return None
     if header is None:
         out.add(path, 1, 1, Msg("input.empty_file"))
