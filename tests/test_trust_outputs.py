@@ -80,7 +80,8 @@ def test_solve_out_foreign_nonempty_refused(case, foreign, capsys):
     assert main(["solve", str(case), "--out", str(foreign), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "was not written by cadrex" in err
-    assert "不是 cadrex 写出的" in said_in_zh(main, ["solve", str(case), "--out", str(foreign), "--quiet"], 2, capsys)
+    zh = said_in_zh(main, ["solve", str(case), "--out", str(foreign), "--quiet"], 2, capsys)
+    assert "不是 cadrex 写出的" in zh and "cadrex: " not in zh  # one colon style in zh (full-width)
     assert sorted(p.name for p in foreign.iterdir()) == ["keep.txt"]
     assert (foreign / "keep.txt").read_text(encoding="utf-8") == "the user's own file"
 

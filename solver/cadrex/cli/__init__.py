@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         print(say("cli.input_problems", lang, n=len(exc.problems)), file=sys.stderr)
         return EXIT_INPUT
     except OutDirError as exc:  # nothing was written or removed
-        print(f"cadrex: {exc.zh if lang == 'zh' else exc.en}", file=sys.stderr)
+        print(('cadrex：' if lang == 'zh' else 'cadrex: ') + (exc.zh if lang == 'zh' else exc.en), file=sys.stderr)
         print(say("cli.nothing_written", lang), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
