@@ -28,8 +28,9 @@ def test_cg_matches_full_model(tmp_path, n, seed):
 
 @pytest.mark.parametrize("n,seed", [(200, 4), (250, 9)])
 def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_optimum(tmp_path, monkeypatch, n, seed):
-    """Rounds whose master LP stops after a few dual simplex iterations (here 20, rounds 2-6): every round's bound is
-    still at least the full LP optimum, the LP phase still ends at it, and the solve at the full model's optimum."""
+    """Rounds whose master LP stops after a few dual simplex iterations (here 20, up to PARTIAL_MAX rounds): every
+    round's bound is still at least the full LP optimum, the LP phase still ends at it, and the solve at the full
+    model's optimum."""
     from cadrex.model import build_model
     from cadrex.solvers.cg import driver
     from cadrex.solvers.cg.master import NO_CAP
@@ -42,7 +43,7 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     pass_model(h, build_model(ctx), integer=False)
     h.run()
     full_lp = h.getInfo().objective_function_value
-    monkeypatch.setattr(driver, "PARTIAL_ROUNDS", (2, 6))
+    monkeypatch.setattr(driver, "PARTIAL_PER_CADRE", 0)  # partial whenever the round before priced any pair
     monkeypatch.setattr(driver, "PARTIAL_ITERATIONS", 20)
     cg = ColumnGeneration(ctx)
     lp = cg.solve_lp(1e18)

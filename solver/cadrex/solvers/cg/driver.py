@@ -30,12 +30,14 @@ from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
 
-#: rounds (first, last; 1-based) whose master LP stops after PARTIAL_ITERATIONS dual simplex iterations: early masters
-#: lack most of the pairs the optimum needs, and solving them exactly took a quarter of the LP phase (measured, base
-#: family, LP phase alone: 106 -> 82 s at 5,000 in play, 9.9 -> 8.4 s at 2,000, the same LP value; end to end the
-#: gain is mixed, as the dive and the closure follow another path: benchmarks/README.md, session 12)
-PARTIAL_ROUNDS = (2, 4)
+#: a round's master LP stops after PARTIAL_ITERATIONS dual simplex iterations (a partial round) while the round before
+#: it priced more than PARTIAL_PER_CADRE positive pairs per cadre in play, at most PARTIAL_MAX times: such masters
+#: lack most of the pairs the optimum needs, and solving them exactly is wasted. Measured (base family, LP phase
+#: alone, 5,000 in play): 106 s exact, 82.5 s with rounds 2-4 partial, 74.5 s with 2-6, 61.9 s with this rule
+#: (rounds 2-7); end to end on seven families at 2,000 and three at 5,000: benchmarks/README.md, session 12
+PARTIAL_PER_CADRE = 10
 PARTIAL_ITERATIONS = 3000
+PARTIAL_MAX = 8
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
 #: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
@@ -140,11 +142,12 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
         while True:
             t0 = time.perf_counter()
-            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); rounds 2-4 partial,
-            # unless max_rounds makes the round the last one (the LP phase then ends on an exact LP solution)
-            k = len(self.rounds) + 1
-            last = max_rounds is not None and k >= max_rounds
-            cap = PARTIAL_ITERATIONS if PARTIAL_ROUNDS[0] <= k <= PARTIAL_ROUNDS[1] and not last else None
+            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); partial while the last
+            # round priced many pairs, unless max_rounds makes this round the last (the phase ends on an exact LP)
+            last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds
+            many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
+            few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
+            cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
             status = self.run_master(lp_end(), PARALLEL_RESOLVES, cap)
             t_lp = time.perf_counter() - t0
             sol = h.getSolution()
