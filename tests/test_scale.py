@@ -56,6 +56,11 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     lp3 = cut.solve_lp(1e18, max_rounds=3)
     assert [r.partial for r in cut.rounds] == [False, True, False] and not lp3.converged
     assert lp3.z == cut.rounds[-1].lp == cut.lp_value
+    monkeypatch.setattr(driver, "PARTIAL_MAX", 2)  # at most this many partial rounds, each after a round that priced pairs
+    capped = ColumnGeneration(ctx)
+    assert capped.solve_lp(1e18).z == pytest.approx(full_lp, abs=1e-4)
+    assert sum(r.partial for r in capped.rounds) == 2
+    assert all(capped.rounds[i - 1].added > 0 for i, r in enumerate(capped.rounds) if r.partial)
     cut.h.setOptionValue("simplex_iteration_limit", NO_CAP)
     cut.h.run()  # the master as it stood at the end: the last round's LP value and solution are its optimum
     assert cut.h.getInfo().objective_function_value == pytest.approx(lp3.z, abs=1e-6)

@@ -265,3 +265,37 @@ def test_a_closed_quote_over_two_lines_is_not_an_unclosed_one(tmp_path, capsys):
         lines[-1] = ",".join(parts)
     p.write_text("\n".join(lines), encoding="utf-8")
     assert main(["validate", str(case)]) == 0, capsys.readouterr().err
+
+
+def test_unclosed_quote_before_a_long_rest_of_the_file_is_one_error_at_its_field(tmp_path, capsys):
+    """Python's csv stops at a field over 128k characters: an unclosed quote far from the end of a large file
+    (every national case) is still reported at its own line and field, not as a field-size error further down."""
+    case = _copy(tmp_path)
+    p = case / "cadres.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    parts = lines[6].split(",")
+    parts[2] = '"' + parts[2]
+    lines[6] = ",".join(parts)
+    last = -2 if lines[-1] == "" else -1
+    parts = lines[last].split(",")
+    parts[1] += "x" * 140_000  # the rest of the file is longer than csv's field limit
+    lines[last] = ",".join(parts)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    probs = _problems(case, capsys)
+    assert len(probs) == 1, [x[:200] for x in probs]
+    assert probs[0].startswith(f"{p}:7:3: ") and "never closed" in probs[0] and len(probs[0]) < 300, probs[0][:300]
+
+
+def test_a_long_bad_value_is_cut_in_its_message(tmp_path, capsys):
+    case = _copy(tmp_path)
+    p = case / "cadres.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    header = lines[0].lstrip("\ufeff").split(",")
+    col = header.index("birth_date")
+    parts = lines[5].split(",")
+    parts[col] = "9" * 500
+    lines[5] = ",".join(parts)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    probs = _problems(case, capsys)
+    assert len(probs) == 1 and f":6:{col + 1}: birth_date" in probs[0] and "9" * 77 + "'…" in probs[0], probs
+    assert len(probs[0]) < 300

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.i18n import Msg
-from cadrex.io.errors import CaseError, Collector
+from cadrex.io.errors import CaseError, Collector, shown
 from cadrex.io.parse import parse_table
 from cadrex.io.schema import FILES, GRADES
 from cadrex.io.tables import find_table, read_table
@@ -153,7 +153,7 @@ def _dangling(out: Collector, df: pd.DataFrame, path: str, header: list[str], co
         bad &= vals != ""  # empty required values are reported by the parser already
     c = header.index(col) + 1 if col in header else 1
     for line, v in zip(df.loc[bad, "_line"], vals[bad], strict=True):
-        out.add(path, int(line), c, Msg("input.unknown_ref", col=col, what=Msg(f"ref.{what}"), val=repr(v)))
+        out.add(path, int(line), c, Msg("input.unknown_ref", col=col, what=Msg(f"ref.{what}"), val=shown(v)))
 
 
 def _age(birth: pd.Series, as_of: dt.date) -> np.ndarray:

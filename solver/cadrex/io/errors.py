@@ -60,3 +60,9 @@ def gather(*calls):
     if problems:
         raise CaseError(problems)
     return out
+
+
+def shown(v) -> str:
+    """A value as a message quotes it: ``repr``, cut to 80 characters (a message stays one readable line)."""
+    t = str(v)
+    return repr(t) if len(t) <= 80 else repr(t[:77]) + "…"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.i18n import Msg
-from cadrex.io.errors import Collector
+from cadrex.io.errors import Collector, shown
 from cadrex.io.schema import ENUMS, FileSpec
 from cadrex.io.tables import RawTable
 
@@ -14,8 +14,7 @@ from cadrex.io.tables import RawTable
 def _report_bad(out: Collector, raw: RawTable, df: pd.DataFrame, bad: np.ndarray, col: str, what: Msg) -> None:
     c = raw.col(col)
     for line, val in zip(df["_line"].to_numpy()[bad], df[col].to_numpy()[bad], strict=True):
-        shown = val if len(str(val)) <= 80 else str(val)[:77] + "..."  # a message stays one readable line
-        out.add(raw.path, int(line), c, Msg("input.is_not", col=col, val=repr(shown), what=what))
+        out.add(raw.path, int(line), c, Msg("input.is_not", col=col, val=shown(val), what=what))
 
 
 def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame | None:
@@ -88,6 +87,6 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
             k = tuple(row[x] for x in key)
             fl = first.loc[k if len(k) > 1 else k[0]]
             what = "/".join(str(x) for x in k)
-            out.add(raw.path, int(row["_line"]), kc, Msg("input.duplicate", key="/".join(key), what=repr(what), line=int(fl)))
+            out.add(raw.path, int(row["_line"]), kc, Msg("input.duplicate", key="/".join(key), what=shown(what), line=int(fl)))
         df = df[~dup].copy()
     return df

@@ -106,15 +106,31 @@ def _cell_text(v) -> str:
     return str(v).strip()
 
 
+def _rest(text: str, line: int) -> str:
+    return text.split("\n", line - 1)[-1] if line > 1 else text
+
+
 def _unclosed(text: str, line: int) -> bool:
-    """Does the CSV record starting on physical ``line`` (1-based) end inside a quoted field at the end of the text?"""
-    rest = text.split("\n", line - 1)[-1] if line > 1 else text
-    try:
-        for _ in csv.reader(io.StringIO(rest, newline=""), strict=True):
-            pass
-    except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
-    return False
+    """Does a quote opened in the CSV record starting on physical ``line`` (1-based) stay open to the end of the
+    text? (An odd number of quote characters from there: a doubled quote inside a field counts twice.)"""
+    return _rest(text, line).count('"') % 2 == 1
+
+
+def _quote_field(text: str, line: int) -> int:
+    """1-based field of physical ``line`` in which the last quote left open on that line was opened."""
+    inside, field, opened = False, 1, 1
+    for ch in _rest(text, line).split("\n", 1)[0]:
+        if ch == '"':
+            opened = field if not inside else opened
+            inside = not inside
+        elif ch == "," and not inside:
+            field += 1
+    return opened
+
+
+def _unclosed_error(path: str, text: str, line: int, out: Collector) -> None:
+    total = text.count("\n") + (0 if text.endswith("\n") else 1)
+    out.add(path, line, _quote_field(text, line), Msg("input.unclosed_quote", n=max(1, total - line + 1)))
 
 
 def _read_csv(path: str, out: Collector) -> RawTable | None:
@@ -142,13 +158,15 @@ def _read_csv(path: str, out: Collector) -> RawTable | None:
             rows.append([c.strip() for c in rec])
             lines.append(start)
     except csv.Error as exc:
-        out.add(path, reader.line_num, 1, Msg("input.malformed_csv", error=str(exc)))
+        if "field larger than field limit" in str(exc) and _unclosed(text, prev_end + 1):
+            _unclosed_error(path, text, prev_end + 1, out)  # a quote never closed, more than 128k characters before the end
+        else:
+            out.add(path, reader.line_num, 1, Msg("input.malformed_csv", error=str(exc)))
         return None
     if rows and prev_end > lines[-1] and _unclosed(text, lines[-1]):
         # the last record runs over several lines to the end of the file: a quote opened there was never closed,
         # and it swallowed every line after it (one cell, and every row after it lost: one error, not hundreds)
-        cell = next((i for i, c in enumerate(rows[-1]) if "\n" in c), len(rows[-1]) - 1)
-        out.add(path, lines[-1], cell + 1, Msg("input.unclosed_quote", n=prev_end - lines[-1] + 1))
+        _unclosed_error(path, text, lines[-1], out)
         return None
     if header is None:
         out.add(path, 1, 1, Msg("input.empty_file"))
