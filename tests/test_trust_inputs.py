@@ -252,6 +252,18 @@ def test_unclosed_quote_is_one_error_at_its_field(tmp_path, capsys):
     assert probs[0].startswith(f"{p}:7:3: ") and "never closed" in probs[0] and len(probs[0]) < 300, probs
 
 
+def test_unclosed_quote_on_the_last_line_is_reported(tmp_path, capsys):
+    case = _copy(tmp_path)
+    p = case / "cadres.csv"
+    lines = p.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    parts = lines[-1].split(",")
+    parts[1] = '"' + parts[1]
+    lines[-1] = ",".join(parts)
+    p.write_text("\n".join(lines), encoding="utf-8")  # no newline at the end
+    probs = _problems(case, capsys)
+    assert len(probs) == 1 and f":{len(lines)}:2: " in probs[0] and "never closed" in probs[0], probs
+
+
 def test_a_closed_quote_over_two_lines_is_not_an_unclosed_one(tmp_path, capsys):
     """A quoted field that spans lines and is closed is a field like any other (here a name with a line break)."""
     case = _copy(tmp_path)

@@ -163,9 +163,9 @@ def _read_csv(path: str, out: Collector) -> RawTable | None:
         else:
             out.add(path, reader.line_num, 1, Msg("input.malformed_csv", error=str(exc)))
         return None
-    if rows and prev_end > lines[-1] and _unclosed(text, lines[-1]):
-        # the last record runs over several lines to the end of the file: a quote opened there was never closed,
-        # and it swallowed every line after it (one cell, and every row after it lost: one error, not hundreds)
+    if rows and _unclosed(text, lines[-1]):
+        # the last record runs to the end of the file inside a quote opened there and never closed: it swallowed
+        # every line after it (one cell, and every row after it lost: one error, not hundreds), or it is the last line
         _unclosed_error(path, text, lines[-1], out)
         return None
     if header is None:
