@@ -237,15 +237,21 @@ def test_toml_with_undecodable_byte_located(tmp_path, capsys, which):
     assert probs[0].startswith(f"{p}:2:12: encoding:") and "not UTF-8" in probs[0], probs
 
 
-def test_unclosed_quote_is_one_error_at_its_field(tmp_path, capsys):
-    """A quote opened in a cadres.csv field and never closed swallowed the rest of the file into one cell: one
-    problem at that line and field (not a 177 KB message and 1,500 follow-on errors)."""
-    case = _copy(tmp_path)
+def _quote_opened(case: Path) -> tuple[Path, list[str]]:
+    """cadres.csv of ``case`` and its lines, with a quote opened before field 3 of line 7 (not yet written back)."""
     p = case / "cadres.csv"
     lines = p.read_text(encoding="utf-8").split("\n")
     parts = lines[6].split(",")
     parts[2] = '"' + parts[2]
     lines[6] = ",".join(parts)
+    return p, lines
+
+
+def test_unclosed_quote_is_one_error_at_its_field(tmp_path, capsys):
+    """A quote opened in a cadres.csv field and never closed swallowed the rest of the file into one cell: one
+    problem at that line and field (not a 177 KB message and 1,500 follow-on errors)."""
+    case = _copy(tmp_path)
+    p, lines = _quote_opened(case)
     p.write_text("\n".join(lines), encoding="utf-8")
     probs = _problems(case, capsys)
     assert len(probs) == 1, probs
@@ -283,11 +289,7 @@ def test_unclosed_quote_before_a_long_rest_of_the_file_is_one_error_at_its_field
     """Python's csv stops at a field over 128k characters: an unclosed quote far from the end of a large file
     (every national case) is still reported at its own line and field, not as a field-size error further down."""
     case = _copy(tmp_path)
-    p = case / "cadres.csv"
-    lines = p.read_text(encoding="utf-8").split("\n")
-    parts = lines[6].split(",")
-    parts[2] = '"' + parts[2]
-    lines[6] = ",".join(parts)
+    p, lines = _quote_opened(case)
     last = -2 if lines[-1] == "" else -1
     parts = lines[last].split(",")
     parts[1] += "x" * 140_000  # the rest of the file is longer than csv's field limit
