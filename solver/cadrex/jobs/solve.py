@@ -176,10 +176,12 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed, progress=progress,
                                    gap=gap, extensions=extensions)
     # the phases of column generation: setup (pool), lp, first_plan (the dive), closure_mip
-    timings = {"solve": round(br.runtime, 3)} | {f"cg_{k}": round(v, 3) for k, v in info.get("timings", {}).items() if k != "total"}
+    timings = {"solve": round(br.runtime, 3)}
+    timings |= {f"cg_{k}": round(v, 3) for k, v in info.get("timings", {}).items() if k != "total"}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
-                                                       "lp_rounds", "lp_partial_rounds", "pairs_total", "pairs_priced", "pairs_master",
+                                                       "lp_rounds", "lp_partial_rounds", "pairs_total", "pairs_priced",
+                                                       "pairs_master",
                                                        "closure_pairs", "closed", "closure_fixed", "master_mip") if k in info}
     if br.status in (Status.INFEASIBLE, Status.RESTRICTED_INFEASIBLE) or (br.x is None and model.infeasible):
         from cadrex.analysis.diagnose import conflict_found, diagnose_cg
