@@ -90,16 +90,17 @@ def test_dive_frees_the_pairs_of_lazy_rows_its_lp_violates(tmp_path):
     the best with fewer pairs fixed, so at least as good as the plan with all of the LP's ones fixed."""
     import numpy as np
 
-    from cadrex.solvers.cg.driver import ColumnGeneration, _dive
+    from cadrex.solvers.cg.dive import dive
+    from cadrex.solvers.cg.driver import ColumnGeneration
 
     case = cadrex.load_case(_gen(tmp_path, "tight", 200, 1))
     cg = ColumnGeneration(Context(case))
     cg.solve_lp(1e18, max_rounds=1)
     assert len(cg._violated_lazy_rows())
     m = cg.model()
-    freed = _dive(cg, m, 0, 60)
+    freed, _ = dive(cg, m, 0, 60, near=False)
     cg.rows_off_in_lp_solution = lambda: np.zeros(0, np.int64)  # as before: every pair at 1 in the LP fixed
-    fixed = _dive(cg, m, 0, 60)
+    fixed, _ = dive(cg, m, 0, 60, near=False)
     assert freed is not None and freed.status == "optimal"
     assert fixed is None or freed.objective >= fixed.objective
 
@@ -110,13 +111,13 @@ def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
     import numpy as np
 
     from cadrex.solvers.base import BackendResult
-    from cadrex.solvers.cg import driver
+    from cadrex.solvers.cg import dive, driver
 
     case = cadrex.load_case(_gen(tmp_path, "base", 150, 2))
     cg = driver.ColumnGeneration(Context(case))
     cg.solve_lp(1e18)
     m = cg.model()
-    real, fixed = driver.solve_mip, []
+    real, fixed = dive.solve_mip, []
 
     def first_infeasible(model, **kw):
         fixed.append(model.lift(model.lb)[: m.n_pairs] > 0.5)  # the dive's MIP: without the pairs fixings rule out
@@ -124,12 +125,87 @@ def test_dive_retries_with_only_the_stays_fixed(tmp_path, monkeypatch):
             return BackendResult("infeasible", None, None, None, 0.0)
         return real(model, **kw)
 
-    monkeypatch.setattr(driver, "solve_mip", first_infeasible)
-    r = driver._dive(cg, m, 0, 60)
+    monkeypatch.setattr(dive, "solve_mip", first_infeasible)
+    r, near = dive.dive(cg, m, 0, 60, near=False)
     assert len(fixed) == 2 and r is not None and r.status == "optimal"
     moves = fixed[0] & ~m.pair_stay
     assert moves.any() and not (fixed[1] & ~m.pair_stay).any()
     assert np.array_equal(fixed[1], fixed[0] & m.pair_stay)
+
+
+def test_dive_near_the_lp_leaves_out_far_pairs_and_gives_a_plan_of_the_master(tmp_path, monkeypatch):
+    """The dive first solves its MIP without the pairs the LP sets to 0 at a reduced cost below -DIVE_RC: a smaller
+    MIP than the dive over every master pair, whose plan satisfies the master and uses none of the far pairs."""
+    import numpy as np
+
+    from cadrex.solvers.cg import dive, driver
+
+    cg = driver.ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 250, 4))))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    real, sizes = dive.solve_mip, []
+
+    def record(model, **kw):
+        sizes.append(int(np.count_nonzero(model.ub > 0)))
+        return real(model, **kw)
+
+    monkeypatch.setattr(dive, "solve_mip", record)
+    r, near = dive.dive(cg, m, 0, 60)
+    full, near_full = dive.dive(cg, m, 0, 60, near=False)
+    assert near and not near_full and r is not None and full is not None
+    assert len(sizes) == 2 and sizes[0] < sizes[1]
+    far = (cg.master_rc(m.pair_index) < -dive.DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9)
+    assert far.any() and not np.any(r.x[: m.n_pairs][far] > 0.5)
+    x = np.round(r.x)
+    assert np.all(x >= m.lb - 1e-9) and np.all(x <= m.ub + 1e-9)
+    act = m.A @ r.x
+    assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
+    assert m.objective_of(r.x) == pytest.approx(r.objective)
+
+
+def test_dive_falls_back_to_every_pair_when_the_mip_near_the_lp_has_no_plan(tmp_path, monkeypatch):
+    import numpy as np
+
+    from cadrex.solvers.base import BackendResult
+    from cadrex.solvers.cg import dive, driver
+
+    cg = driver.ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "base", 150, 2))))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    real, calls = dive.solve_mip, []
+
+    def near_infeasible(model, **kw):
+        calls.append(int(np.count_nonzero(model.ub > 0)))
+        return BackendResult("infeasible", None, None, None, 0.0) if len(calls) == 1 else real(model, **kw)
+
+    monkeypatch.setattr(dive, "solve_mip", near_infeasible)
+    r, near = dive.dive(cg, m, 0, 60)
+    assert len(calls) == 2 and calls[0] < calls[1] and not near and r is not None and r.status == "optimal"
+
+
+@pytest.mark.parametrize("again", [10**9, -1])
+def test_the_full_dive_runs_after_the_near_one_only_when_its_closure_is_small_enough(tmp_path, monkeypatch, again):
+    """A near plan not certified by the LP bound alone is followed by the dive over every pair when its closure has
+    at most DIVE_AGAIN times the cap of pairs (never with a negative DIVE_AGAIN); the better plan is kept."""
+    from cadrex.solvers.cg import driver
+
+    ctx = Context(cadrex.load_case(_gen(tmp_path, "tight", 200, 1)))
+    real, calls = driver.dive, []
+
+    def record(*a, **kw):
+        r, near = real(*a, **kw)
+        calls.append((kw.get("near", True), near, r.objective if r is not None else None))
+        return r, near
+
+    monkeypatch.setattr(driver, "dive", record)
+    monkeypatch.setattr(driver, "DIVE_AGAIN", again)
+    r, _, info = driver.solve_scaled(ctx, 60, gap=0.0)
+    assert calls[0][:2] == (True, True) and info["lagrangian_bound"] > calls[0][2] + 1  # not certified by the bound
+    if again > 0:
+        assert [c[:2] for c in calls] == [(True, True), (False, False)]
+        assert r.objective >= max(c[2] for c in calls)
+    else:
+        assert len(calls) == 1
 
 
 @pytest.mark.parametrize(("family", "seed"), [("tight", 1), ("vacancies", 2)])
@@ -140,7 +216,8 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
 
     import numpy as np
 
-    from cadrex.solvers.cg.driver import DIVE_OPTIONS, ColumnGeneration
+    from cadrex.solvers.cg.dive import DIVE_OPTIONS
+    from cadrex.solvers.cg.driver import ColumnGeneration
     from cadrex.solvers.cg.fixing import fix_out
     from cadrex.solvers.highs import solve_model
 

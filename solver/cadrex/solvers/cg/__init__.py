@@ -1,8 +1,9 @@
-"""Column generation (price-and-branch) for national-scale cases, in four parts: :mod:`.pool` (the pair pool,
+"""Column generation (price-and-branch) for national-scale cases, in five parts: :mod:`.pool` (the pair pool,
 forced stays :func:`_drop_dead`, the short list, the first master), :mod:`.master` (the HiGHS master LP, its
 artificials and the phase I of :meth:`~.master.MasterLP.confirm_infeasible`), :mod:`.pricing` (reduced costs and
-top-k selections) and :mod:`.driver` (:func:`solve_scaled`: the LP loop of :class:`LPRound` records, the dive, the
-closure MIP). Import from here; ``new_highs`` is looked up here by the master (tests replace it here)."""
+top-k selections), :mod:`.dive` (a first plan from the LP) and :mod:`.driver` (:func:`solve_scaled`: the LP loop
+of :class:`LPRound` records, the dive, the closure MIP). Import from here; ``new_highs`` is looked up here by the
+master (tests replace it here)."""
 
 from cadrex.solvers.cg.driver import ColumnGeneration, LPOutcome, LPRound, serial_resolves, solve_scaled
 from cadrex.solvers.cg.master import BIG_M, MasterLP

@@ -21,7 +21,7 @@ from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
-from cadrex.solvers.cg.fixing import solve_fixed
+from cadrex.solvers.cg.dive import DIVE_AGAIN, dive
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
@@ -92,6 +92,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[LPRound] = []
         self.x_lp: np.ndarray | None = None  # the last LP solution over the pool (None before the first round)
+        self.rc_master: np.ndarray | None = None  # its reduced costs of the pairs self.cols[:len(rc_master)]
         self.artificial = 0.0  # the phase-I artificial columns' total in the last LP solution
         # dual simplex, PAMI (parallel) variant: 15-25 % faster than serial dual at 2000 in play and deterministic in
         # repeated runs; primal simplex was 10x slower on re-solves
@@ -111,6 +112,13 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         sub = self.pairs.take(idx)
         terms, score, obj = pair_objective(self.ctx, sub, self.extensions)
         return assemble(self.ctx, self.rows, sub, terms, score, obj, pair_index=idx)
+
+    def master_rc(self, idx: np.ndarray) -> np.ndarray:
+        """The last exact LP's reduced costs of the pool pairs ``idx`` (0 for pairs added since)."""
+        k = len(self.rc_master)
+        order = np.argsort(self.cols[:k], kind="stable")
+        pos = np.minimum(np.searchsorted(self.cols[:k], idx, sorter=order), k - 1)
+        return np.where(self.cols[:k][order[pos]] == idx, self.rc_master[order[pos]], 0.0)
 
     def price(self, y: np.ndarray, objective: bool = True) -> tuple[np.ndarray, float]:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc); with
@@ -165,6 +173,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                 self.x_lp[self.cols] = xv[self._lp_col_of_master()]
                 art = xv[self.art_first:self.art_first + self.n_art]
                 self.artificial, self.art_value = float(art.sum()), art
+                self.rc_master = np.asarray(sol.col_dual)[self._lp_col_of_master()]  # in self.cols order
             rc, _ = self.price(y)
             lag = self.lagrangian(y, rc)
             rc, bound = lag.rc, lag.bound
@@ -224,47 +233,11 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         return out
 
 
-def _dive(cg: ColumnGeneration, m: Model, seed: int, time_cap: float, gap: float = 0.0) -> BackendResult | None:
-    """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
-    ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it)."""
-    if cg.x_lp is None:
-        return None
-    one = cg.x_lp[m.pair_index] > 1 - 1e-6
-    bad = cg.rows_off_in_lp_solution()
-    if len(bad) and m.A.shape[0] == cg.rows.n:
-        # an LP phase cut short may end with an LP solution that still leans on artificial columns, or before the
-        # lazy rows it violates were solved with: the pairs on those rows stay free, or fixing them makes the dive
-        # infeasible (tight family, 5,000 in play: no plan at all in 600 s)
-        on_bad = np.unique(m.A[bad].indices)
-        one[on_bad[on_bad < m.n_pairs]] = False
-        log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
-    end = time.perf_counter() + time_cap
-    # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
-    # at 1 fixed: the status quo of most of the case, the moves left to the MIP
-    for fix in (one, one & m.pair_stay):
-        # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
-        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), seed=seed,
-                             gap=DIVE_GAP_SHARE * gap, options=DIVE_OPTIONS)
-        log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
-                 sub.n_pairs, r.status, r.objective)
-        if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:
-            break
-    return r if r.x is not None else None
-
-
 #: the share of the time limit the LP may take while its solution still needs artificial columns (see solve_scaled)
 LP_UNTIL = 0.75
 
 #: the share of the time left after the LP that the dive may take
 DIVE_SHARE = 0.6
-
-#: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)
-DIVE_GAP_SHARE = 0.25
-
-#: HiGHS's presolve for the dive: the initial sweep only (5,000 in play, base: its probing took 13 s of a 55 s dive
-#: over the reduced MIP; 17 s in all with the sweep, the same plan. benchmarks/README.md, session 11)
-DIVE_OPTIONS = {"presolve_mode": 1}
-
 
 def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000,
                  gap: float = 0.0, max_rounds: int | None = None, extensions: tuple = ()) -> tuple[BackendResult, Model, dict]:
@@ -333,7 +306,13 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # fixings found none in 16 s where the dive needed 21 s, on the tight family at 2,000 in play); it stops within
     # a share of the gap goal, so on easier cases it ends long before its cap and leaves the time to the closure
     t1 = time.perf_counter()
-    r = _dive(cg, m, seed, max(1.0, DIVE_SHARE * (deadline - time.perf_counter())), gap)
+    r, near = dive(cg, m, seed, max(1.0, DIVE_SHARE * (deadline - time.perf_counter())), gap)
+    if r is not None and near and has_bound and B > closure_target(r.objective, gap):
+        n_more = int(np.count_nonzero(~cg.in_R & (lp.rc > down32(-(B - closure_target(r.objective, gap)) - 1e-6))))
+        if n_more <= DIVE_AGAIN * closure_cap:  # a better plan may bring the closure within the cap: dive over all
+            log.info("the near dive's plan leaves %d pairs in its closure: the dive over every master pair too", n_more)
+            r2, _ = dive(cg, m, seed, max(1.0, DIVE_SHARE * (deadline - time.perf_counter())), gap, near=False)
+            r = r2 if r2 is not None and r2.objective > r.objective else r
     if r is None:  # no plan from the dive: the MIP over the master
         # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
         # it the solve ended at 461 s of 600 with no plan)

@@ -1,0 +1,80 @@
+"""The dive of column generation: a first plan from the master LP's solution (:func:`dive`), to be certified by
+the closure of :func:`cadrex.solvers.cg.driver.solve_scaled`. The pairs the LP sets to 1 are fixed and the small MIP
+over the rest is solved (:func:`cadrex.solvers.cg.fixing.solve_fixed`); first over the pairs near the LP optimum
+only, then, if that MIP has no plan or the driver asks for it, over every master pair."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+
+from cadrex.model import Model
+from cadrex.solvers.base import BackendResult
+from cadrex.solvers.cg.fixing import solve_fixed
+from cadrex.solvers.highs import solve_model as solve_mip
+
+log = logging.getLogger(__name__)
+
+#: the dive first leaves out the pairs the last LP sets to 0 at a reduced cost below -DIVE_RC (objective units): a
+#: MIP near the LP optimum, where HiGHS finds a plan long before its sub-MIPs do over every pair (5,000 in play,
+#: base: 2.4-14 s instead of 31 s; benchmarks/README.md, session 13). Its plan may be a few units worse
+DIVE_RC = 5.0
+
+#: when the near plan is not certified by the LP bound alone, the dive over every pair runs too (from scratch: a
+#: start within the dive's gap would end it at once) if the near plan's closure is at most DIVE_AGAIN times the
+#: closure cap: a plan a few units better shrinks the closure severalfold (strict family, 2,000 in play: 320k pairs
+#: for the near plan, 86k for the full dive's, 27 units better; base: 43k and 8k). Past that the bound stays the
+#: LP's whatever the plan (vacancies 781k, tight 1.3M pairs: as large after the full dive), and the dive is skipped
+DIVE_AGAIN = 2
+
+#: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)
+DIVE_GAP_SHARE = 0.25
+
+#: HiGHS's presolve for the dive: the initial sweep only (5,000 in play, base: its probing took 13 s of a 55 s dive
+#: over the reduced MIP; 17 s in all with the sweep, the same plan. benchmarks/README.md, session 11)
+DIVE_OPTIONS = {"presolve_mode": 1}
+
+
+def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0, near: bool = True) -> tuple[BackendResult | None, bool]:
+    """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
+    ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it). ``cg``: the
+    :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
+    the pairs near the LP optimum only (:data:`DIVE_RC`), over all of them if that MIP has no plan. Returns the plan
+    (None: no plan) and whether it came from the MIP near the LP."""
+    if cg.x_lp is None:
+        return None, False
+    one = cg.x_lp[m.pair_index] > 1 - 1e-6
+    bad = cg.rows_off_in_lp_solution()
+    if len(bad) and m.A.shape[0] == cg.rows.n:
+        # an LP phase cut short may end with an LP solution that still leans on artificial columns, or before the
+        # lazy rows it violates were solved with: the pairs on those rows stay free, or fixing them makes the dive
+        # infeasible (tight family, 5,000 in play: no plan at all in 600 s)
+        on_bad = np.unique(m.A[bad].indices)
+        one[on_bad[on_bad < m.n_pairs]] = False
+        log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
+    end = time.perf_counter() + time_cap
+    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS}
+    if near and cg.rc_master is not None:
+        # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
+        # plan there in a fraction of the time its sub-MIPs took over every pair (benchmarks/README.md, session 13)
+        far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0) & ~one
+        ub = m.ub.copy()
+        ub[: m.n_pairs][far] = 0.0
+        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw)
+        log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s",
+                 int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
+        if r.x is not None:
+            return r, True
+    # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
+    # at 1 fixed: the status quo of most of the case, the moves left to the MIP
+    for fix in (one, one & m.pair_stay):
+        # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
+        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw)
+        log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
+                 sub.n_pairs, r.status, r.objective)
+        if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:
+            break
+    return (r if r.x is not None else None), False
