@@ -164,6 +164,7 @@ def test_dive_near_the_lp_leaves_out_far_pairs_and_gives_a_plan_of_the_master(tm
 
 
 def test_dive_falls_back_to_every_pair_when_the_mip_near_the_lp_has_no_plan(tmp_path, monkeypatch):
+    """A near MIP with no plan: the dive over every master pair, with the same pairs (the LP's ones) fixed at 1."""
     import numpy as np
 
     from cadrex.solvers.base import BackendResult
@@ -172,40 +173,55 @@ def test_dive_falls_back_to_every_pair_when_the_mip_near_the_lp_has_no_plan(tmp_
     cg = driver.ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "base", 150, 2))))
     cg.solve_lp(1e18)
     m = cg.model()
-    real, calls = dive.solve_mip, []
+    real, calls, fixed = dive.solve_mip, [], []
 
     def near_infeasible(model, **kw):
         calls.append(int(np.count_nonzero(model.ub > 0)))
+        fixed.append(model.lift(model.lb)[: m.n_pairs] > 0.5)
         return BackendResult("infeasible", None, None, None, 0.0) if len(calls) == 1 else real(model, **kw)
 
     monkeypatch.setattr(dive, "solve_mip", near_infeasible)
     r, near = dive.dive(cg, m, 0, 60)
     assert len(calls) == 2 and calls[0] < calls[1] and not near and r is not None and r.status == "optimal"
+    assert (fixed[0] & ~m.pair_stay).any() and np.array_equal(fixed[0], fixed[1])  # moves fixed too, not stays only
+
+
+def test_master_rc_maps_pool_pairs_to_the_last_exact_lp_reduced_costs():
+    """``master_rc``: the reduced cost of each pool pair in the master at the last exact LP, whatever the order of
+    ``cols``; 0 for pairs added since (after that LP) or outside the master, and for a master with no LP yet."""
+    import numpy as np
+
+    from cadrex.solvers.cg.driver import ColumnGeneration
+
+    class Fake:
+        cols = np.array([7, 2, 9, 4, 11])  # LP order; 4 and 11 added after the last exact round
+        rc_master = np.array([-1.5, 0.0, -7.0])
+
+    got = ColumnGeneration.master_rc(Fake(), np.array([2, 4, 7, 9, 11, 5]))
+    assert got.tolist() == [0.0, 0.0, -1.5, -7.0, 0.0, 0.0]
+    Fake.rc_master = np.zeros(0)
+    assert ColumnGeneration.master_rc(Fake(), np.array([2, 7])).tolist() == [0.0, 0.0]
 
 
 @pytest.mark.parametrize("again", [10**9, -1])
 def test_the_full_dive_runs_after_the_near_one_only_when_its_closure_is_small_enough(tmp_path, monkeypatch, again):
     """A near plan not certified by the LP bound alone is followed by the dive over every pair when its closure has
-    at most DIVE_AGAIN times the cap of pairs (never with a negative DIVE_AGAIN); the better plan is kept."""
+    at most DIVE_AGAIN times the cap of pairs (never with a negative DIVE_AGAIN)."""
     from cadrex.solvers.cg import driver
 
     ctx = Context(cadrex.load_case(_gen(tmp_path, "tight", 200, 1)))
-    real, calls = driver.dive, []
+    real_dive, calls = driver.dive, []
 
     def record(*a, **kw):
-        r, near = real(*a, **kw)
+        r, near = real_dive(*a, **kw)
         calls.append((kw.get("near", True), near, r.objective if r is not None else None))
         return r, near
 
     monkeypatch.setattr(driver, "dive", record)
     monkeypatch.setattr(driver, "DIVE_AGAIN", again)
-    r, _, info = driver.solve_scaled(ctx, 60, gap=0.0)
+    _, _, info = driver.solve_scaled(ctx, 60, gap=0.0)
     assert calls[0][:2] == (True, True) and info["lagrangian_bound"] > calls[0][2] + 1  # not certified by the bound
-    if again > 0:
-        assert [c[:2] for c in calls] == [(True, True), (False, False)]
-        assert r.objective >= max(c[2] for c in calls)
-    else:
-        assert len(calls) == 1
+    assert [c[:2] for c in calls] == ([(True, True), (False, False)] if again > 0 else [(True, True)])
 
 
 @pytest.mark.parametrize(("family", "seed"), [("tight", 1), ("vacancies", 2)])

@@ -38,12 +38,14 @@ DIVE_GAP_SHARE = 0.25
 DIVE_OPTIONS = {"presolve_mode": 1}
 
 
-def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0, near: bool = True) -> tuple[BackendResult | None, bool]:
+def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
+         near: bool = True) -> tuple[BackendResult | None, bool]:
     """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
     ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it). ``cg``: the
     :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
-    the pairs near the LP optimum only (:data:`DIVE_RC`), over all of them if that MIP has no plan. Returns the plan
-    (None: no plan) and whether it came from the MIP near the LP."""
+    the pairs near the LP optimum only (:data:`DIVE_RC`, half of ``time_cap`` at most), over all of them if that MIP
+    has no plan; not when the last LP solution still needs artificial columns (its reduced costs then carry the
+    big-M duals). Returns the plan (None: no plan) and whether it came from the MIP near the LP."""
     if cg.x_lp is None:
         return None, False
     one = cg.x_lp[m.pair_index] > 1 - 1e-6
@@ -57,15 +59,15 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0, near: bool 
         log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
     end = time.perf_counter() + time_cap
     kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS}
-    if near and cg.rc_master is not None:
+    if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
         # plan there in a fraction of the time its sub-MIPs took over every pair (benchmarks/README.md, session 13)
-        far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0) & ~one
+        far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0)
         ub = m.ub.copy()
         ub[: m.n_pairs][far] = 0.0
-        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw)
-        log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s",
-                 int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
+        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, 0.5 * time_cap), **kw)
+        log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP "
+                 "-> %s %s", int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
         if r.x is not None:
             return r, True
     # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
