@@ -222,6 +222,8 @@ def test_the_full_dive_runs_after_the_near_one_only_when_its_closure_is_small_en
     _, _, info = driver.solve_scaled(ctx, 60, gap=0.0)
     assert calls[0][:2] == (True, True) and info["lagrangian_bound"] > calls[0][2] + 1  # not certified by the bound
     assert [c[:2] for c in calls] == ([(True, True), (False, False)] if again > 0 else [(True, True)])
+    full_better = again > 0 and calls[1][2] > calls[0][2]  # the full dive's plan is kept only when it is better
+    assert info["first_plan"] == ("dive over every master pair" if full_better else "dive near the LP")
 
 
 @pytest.mark.parametrize(("family", "seed"), [("tight", 1), ("vacancies", 2)])

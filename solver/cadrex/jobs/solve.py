@@ -182,7 +182,8 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
                                                        "lp_rounds", "lp_partial_rounds", "pairs_total", "pairs_priced",
                                                        "pairs_master",
-                                                       "closure_pairs", "closed", "closure_fixed", "master_mip") if k in info}
+                                                       "first_plan", "closure_pairs", "closed", "closure_fixed",
+                                                       "master_mip") if k in info}
     if br.status in (Status.INFEASIBLE, Status.RESTRICTED_INFEASIBLE) or (br.x is None and model.infeasible):
         from cadrex.analysis.diagnose import conflict_found, diagnose_cg
 

@@ -241,6 +241,7 @@ LP_UNTIL = 0.75
 #: the share of the time left after the LP that the dives (near the LP, then over every pair) may take together
 DIVE_SHARE = 0.6
 
+
 def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, closure_cap: int = 300_000,
                  gap: float = 0.0, max_rounds: int | None = None, extensions: tuple = ()) -> tuple[BackendResult, Model, dict]:
     """Price-and-branch solve; returns the backend result over the final restricted model, that model, and info.
@@ -320,7 +321,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         if n_more <= DIVE_AGAIN * closure_cap:  # a better plan may bring the closure within the cap: dive over all
             log.info("the near dive's plan leaves %d pairs in its closure: the dive over every master pair too", n_more)
             r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False)
-            r = r2 if r2 is not None and r2.objective > r.objective else r
+            r, near = (r2, False) if r2 is not None and r2.objective > r.objective else (r, near)
+    info["first_plan"] = "dive near the LP" if near else "dive over every master pair" if r is not None else "master MIP"
     if r is None:  # no plan from the dive: the MIP over the master
         # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
         # it the solve ended at 461 s of 600 with no plan)
