@@ -237,6 +237,18 @@ def test_toml_with_undecodable_byte_located(tmp_path, capsys, which):
     assert probs[0].startswith(f"{p}:2:12: encoding:") and "not UTF-8" in probs[0], probs
 
 
+def test_toml_error_at_end_of_file_is_located_at_its_last_line(tmp_path, capsys):
+    """tomllib gives no line for an error at the end of the document ("oops = [" left open): the error names the
+    end of the file's last line, not 1:1."""
+    case = _copy(tmp_path)
+    p = case / "case.toml"
+    text = p.read_text(encoding="utf-8").rstrip("\n") + "\noops = [\n\n"
+    p.write_text(text, encoding="utf-8")
+    n = len(text.rstrip("\n").split("\n"))
+    probs = _problems(case, capsys)
+    assert len(probs) == 1 and probs[0].startswith(f"{p}:{n}:9: "), probs
+
+
 def _quote_opened(case: Path) -> tuple[Path, list[str]]:
     """cadres.csv of ``case`` and its lines, with a quote opened before field 3 of line 7 (not yet written back)."""
     p = case / "cadres.csv"

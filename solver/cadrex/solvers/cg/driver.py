@@ -319,7 +319,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     if r is not None and near and has_bound and B > closure_target(r.objective, gap):
         n_more = len(closure_of(r.objective)[1])
         if n_more <= DIVE_AGAIN * closure_cap:  # a better plan may bring the closure within the cap: dive over all
-            log.info("the near dive's plan leaves %d pairs in its closure: the dive over every master pair too", n_more)
+            log.info("the near dive's plan leaves %d pairs in its closure (at most %d × the cap of %d): the dive over "
+                     "every master pair too", n_more, DIVE_AGAIN, closure_cap)
             r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False)
             r, near = (r2, False) if r2 is not None and r2.objective > r.objective else (r, near)
     info["first_plan"] = "dive near the LP" if near else "dive over every master pair" if r is not None else "master MIP"
