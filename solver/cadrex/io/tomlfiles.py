@@ -132,15 +132,9 @@ def read_toml(path: str, out: Collector) -> tuple[dict, dict[str, tuple[int, int
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
-        if m:
-            line, col = int(m.group(1)), int(m.group(2))
-        elif "end of document" in str(exc):  # tomllib gives no position there: the end of the file's last line
-            lines = text.split("\n")
-            while len(lines) > 1 and not lines[-1].strip():
-                lines.pop()
-            line, col = len(lines), len(lines[-1]) + 1
-        else:
-            line, col = 1, 1
+        last = text.rstrip().split("\n")  # tomllib gives no position at the end of the document: its last line's end
+        line, col = ((int(m.group(1)), int(m.group(2))) if m else
+                     (len(last), len(last[-1]) + 1) if "end of document" in str(exc) else (1, 1))
         out.add(path, line, col, Msg("toml.syntax", error=str(exc)))
         return None
     return data, key_positions(text)
