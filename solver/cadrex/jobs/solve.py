@@ -168,6 +168,12 @@ def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, 
                        "must_move": int(ctx.c_must[ctx.I].sum()), "vacancies": int((ctx.p_holder[ctx.J] < 0).sum())}}, sq
 
 
+#: what summary.json's column_generation block holds, in this order (docs/guide.md describes each)
+CG_SUMMARY_KEYS = ("lp_value", "lagrangian_bound", "bound_round", "lp_converged", "lp_rounds", "lp_partial_rounds",
+                   "pairs_total", "pairs_priced", "pairs_master", "first_plan", "closure_pairs", "closed",
+                   "closure_fixed", "master_mip")
+
+
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
               gap: float = 0.0, extensions: tuple = (), extra=None) -> Result:
     from cadrex.solvers.cg import solve_scaled
@@ -179,11 +185,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     timings = {"solve": round(br.runtime, 3)}
     timings |= {f"cg_{k}": round(v, 3) for k, v in info.get("timings", {}).items() if k != "total"}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
-    base["column_generation"] = {k: info[k] for k in ("lp_value", "lagrangian_bound", "bound_round", "lp_converged",
-                                                       "lp_rounds", "lp_partial_rounds", "pairs_total", "pairs_priced",
-                                                       "pairs_master",
-                                                       "first_plan", "closure_pairs", "closed", "closure_fixed",
-                                                       "master_mip") if k in info}
+    base["column_generation"] = {k: info[k] for k in CG_SUMMARY_KEYS if k in info}
     if br.status in (Status.INFEASIBLE, Status.RESTRICTED_INFEASIBLE) or (br.x is None and model.infeasible):
         from cadrex.analysis.diagnose import conflict_found, diagnose_cg
 
