@@ -48,6 +48,7 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     cg = ColumnGeneration(ctx)
     lp = cg.solve_lp(1e18)
     assert any(r.partial for r in cg.rounds) and not cg.rounds[-1].partial
+    assert all(r.iterations == 20 for r in cg.rounds if r.partial) and cg.rounds[0].iterations > 20  # each solve's work
     assert all(r.bound >= full_lp - 1e-6 for r in cg.rounds)
     assert lp.converged and lp.z == pytest.approx(full_lp, abs=1e-4) and lp.bound == pytest.approx(full_lp, abs=1e-4)
     assert cg.h.getOptionValue("simplex_iteration_limit")[1] == NO_CAP  # later runs (phase I) are not capped
@@ -68,6 +69,7 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     sol = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     assert full.status == sol.status == "optimal" and sol.objective == full.objective
     assert sol.summary["column_generation"]["lp_partial_rounds"] > 0
+    assert sol.summary["column_generation"]["lp_iterations"] > 20 * sol.summary["column_generation"]["lp_partial_rounds"]
     assert sol.summary["column_generation"]["first_plan"] in ("dive near the LP", "dive over every master pair")
     t = sol.summary["timings"]  # what each phase cost
     phases = [t[k] for k in ("cg_setup", "cg_lp", "cg_first_plan") if k in t]

@@ -183,7 +183,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             n_pos = int(np.count_nonzero(positive))
             new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0,
-                          self.closure_costs(lag), partial)
+                          self.closure_costs(lag), partial, self.iterations)
             plain = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
@@ -210,8 +210,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                 out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
                 out.converged = out.priced_out and not len(new_rows)
             log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, "
-                     "total %.1fs, peak %.0f MB)", len(self.rounds), f" (partial, {cap} iterations)" if partial else "",
-                     z, bound, n_pos, len(new_rows), t_lp, time.perf_counter() - t0, peak_mb())
+                     "%d iterations, total %.1fs, peak %.0f MB)", len(self.rounds), f" (partial, {cap} iterations)" if partial else "",
+                     z, bound, n_pos, len(new_rows), t_lp, self.iterations, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
             # measured on the plain bound: the kept-side bound reaches the gap rounds earlier, at duals whose closure
@@ -287,6 +287,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         if status == "optimal" and valid is None:
             status = "feasible"
         info.update({"lp_rounds": len(cg.rounds), "lp_partial_rounds": sum(r.partial for r in cg.rounds),
+                     "lp_iterations": sum(r.iterations for r in cg.rounds),
                      "pairs_master": int(cg.in_R.sum()), "cg_rounds": [r.summary() for r in cg.rounds],
                      "timings": cg.timings | {"total": time.perf_counter() - t0}})
         log.info("price-and-branch: %s, objective %s, bound %s (%.1fs, peak %.0f MB)", status, r.objective if r else None,

@@ -91,6 +91,7 @@ class MasterLP:
         finally:
             h.setOptionValue("simplex_iteration_limit", NO_CAP)  # later runs (phase I) are not capped
         status = h.getModelStatus()
+        self.iterations = int(h.getInfo().simplex_iteration_count)  # this run's
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal"
         if status == highspy.HighsModelStatus.kIterationLimit and iteration_cap:

@@ -25,13 +25,15 @@ class LPRound:
     rc: np.ndarray | None = None
     #: a partial solve of the master (:data:`cadrex.solvers.cg.driver.PARTIAL_ITERATIONS`): ``lp`` is not its LP value
     partial: bool = False
+    #: dual simplex iterations of this round's master solve (what a round costs, whatever the machine)
+    iterations: int = 0
 
     def __getitem__(self, key: str):
         return getattr(self, key)
 
     def summary(self) -> dict:
         return {"lp": self.lp, "bound": self.bound, "added": self.added, "rows_added": self.rows_added, "secs": self.secs,
-                "partial": self.partial}
+                "partial": self.partial, "iterations": self.iterations}
 
 
 @dataclass
