@@ -253,3 +253,30 @@ def test_unclosed_master_mip_is_skipped_only_with_a_gap_goal(tmp_path, monkeypat
     monkeypatch.setattr(cgmod, "solve_scaled", functools.partial(solve_scaled, closure_cap=0))
     res = cadrex.solve(case, method="cg", gap=1e-5, time_limit=60)
     assert res.summary["column_generation"]["master_mip"] == "skipped"
+
+
+def test_pricing_on_two_threads_gives_the_numbers_of_one(tmp_path, monkeypatch):
+    """The passes over the pool in chunks (pool objective, first master, pricing cache, pricing, the bound's per-group
+    maxima, closure costs, top-k) give exactly the same arrays on two threads as on one, chunk order kept."""
+    import numpy as np
+
+    from cadrex.solvers.cg import pricing
+
+    generate_case(str(tmp_path / "g"), 250, 6)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    y = np.random.default_rng(3).normal(0.0, 20.0, 1)
+    got = []
+    for threads in (1, 2):
+        monkeypatch.setattr(pricing, "THREADS", threads)
+        cg = ColumnGeneration(ctx, chunk=997)  # many chunks, the last one short
+        assert len(cg.pairs) > 10 * 997
+        yy = np.resize(y, cg.rows.n) * np.arange(1, cg.rows.n + 1) % 37.0
+        rc, extra = cg.price(yy)
+        lag = cg.lagrangian(yy, rc)
+        got.append((cg.obj, cg.score, cg.in_R, cg.short_list, rc, extra, lag.bound, lag.plain, lag.g,
+                    cg.closure_costs(lag), cg.delta(lag), pricing._top_k(cg.pairs.c, rc, 3, rc > 0, chunk=1009)))
+    for one, two in zip(*got, strict=True):
+        if isinstance(one, np.ndarray):
+            assert np.array_equal(one, two)
+        else:
+            assert one == two

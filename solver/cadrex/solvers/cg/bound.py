@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cadrex.solvers.cg.pricing import _up32
+from cadrex.solvers.cg.pricing import _up32, map_chunks
 
 
 @dataclass
@@ -77,10 +77,12 @@ class LagrangianBound:
         rowmap = self.rows.h2_row if key == "c" else self.rows.h3_row
         grp = getattr(self.pairs, key)
         kept = rowmap >= 0
-        g = np.full(len(rowmap), -np.inf)
-        for s in range(0, len(grp), self.chunk):
-            sl = slice(s, s + self.chunk)
-            np.maximum.at(g, grp[sl], rc[sl] + y[rowmap[grp[sl]]])  # the cost without the kept row's dual
+
+        def best(sl: slice) -> np.ndarray:  # per group, its best cost without the kept row's dual, over one chunk
+            gk = np.full(len(rowmap), -np.inf)
+            np.maximum.at(gk, grp[sl], rc[sl] + y[rowmap[grp[sl]]])
+            return gk
+        g = np.maximum.reduce(map_chunks(best, len(grp), self.chunk) + [np.full(len(rowmap), -np.inf)])
         pin_grp = grp[self.pinned]  # H7: a pinned cadre (post) takes its pinned pair
         if len(pin_grp):
             gp = np.full(len(rowmap), -np.inf)
@@ -95,8 +97,8 @@ class LagrangianBound:
         other[rowmap[kept]] = False
         return base + float(ys[other].sum()) + float(g[kept].sum()), g
 
-    def _delta_chunks(self, lag: Lagrangian):
-        """(slice, δ over it) for every ``chunk`` of pairs: δ_j = rc_j + y_kept(j) − g(j), −inf for the other pairs
+    def _delta_of(self, lag: Lagrangian):
+        """A function of a slice of pairs giving δ over it: δ_j = rc_j + y_kept(j) − g(j), −inf for the other pairs
         of a pinned cadre (post), which are in no feasible plan."""
         rowmap = self.rows.h2_row if lag.side == "c" else self.rows.h3_row
         grp = getattr(self.pairs, lag.side)
@@ -104,18 +106,22 @@ class LagrangianBound:
         pinned_grp[grp[self.pinned]] = True
         is_pin = np.zeros(len(grp), bool)
         is_pin[self.pinned] = True
-        for s in range(0, len(grp), self.chunk):
-            sl = slice(s, s + self.chunk)
+
+        def of(sl: slice) -> np.ndarray:
             gs = grp[sl]
             d = lag.rc[sl] + lag.y[rowmap[gs]] - lag.g[gs]
             d[pinned_grp[gs] & ~is_pin[sl]] = -np.inf
-            yield sl, d
+            return d
+        return of
 
     def delta(self, lag: Lagrangian) -> np.ndarray:
         """δ per pair (≤ 0): for every feasible plan x, c·x ≤ bound + Σ_j δ_j·x_j."""
         out = np.empty(len(self.pairs))
-        for sl, d in self._delta_chunks(lag):
-            out[sl] = d
+        of = self._delta_of(lag)
+
+        def part(sl: slice) -> None:
+            out[sl] = of(sl)
+        map_chunks(part, len(out), self.chunk)
         return out
 
     def closure_costs(self, lag: Lagrangian) -> np.ndarray:
@@ -123,8 +129,11 @@ class LagrangianBound:
         above −(bound − T). Both arguments hold for every plan, so a pair needs to pass both (the plain one prunes
         pairs of cadres whose best pair is far off; the kept side most others)."""
         out = np.empty(len(self.pairs), np.float32)
-        for sl, d in self._delta_chunks(lag):
-            out[sl] = _up32(np.minimum(d, lag.rc[sl] + (lag.plain - lag.bound)))
+        of = self._delta_of(lag)
+
+        def part(sl: slice) -> None:
+            out[sl] = _up32(np.minimum(of(sl), lag.rc[sl] + (lag.plain - lag.bound)))
+        map_chunks(part, len(out), self.chunk)
         return out
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, report
+from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
 from cadrex.solvers.cg.dive import DIVE_AGAIN, dive
 from cadrex.solvers.cg.master import MasterLP
@@ -46,13 +47,18 @@ PARALLEL_RESOLVES = True
 
 
 def serial_resolves(serial: bool = True) -> bool:
-    """Use the serial dual (``serial``) or the parallel one for every master LP re-solve of this process (serial in
-    the workers of a parallel run); returns the previous setting (True: it was serial)."""
+    """Use the serial dual (``serial``) or the parallel one for every master LP re-solve of this process, and one
+    thread or :data:`~cadrex.solvers.cg.pricing.THREADS` for its pricing (serial in the workers of a parallel run);
+    returns the previous setting (True: it was serial)."""
     global PARALLEL_RESOLVES
     before = not PARALLEL_RESOLVES
     PARALLEL_RESOLVES = not serial
+    pricing.THREADS = 1 if serial else 2
     return before
 
+
+#: pairs the passes over the pool hold at once, over all threads (their chunks are this divided by the threads)
+PAIRS_IN_FLIGHT = 1_000_000
 
 #: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
 WARM_ADD_PER_POST = 5
@@ -62,10 +68,13 @@ class ColumnGeneration(MasterLP, LagrangianBound):
     """State of a price-and-branch solve of one context: the pool, the row index, the pricing cache, the master LP
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
-    def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int = 1_000_000,
+    def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int | None = None,
                  cache_nnz: int = 120_000_000, extensions: tuple = (), add_per_post: int | None = None):
         t0 = time.perf_counter()
         self.ctx, self.extensions = ctx, tuple(extensions)
+        # as many pairs in flight as one thread had with 1M-pair chunks (2,000 in play: the pool's objective took
+        # 83 MB more on two threads with 1M pairs each, 29 MB with half that; the same seconds at 5,000)
+        chunk = chunk or PAIRS_IN_FLIGHT // max(1, pricing.THREADS)
         pool = build_pool(ctx, chunk, self.extensions)
         self.pairs, self.obj, self.score = pool.pairs, pool.obj, pool.score
         self.n_eligible, self.short_list = pool.n_eligible, pool.short_list

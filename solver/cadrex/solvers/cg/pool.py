@@ -12,7 +12,7 @@ import numpy as np
 from cadrex.model import Pairs, all_pairs, pair_objective
 from cadrex.rules.context import Context
 from cadrex.rules.scores import short_list, top_candidates
-from cadrex.solvers.cg.pricing import _top_k, _top_per_group
+from cadrex.solvers.cg.pricing import _top_k, _top_per_group, map_chunks
 
 log = logging.getLogger(__name__)
 
@@ -80,26 +80,27 @@ def build_pool(ctx: Context, chunk: int, extensions: tuple = ()) -> Pool:
     pairs = every if kept.all() else every.take(np.flatnonzero(kept))
     # the 以岗选人 short list is taken over every eligible pair, the dropped ones included (one definition for
     # every method): chunk by chunk, the top k of each chunk, then the top k of their union
-    short: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def shortlist_part(sub: Pairs, sc: np.ndarray) -> None:
+    def shortlist_part(sub: Pairs, sc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = top_candidates(ctx, sub.c, sub.p, sc, sub.ok)
-        short.append((sub.c[t], sub.p[t], sc[t]))
+        return sub.c[t], sub.p[t], sc[t]
 
     gone = np.flatnonzero(~kept)
-    for s in range(0, len(gone), chunk):
-        sub = every.take(gone[s:s + chunk])
-        shortlist_part(sub, pair_objective(ctx, sub)[1])
-    del every, kept, gone
+
+    def gone_part(sl: slice):
+        sub = every.take(gone[sl])
+        return shortlist_part(sub, pair_objective(ctx, sub)[1])
+    short = map_chunks(gone_part, len(gone), chunk)  # in chunk order, on both cores
+    every = kept = gone = None  # free them before the objective of the pool
     n = len(pairs)
     obj = np.empty(n, np.float32)
     score = np.empty(n, np.int32)
-    for s in range(0, n, chunk):
-        sl = slice(s, s + chunk)
-        sub = pairs.take(np.arange(s, min(n, s + chunk)))
+
+    def part(sl: slice):
+        sub = pairs.take(np.arange(sl.start, sl.stop))
         _, sc, ob = pair_objective(ctx, sub, extensions)
         obj[sl], score[sl] = ob, sc
-        shortlist_part(sub, sc)
+        return shortlist_part(sub, sc)
+    short += map_chunks(part, n, chunk)
     out: dict[str, list[str]] = {}
     if short:
         sc_, sp_, ss_ = (np.concatenate(a) for a in zip(*short, strict=True))
