@@ -62,7 +62,12 @@ def cpsat(mip: Mip, cap: float, gap: float, seed: int, workers: int, hint) -> tu
     q = ctx.Queue()
     p = ctx.Process(target=_cpsat_child, args=(mip, cap, gap, seed, workers, hint, q))
     p.start()
-    status, obj, secs, highs_loaded = q.get()
+    try:
+        status, obj, secs, highs_loaded = q.get(timeout=cap + 120)  # the child stops itself at the cap
+    except Exception:  # the child died (or hung): no plan from CP-SAT
+        p.kill()
+        p.join()
+        return "died", None, float("nan")
     p.join()
     assert not highs_loaded, "the CP-SAT child imported highspy"
     return status, obj, secs
@@ -142,6 +147,9 @@ def main() -> None:
                     vs_s = "-" if row["vs_highs"] is None else f"{row['vs_highs']:+.0f}"
                     print(f"{fam:>13} {seed:>4} {row['mip']:>17} {row['cols']:>6} {name:>14} {secs:>6.1f} {st:>9} "
                           f"{ob if ob is not None else '-':>9} {gap_s:>8} {row['x_highs']:>9.2f} {vs_s:>12}")
+    if not rows:
+        print("no dive MIP was solved (every case certified or infeasible before its dive)")
+        return
     for name in dict.fromkeys(r["solver"] for r in rows):
         mine = [r for r in rows if r["solver"] == name]
         ratio = [r["x_highs"] for r in mine]

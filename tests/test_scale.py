@@ -48,7 +48,8 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     cg = ColumnGeneration(ctx)
     lp = cg.solve_lp(1e18)
     assert any(r.partial for r in cg.rounds) and not cg.rounds[-1].partial
-    assert all(r.iterations == 20 for r in cg.rounds if r.partial) and cg.rounds[0].iterations > 20  # each solve's work
+    # each solve's work: a partial one stops at its cap (the parallel dual may check it a little late)
+    assert all(20 <= r.iterations <= 30 for r in cg.rounds if r.partial) and cg.rounds[0].iterations > 30
     assert all(r.bound >= full_lp - 1e-6 for r in cg.rounds)
     assert lp.converged and lp.z == pytest.approx(full_lp, abs=1e-4) and lp.bound == pytest.approx(full_lp, abs=1e-4)
     assert cg.h.getOptionValue("simplex_iteration_limit")[1] == NO_CAP  # later runs (phase I) are not capped
@@ -257,26 +258,37 @@ def test_unclosed_master_mip_is_skipped_only_with_a_gap_goal(tmp_path, monkeypat
 
 def test_pricing_on_two_threads_gives_the_numbers_of_one(tmp_path, monkeypatch):
     """The passes over the pool in chunks (pool objective, first master, pricing cache, pricing, the bound's per-group
-    maxima, closure costs, top-k) give exactly the same arrays on two threads as on one, chunk order kept."""
-    import numpy as np
+    maxima, closure costs, top-k) give exactly the same arrays on two threads as on one, chunk order kept; so does
+    pricing without the cache. Two threads really ran."""
+    import threading
 
     from cadrex.solvers.cg import pricing
 
+    ran = set()
+
+    class Spy(pricing.ThreadPoolExecutor):
+        def map(self, fn, *parts):
+            def spied(part):
+                ran.add(threading.get_ident())
+                return fn(part)
+            return super().map(spied, *parts)
+
+    monkeypatch.setattr(pricing, "ThreadPoolExecutor", Spy)
     generate_case(str(tmp_path / "g"), 250, 6)
     ctx = Context(cadrex.load_case(tmp_path / "g"))
-    y = np.random.default_rng(3).normal(0.0, 20.0, 1)
     got = []
-    for threads in (1, 2):
+    for threads, cache in ((1, 120_000_000), (2, 120_000_000), (2, 0)):
         monkeypatch.setattr(pricing, "THREADS", threads)
-        cg = ColumnGeneration(ctx, chunk=997)  # many chunks, the last one short
-        assert len(cg.pairs) > 10 * 997
-        yy = np.resize(y, cg.rows.n) * np.arange(1, cg.rows.n + 1) % 37.0
-        rc, extra = cg.price(yy)
-        lag = cg.lagrangian(yy, rc)
-        got.append((cg.obj, cg.score, cg.in_R, cg.short_list, rc, extra, lag.bound, lag.plain, lag.g,
+        cg = ColumnGeneration(ctx, chunk=997, cache_nnz=cache)  # many chunks, the last one short
+        assert len(cg.pairs) > 10 * 997 and (cg.AT is None) == (cache == 0)
+        y = np.random.default_rng(3).normal(0.0, 20.0, cg.rows.n)
+        rc, extra = cg.price(y)
+        lag = cg.lagrangian(y, rc)
+        got.append((cg.obj, cg.score, cg.in_R, cg.short_list, rc, lag.bound, lag.plain, lag.g,
                     cg.closure_costs(lag), cg.delta(lag), pricing._top_k(cg.pairs.c, rc, 3, rc > 0, chunk=1009)))
-    for one, two in zip(*got, strict=True):
+    assert len(ran) >= 2
+    for one, two, uncached in zip(*got, strict=True):
         if isinstance(one, np.ndarray):
-            assert np.array_equal(one, two)
+            assert np.array_equal(one, two) and np.array_equal(one, uncached)
         else:
-            assert one == two
+            assert one == two == uncached

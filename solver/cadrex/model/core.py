@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 
 
 class Extension:
-    """Adds to the model of SPEC §5–§6 without copying it; the base adds nothing (see the module docstring)."""
+    """Adds to the model of SPEC §5–§6 without copying it; the base adds nothing (see the module docstring).
+    :meth:`pair_objective` and :meth:`pair_entries` are called on batches of pairs, by column generation from two
+    threads at once: they read ``ctx`` and the batch and change nothing shared."""
 
     def pair_objective(self, ctx: Context, pairs: Pairs) -> np.ndarray | None:
         """Objective coefficient added to each pair of the batch (integers), or None."""

@@ -4,13 +4,22 @@ Lagrangian excess ``Σ_{j∉R} max(0, rc_j)``, and the top-k selections that pic
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from cadrex.model import Pairs, RowIndex, core_dot, pair_columns
 from cadrex.rules.context import Context
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: threads for the passes over the pool in chunks (pricing, the bound's per-group maxima, the pool's objective, the
 #: pricing cache): numpy's array operations and scipy's sparse products release the GIL, so two chunks run at once on
@@ -25,23 +34,25 @@ _ONE_ARENA: list[bool] = []
 def _one_arena() -> None:
     """Once per process: glibc's malloc gives each new thread an arena of its own, which keeps the memory freed in it
     (2,000 in play, `tight`: peak 528 MB on two threads, 392 MB with one arena, 393 MB on one thread; the same
-    seconds). Every thread created from now on shares one arena (``mallopt(M_ARENA_MAX, 1)``; Linux with glibc,
-    elsewhere nothing)."""
+    seconds). Every thread created from now on shares one arena (``mallopt(M_ARENA_MAX, 1)``; glibc only, and not
+    when ``MALLOC_ARENA_MAX`` is set in the environment: the user's choice stands)."""
     if _ONE_ARENA:
         return
     _ONE_ARENA.append(True)
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
     try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX
+        ok = ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX; 1 on success
     except (OSError, AttributeError):  # not glibc
-        pass
+        ok = 0
+    log.debug("pricing on %d threads: one malloc arena for new threads %s", THREADS, "set" if ok == 1 else "not available")
 
 
-def map_chunks(fn, n: int, chunk: int) -> list:
-    """``[fn(slice) for each chunk of range(n)]``, in chunk order, on :data:`THREADS` threads."""
+def map_chunks(fn: Callable[[slice], T], n: int, chunk: int) -> list[T]:
+    """``[fn(slice) for each chunk of range(n)]``, in chunk order, on :data:`THREADS` threads (one in a daemonic
+    process: a Dask worker of a batch run, one per core already)."""
     parts = [slice(s, min(n, s + chunk)) for s in range(0, n, chunk)]
-    if THREADS <= 1 or len(parts) <= 1:
+    if THREADS <= 1 or len(parts) <= 1 or multiprocessing.current_process().daemon:
         return [fn(sl) for sl in parts]
     _one_arena()
     with ThreadPoolExecutor(THREADS) as ex:
@@ -57,7 +68,7 @@ def _top_per_group(group: np.ndarray, value: np.ndarray, k: int) -> np.ndarray:
     return order[rank < k]
 
 
-def _top_k(group: np.ndarray, value: np.ndarray, k: int, mask: np.ndarray, chunk: int = 2_000_000) -> np.ndarray:
+def _top_k(group: np.ndarray, value: np.ndarray, k: int, mask: np.ndarray, chunk: int = 1_000_000) -> np.ndarray:
     """Indices ``i`` with ``mask[i]`` of the ``k`` largest ``value`` per ``group``, in bounded memory: the top k of
     each chunk first (a group's top k overall is among the union of those), then the top k of that union."""
     def part(sl: slice) -> np.ndarray:
@@ -105,6 +116,6 @@ def reduced_costs(ctx: Context, rows: RowIndex, pairs: Pairs, obj: np.ndarray | 
             rest = np.bincount(c, weights=v * y[r], minlength=sl.stop - sl.start)
         rc[sl] = (obj[sl] if obj is not None else 0.0) - rest - core_dot(ctx, rows, pairs.c[sl], pairs.p[sl], y)
         return float(np.maximum(0.0, np.where(in_R[sl], 0.0, rc[sl])).sum())
-    extra = sum(map_chunks(part, n, chunk))
+    extra = sum(map_chunks(part, n, chunk), 0.0)
     rc[blocked] = -np.inf
     return rc, extra
