@@ -21,10 +21,8 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from cadrex.model.core import MipArrays
 
@@ -32,18 +30,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GAPS = {2000: 0.0005, 5000: 0.001, 10000: 0.002}  # issue 17's gap targets
 
 
-@dataclass
 class Mip(MipArrays):
     """A reduced dive MIP as plain arrays (what the CP-SAT backend reads), picklable without cadrex's solvers."""
 
-    A: sp.csr_matrix
-    obj: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    integer: np.ndarray
-    offset: float
+    def __init__(self, sub):
+        for k in ("A", "obj", "lb", "ub", "row_lo", "row_hi", "integer", "offset"):
+            setattr(self, k, getattr(sub, k))
 
 
 def _cpsat_child(mip: Mip, cap: float, gap: float, seed: int, workers: int, hint, out) -> None:
@@ -91,7 +83,7 @@ def dive_mips(case_dir: str, gap: float, seed: int, cap: float) -> tuple[float, 
     def record(sub, **kw):
         t = time.perf_counter()
         r = real(sub, **kw)
-        seen.append({"mip": Mip(sub.A, sub.obj, sub.lb, sub.ub, sub.row_lo, sub.row_hi, sub.integer, sub.offset),
+        seen.append({"mip": Mip(sub),
                      "hint": np.round(x_lp[sub.cols]), "gap": kw["gap"], "highs": (r.status, r.objective,
                                                                                    time.perf_counter() - t)})
         return r
