@@ -25,7 +25,7 @@ class LPRound:
     rc: np.ndarray | None = None
     #: a partial solve of the master (:data:`cadrex.solvers.cg.driver.PARTIAL_ITERATIONS`): ``lp`` is not its LP value
     partial: bool = False
-    #: dual simplex iterations of this round's master solve (what a round costs, whatever the machine)
+    #: dual simplex iterations of this round's master solve (its work: the machine's load does not change it)
     iterations: int = 0
 
     def __getitem__(self, key: str):
