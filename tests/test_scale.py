@@ -292,3 +292,30 @@ def test_pricing_on_two_threads_gives_the_numbers_of_one(tmp_path, monkeypatch):
             assert np.array_equal(one, two) and np.array_equal(one, uncached)
         else:
             assert one == two == uncached
+
+
+@pytest.mark.parametrize("cap", [0, 300_000])
+def test_progress_shows_only_bounds_valid_for_the_full_model(tmp_path, monkeypatch, cap):
+    """Every bound on the progress line, the MIP phases' included, is at least the full model's optimum: over an
+    unclosed master (cap 0) the MIP's own bound holds for the master only (here it reports 0), so the line shows the
+    LP bound; over a closure, min(LP bound, max(target, the MIP's bound)). The MIP phase is named for what it is."""
+    from cadrex.solvers.cg import driver
+
+    generate_case(str(tmp_path / "g"), 250, 9)
+    case = cadrex.load_case(tmp_path / "g")
+    exact = cadrex.solve(case, method="full", time_limit=60)
+    assert exact.status == "optimal"
+    real = driver.solve_mip
+
+    def own_bound_reported(m, progress=None, **kw):  # the MIP's progress with a bound of its own (the master's only)
+        r = real(m, progress=progress, **kw)
+        if progress is not None and cap == 0:
+            progress(1.0, r.objective, 0.0)
+        return r
+    monkeypatch.setattr(driver, "solve_mip", own_bound_reported)
+    seen = []
+    r, _, info = driver.solve_scaled(Context(case), 60, gap=0.0, closure_cap=cap,
+                                     progress=lambda elapsed, obj, bound, phase=None: seen.append((phase, bound)))
+    phases = {p for p, _ in seen if p in ("closure MIP", "master MIP")}
+    assert info["closed"] == (cap > 0) and phases == {"closure MIP" if cap else "master MIP"}
+    assert all(b is None or b >= exact.objective - 1e-6 for _, b in seen)

@@ -53,11 +53,11 @@ class _Progress:
 
 
 def _phase(phase: str, lang: str) -> str:
-    """A solver phase ("LP 3", "dive", "closure MIP") in ``lang``."""
+    """A solver phase ("LP 3", "dive", "closure MIP", "master MIP") in ``lang``."""
     if phase.startswith("LP "):
         return say("phase.lp", lang, k=phase[3:])
-    return say({"dive": "phase.dive", "closure MIP": "phase.closure"}[phase], lang) if phase in ("dive", "closure MIP") \
-        else phase
+    known = {"dive": "phase.dive", "closure MIP": "phase.closure", "master MIP": "phase.master"}
+    return say(known[phase], lang) if phase in known else phase
 
 
 def _progress(args):

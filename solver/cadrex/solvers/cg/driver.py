@@ -315,6 +315,12 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         return finish("restricted_infeasible", message="big-M master inconclusive")
     B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
     report(progress, 0.0, None, B if has_bound else None, "dive")
+
+    def valid_progress(valid_of, phase: str):  # a MIP's progress, its bound replaced by the one valid for the model
+        def shown(elapsed, obj, bound):
+            ok = bound is not None and np.isfinite(bound) and has_bound
+            report(progress, elapsed, obj, float(valid_of(bound)) if ok else (B if has_bound else None), phase)
+        return shown if progress is not None else None
     # the dives may take most of what is left: they are the likeliest source of a plan (the master MIP without its
     # fixings found none in 16 s where the dive needed 21 s, on the tight family at 2,000 in play); they stop within
     # a share of the gap goal, so on easier cases they end long before their cap and leave the time to the closure
@@ -337,7 +343,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     if r is None:  # no plan from the dive: the MIP over the master
         # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
         # it the solve ended at 461 s of 600 with no plan)
-        r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, progress=progress, gap=gap)
+        r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, gap=gap,
+                      progress=valid_progress(lambda b: B, "master MIP"))
         if r.x is None:
             return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
@@ -361,7 +368,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         # 306,884 for 306,909), within the gap shown: the price of skipping both (docs/guide.md)
         info |= {"closure_pairs": int(len(more)), "closed": False, "master_mip": "skipped"}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
-    report(progress, 0.0, z1, B if has_bound else None, "closure MIP")
+    phase = "closure MIP" if closed else "master MIP"
+    report(progress, 0.0, z1, B if has_bound else None, phase)
     x_old = np.zeros(len(cg.pairs), np.float32)
     x_old[m.pair_index] = r.x[: m.n_pairs]
     if closed:
@@ -375,7 +383,10 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     else:
         m2 = cg.model()
     hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
-    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=progress, gap=gap,
+    # the progress line shows the bound valid for the full model: with the closure, min(B, max(T, the MIP's own));
+    # without it B (the MIP's own bound holds for the master only)
+    shown = valid_progress((lambda b: min(B, max(T, np.floor(b + 1e-6)))) if closed else (lambda b: B), phase)
+    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=shown, gap=gap,
                    # closed: stop once the target is certified; unclosed, the bound stays B, so once the master's
                    # own bound shows no plan in it reaches B / (1 + gap), the gap goal is out of this master's reach
                    stop_bound=(T if closed else float(np.floor(B / (1.0 + gap)))) if gap > 0 and has_bound else None,
