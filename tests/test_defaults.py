@@ -95,3 +95,27 @@ def test_a_national_case_gets_the_column_generation_time_limit_unless_one_was_ch
     monkeypatch.setattr(solve_mod, "CG_ABOVE", 10**12)
     full = cadrex.solve(case)
     assert full.summary["method"] == "full" and full.summary["time_limit"] == 60
+
+
+def test_a_log_line_first_clears_the_live_progress_line(capsys, monkeypatch):
+    """On a terminal the progress line is rewritten in place; a log line written meanwhile first clears it, so the
+    two never run together on one line, and the next progress call writes the line again."""
+    import argparse
+    import logging
+
+    from cadrex.cli import common, plan
+
+    common._setup_logging(argparse.Namespace(quiet=False, lang="en", log_file=None))
+    p = plan._Progress("en")
+    p.tty = True
+    p(1.0, 100.0, 120.0, phase="dive")
+    logging.getLogger("cadrex.test").info("a log line")
+    p(2.0, 110.0, 120.0)
+    p.done()
+    err = capsys.readouterr().err
+    before, after = err.split("a log line")
+    live = before.split("\r")[1]  # the live line as written
+    assert live.startswith("[") and before.endswith("\r" + " " * len(live) + "\r" + before.split("\r")[-1])
+    assert before.split("\r")[-1].count(":") >= 2  # the log line (its timestamp) starts on the blanked line
+    assert "110" in after and after.endswith("\n") and common.LiveLine.width == 0
+    logging.getLogger().handlers.clear()

@@ -18,6 +18,20 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 
 LOG_HEADER = "# cadrex log\n"
 
 
+class LiveLine:
+    """The progress line a terminal shows, rewritten in place (``width``: its length, 0 when none is showing). A log
+    line to stderr first clears it, so the two never run together; the next progress call writes it again."""
+
+    width = 0
+
+    @classmethod
+    def clear(cls) -> bool:
+        if cls.width:
+            sys.stderr.write("\r" + " " * cls.width + "\r")
+            cls.width = 0
+        return True
+
+
 def _setup_logging(args) -> None:
     """Log lines to stderr (warnings only with ``--quiet``; with ``--lang zh`` only the lines written for the user,
     marked ``extra={"user": True}``, and warnings) and, with ``--log-file``, the full log to that file whatever
@@ -28,6 +42,7 @@ def _setup_logging(args) -> None:
     if lang == "zh":  # the engine's English detail lines go to --log-file only
         err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
     err.addFilter(_speaks(lang))
+    err.addFilter(lambda r: LiveLine.clear())  # last: only for a record that is written
     handlers: list[logging.Handler] = [err]
     if getattr(args, "log_file", None):
         fh = logging.FileHandler(_log_path(args), encoding="utf-8")

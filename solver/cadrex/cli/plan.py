@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK, log
+from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK, LiveLine, log
 from cadrex.i18n import rule_name, say, text
 from cadrex.io import load_case
 
@@ -21,7 +21,6 @@ class _Progress:
         self.obj: float | None = None
         self.bound: float | None = None
         self.tty = sys.stderr.isatty()
-        self.width = 0
 
     def __call__(self, elapsed, obj, bound, phase=None):
         lang = self.lang
@@ -39,17 +38,18 @@ class _Progress:
                    bound=f"{self.bound:.0f}" if hb else say("cli.none", lang), gap=gap)
         line = f"[{_phase(self.phase, lang)}] {line}" if self.phase else line
         if self.tty:
-            sys.stderr.write("\r" + line.ljust(self.width))
+            sys.stderr.write("\r" + line.ljust(LiveLine.width))
             sys.stderr.flush()
-            self.width = max(self.width, len(line))
+            LiveLine.width = max(LiveLine.width, len(line))
         elif new_phase or now - self.last >= 10:
             self.last = now
             log.info(line, extra={"user": True})
 
     def done(self) -> None:
-        if self.tty and self.width:
+        if self.tty and LiveLine.width:
             sys.stderr.write("\n")
             sys.stderr.flush()
+            LiveLine.width = 0
 
 
 def _phase(phase: str, lang: str) -> str:
