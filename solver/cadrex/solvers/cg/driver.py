@@ -316,10 +316,14 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
     report(progress, 0.0, None, B if has_bound else None, "dive")
 
-    def valid_progress(valid_of, phase: str):  # a MIP's progress, its bound replaced by the one valid for the model
+    def certified(b: float) -> float:  # the bound valid for the model, given a closed closure MIP's own bound b
+        return min(B, max(T, float(np.floor(b + 1e-6))))
+
+    def valid_progress(phase: str, closed: bool = False):  # a MIP's progress with the bound valid for the model:
+        # over a closed closure ``certified``; otherwise B (the MIP's own bound holds for the master only)
         def shown(elapsed, obj, bound):
-            ok = bound is not None and np.isfinite(bound) and has_bound
-            report(progress, elapsed, obj, float(valid_of(bound)) if ok else (B if has_bound else None), phase)
+            ok = closed and bound is not None and np.isfinite(bound)
+            report(progress, elapsed, obj, certified(bound) if ok else (B if has_bound else None), phase)
         return shown if progress is not None else None
     # the dives may take most of what is left: they are the likeliest source of a plan (the master MIP without its
     # fixings found none in 16 s where the dive needed 21 s, on the tight family at 2,000 in play); they stop within
@@ -344,7 +348,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         # all the time left: without a plan there is nothing to certify (tight family, 5,000 in play: with half of
         # it the solve ended at 461 s of 600 with no plan)
         r = solve_mip(m, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, gap=gap,
-                      progress=valid_progress(lambda b: B, "master MIP"))
+                      progress=valid_progress("master MIP"))
         if r.x is None:
             return finish("no_solution" if r.status != "infeasible" else "restricted_infeasible", None, B)
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
@@ -383,10 +387,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     else:
         m2 = cg.model()
     hint = np.concatenate([x_old[m2.pair_index], r.x[m.n_pairs:]])
-    # the progress line shows the bound valid for the full model: with the closure, min(B, max(T, the MIP's own));
-    # without it B (the MIP's own bound holds for the master only)
-    shown = valid_progress((lambda b: min(B, max(T, np.floor(b + 1e-6)))) if closed else (lambda b: B), phase)
-    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, progress=shown, gap=gap,
+    r2 = solve_mip(m2, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=hint, gap=gap,
+                   progress=valid_progress(phase, closed),
                    # closed: stop once the target is certified; unclosed, the bound stays B, so once the master's
                    # own bound shows no plan in it reaches B / (1 + gap), the gap goal is out of this master's reach
                    stop_bound=(T if closed else float(np.floor(B / (1.0 + gap)))) if gap > 0 and has_bound else None,
@@ -400,7 +402,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     if closed and r2.status == "infeasible":  # no plan avoids the fixed pairs: none is worth more than T
         valid = min(valid, T)
     elif closed and r2.bound is not None and np.isfinite(r2.bound):
-        valid = min(valid, max(T, float(np.floor(r2.bound + 1e-6))))
+        valid = certified(r2.bound)
     info |= {"closure_pairs": int(len(more)), "closed": bool(closed)}
     return finish("optimal" if valid - best.objective < 1 - 1e-6 else "feasible", best, valid)
 
