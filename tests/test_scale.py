@@ -319,3 +319,66 @@ def test_progress_shows_only_bounds_valid_for_the_full_model(tmp_path, monkeypat
     phases = {p for p, _ in seen if p in ("closure MIP", "master MIP")}
     assert info["closed"] == (cap > 0) and phases == {"closure MIP" if cap else "master MIP"}
     assert all(b is None or b >= exact.objective - 1e-6 for _, b in seen)
+
+
+def test_lp_rounds_resumed_after_a_time_cut_reach_the_lp_optimum_of_a_run_never_cut(tmp_path):
+    """An LP phase stopped by its deadline says so (``stopped_early``); resumed on the same open master (the pairs
+    and rows its last round priced added first) it ends at the same LP optimum as a phase never cut; a
+    ``stop_bound`` above the bound stops it after one round."""
+    generate_case(str(tmp_path / "g"), 250, 9)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    whole = ColumnGeneration(ctx)
+    ref = whole.solve_lp(1e18)
+    assert ref.converged and not ref.stopped_early
+    cg = ColumnGeneration(ctx)
+    cut = cg.solve_lp(0.0)  # past its deadline: one round
+    assert len(cg.rounds) == 1 and cut.stopped_early and not cut.converged
+    n_cols = len(cg.cols)
+    same = cg.solve_lp(1e18, resume=cut, stop_bound=np.inf)  # stops after its first round: the bound is below inf
+    assert same is cut and len(cg.rounds) == 2 and len(cg.cols) > n_cols and not same.stopped_early
+    lp = cg.solve_lp(1e18, resume=same)
+    assert lp.converged and not lp.stopped_early and len(cg.rounds) > 2
+    assert lp.z == pytest.approx(ref.z, abs=1e-4) and lp.bound == pytest.approx(ref.bound, abs=1e-4)
+
+
+def test_solve_resumes_the_lp_when_its_share_of_the_time_ran_out(tmp_path, monkeypatch, caplog):
+    """When the LP phase is cut by its time share before the bound certifies the dive's plan, the solve spends the
+    time on more LP rounds: the bound reaches the gap goal, and the plan is verified."""
+    import logging
+
+    from cadrex.solvers.cg import driver
+
+    generate_case(str(tmp_path / "g"), 250, 9)
+    case = cadrex.load_case(tmp_path / "g")
+    first = {"done": False}
+    real = driver.ColumnGeneration.solve_lp
+
+    def cut_once(self, deadline, *a, **kw):  # the LP phase's first call ends after one round, as if out of time
+        if not first["done"]:
+            first["done"] = True
+            deadline = 0.0
+        return real(self, deadline, *a, **kw)
+    monkeypatch.setattr(driver.ColumnGeneration, "solve_lp", cut_once)
+    with caplog.at_level(logging.INFO, logger="cadrex.solvers.cg.driver"):
+        sol = cadrex.solve(case, method="cg", gap=0.001, time_limit=60)
+    assert first["done"] and "more LP rounds" in caplog.text
+    cgs = sol.summary["column_generation"]
+    assert cgs["lp_rounds"] > 1 and cgs["bound_round"] > 1  # the bound came from a resumed round
+    assert cgs["lp_rounds_after_dive"] == cgs["lp_rounds"] - 1
+    assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
+
+
+def test_pool_values_read_like_the_dense_vector_they_replace():
+    """The LP solution kept for its nonzeros only gives, at any pool indices, what a dense vector would."""
+    from cadrex.solvers.cg.rounds import PoolValues
+
+    rng = np.random.default_rng(7)
+    dense = np.zeros(1000)
+    cols = rng.choice(1000, 120, replace=False)  # the master's pairs, in master order
+    vals = np.where(rng.random(120) < 0.5, 0.0, rng.random(120))
+    dense[cols] = vals
+    pv = PoolValues(1000, cols, vals)
+    idx = rng.integers(0, 1000, 5000)
+    assert len(pv) == 1000 and np.array_equal(pv[idx], dense[idx]) and np.array_equal(pv[np.arange(1000)], dense)
+    assert np.array_equal(pv.support(0.3), np.flatnonzero(dense > 0.3))
+    assert np.array_equal(PoolValues(10, np.zeros(0, np.int64), np.zeros(0))[np.arange(3)], np.zeros(3))

@@ -148,7 +148,7 @@ def _violated_rows(cg) -> np.ndarray:
     if x is None or len(x) != len(cg.pairs):
         return np.zeros(0, np.int64)
     ri = cg.rows
-    nz = np.flatnonzero(x > 1e-9)
+    nz = x.support(1e-9)  # cadrex.solvers.cg.rounds.PoolValues
     r, c, v = pair_columns(cg.ctx, ri, cg.pairs.take(nz))
     act = np.bincount(r, weights=v * x[nz][c], minlength=ri.n)
     rule = np.asarray(ri.rule, dtype=object)

@@ -5,8 +5,8 @@ top-k selections), :mod:`.dive` (a first plan from the LP) and :mod:`.driver` (:
 of :class:`LPRound` records, the dive, the closure MIP). Import from here; ``new_highs`` is looked up here by the
 master (tests replace it here)."""
 
-from cadrex.solvers.cg.driver import ColumnGeneration, LPOutcome, LPRound, serial_resolves, solve_scaled
-from cadrex.solvers.cg.master import BIG_M, MasterLP
+from cadrex.solvers.cg.driver import ColumnGeneration, LPOutcome, LPRound, solve_scaled
+from cadrex.solvers.cg.master import BIG_M, MasterLP, serial_resolves
 from cadrex.solvers.cg.pool import _drop_dead, peak_mb
 from cadrex.solvers.cg.pricing import _top_k
 from cadrex.solvers.highs import new_highs

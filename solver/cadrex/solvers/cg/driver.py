@@ -19,14 +19,14 @@ import numpy as np
 
 from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
 from cadrex.rules.context import Context
-from cadrex.solvers.base import BackendResult, report
+from cadrex.solvers.base import BackendResult, give_back_memory, report
 from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
 from cadrex.solvers.cg.dive import DIVE_AGAIN, dive
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
-from cadrex.solvers.cg.pricing import _top_k, pricing_cache, reduced_costs
-from cadrex.solvers.cg.rounds import LPOutcome, LPRound
+from cadrex.solvers.cg.pricing import pricing_cache, reduced_costs
+from cadrex.solvers.cg.rounds import LPOutcome, LPRound, PoolValues
 from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
@@ -41,22 +41,6 @@ PARTIAL_ITERATIONS = 3000
 PARTIAL_MAX = 8
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
-#: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
-#: the cores (the workers of a robustness run, :func:`serial_resolves`)
-PARALLEL_RESOLVES = True
-
-
-def serial_resolves(serial: bool = True) -> bool:
-    """Use the serial dual (``serial``) or the parallel one for every master LP re-solve of this process, and one
-    thread or :data:`~cadrex.solvers.cg.pricing.THREADS` for its pricing (serial in the workers of a parallel run);
-    returns the previous setting (True: it was serial)."""
-    global PARALLEL_RESOLVES
-    before = not PARALLEL_RESOLVES
-    PARALLEL_RESOLVES = not serial
-    pricing.THREADS = 1 if serial else 2
-    return before
-
-
 #: pairs the passes over the pool hold at once, over all threads (their chunks are this divided by the threads)
 PAIRS_IN_FLIGHT = 1_000_000
 
@@ -100,7 +84,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         self.in_R = keep = first_master(ctx, self.pairs, self.obj, k_init, self.extensions)
         self.timings = {"setup": time.perf_counter() - t0}
         self.rounds: list[LPRound] = []
-        self.x_lp: np.ndarray | None = None  # the last LP solution over the pool (None before the first round)
+        self.x_lp: PoolValues | None = None  # the last LP solution over the pool (None before the first round)
         self.rc_master: np.ndarray | None = None  # its reduced costs of the pairs self.cols[:len(rc_master)]
         self.artificial = 0.0  # the phase-I artificial columns' total in the last LP solution
         # dual simplex, PAMI (parallel) variant: 15-25 % faster than serial dual at 2000 in play and deterministic in
@@ -138,7 +122,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                              self.blocked, self.chunk, y)
 
     def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None, progress=None,
-                 until: float | None = None) -> LPOutcome:
+                 until: float | None = None, resume: LPOutcome | None = None, stop_bound: float = -np.inf) -> LPOutcome:
         """Column and row generation on the LP relaxation, one :class:`LPRound` per round in ``self.rounds``.
 
         Stops at convergence, at the deadline (or, while the LP solution still needs artificial columns, so that no
@@ -148,13 +132,19 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         argument of :func:`solve_scaled` holds only for a bound and reduced costs of the same duals.
 
         Lazy rows (H4 kinship, max_same_specialty) start outside the LP and enter when the LP solution violates them.
-        Leaving rows out relaxes the LP, and their duals are then 0, so every round's Lagrangian bound stays valid."""
-        self.open_master(self.model())
+        Leaving rows out relaxes the LP, and their duals are then 0, so every round's Lagrangian bound stays valid.
+        ``resume``: the outcome of an earlier call whose master LP is still open, continued (its pairs added first);
+        ``stop_bound``: stop once the bound is at most this (a plan's target: the certificate needs no more)."""
+        if resume is None:
+            self.open_master(self.model())
         h = self.h
-        out = LPOutcome()
-        z = -np.inf
-        center: np.ndarray | None = None  # the duals of the best bound so far: the stability center
-        plain = np.inf  # the lowest plain bound (every row relaxed) so far: when to stop
+        out = resume or LPOutcome()
+        z = out.z
+        center = out.duals  # the duals of the best bound so far: the stability center
+        plain = out.plain  # the lowest plain bound (every row relaxed) so far: when to stop
+        if resume is not None:
+            self._grow(self._pending)
+        close = cut = False
 
         # the deadline, or `until` while the last exact LP solution (or the lack of one) needs artificials
         def lp_end() -> float:
@@ -167,7 +157,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
             few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
             cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
-            status = self.run_master(lp_end(), PARALLEL_RESOLVES, cap)
+            status = self.run_master(lp_end(), cap)
             t_lp = time.perf_counter() - t0
             sol = h.getSolution()
             if status not in ("optimal", "partial") or not sol.dual_valid:
@@ -180,8 +170,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
                 # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
                 xv = np.asarray(sol.col_value)
-                self.x_lp = np.zeros(len(self.pairs))
-                self.x_lp[self.cols] = xv[self._lp_col_of_master()]
+                self.x_lp = PoolValues(len(self.pairs), self.cols, xv[self._lp_col_of_master()])
                 art = xv[self.art_first:self.art_first + self.n_art]
                 self.artificial, self.art_value = float(art.sum()), art
                 self.rc_master = np.asarray(sol.col_dual)[self._lp_col_of_master()]  # in self.cols order
@@ -227,20 +216,15 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             # is far larger (base family, 2,000 in play: 181k pairs instead of 20k, 73 s instead of 31 s)
             close = not partial and stop_gap > 0 and plain - z <= stop_gap * max(1.0, abs(z))
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
-            if out.converged or time.perf_counter() > lp_end() or close or cut:
+            # what this round would add: added at once, or first thing when the rounds are resumed
+            self._pending = (new_rows, pick if n_pos else None)
+            if out.converged or time.perf_counter() > lp_end() or close or cut or out.bound <= stop_bound:
                 if self.artificial > 1e-6 and out.priced_out:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
-            if len(new_rows):
-                self._add_rows(h, new_rows)
-            if n_pos:
-                cand = (pick > 1e-6) & ~self.in_R
-                add = _top_k(self.pairs.c, pick, self.add_per_cadre, cand)
-                if self.add_per_post:  # and the best per post
-                    add = np.union1d(add, _top_k(self.pairs.p, pick, self.add_per_post, cand))
-                self._add_cols(h, add)
-                self.cols = np.concatenate([self.cols, add])
+            self._grow(self._pending)
         self.lp_value = out.z  # the last exact round's (a partial round's value is not the master's LP value)
+        out.stopped_early = not out.converged and not close and not cut and out.bound > stop_bound
         return out
 
 
@@ -274,15 +258,18 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
-    info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs),
-                  "lp_value": float(lp.z) if np.isfinite(lp.z) else None,
-                  "lagrangian_bound": float(lp.bound) if has_bound else None, "bound_round": lp.bound_round,
-                  "lp_converged": lp.converged, "short_list": cg.short_list}
-    if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (see analysis/explain_scale)
-        y = cg.clean_duals(lp.duals)  # as the bound saw them: a dual on an infinite row side is 0
-        labels = cg.rows.label
-        if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
-            info["duals"] = {"lagrangian_bound": float(lp.plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
+    info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "short_list": cg.short_list}
+
+    def describe_lp() -> None:  # the LP phase's keys of the summary (again after resumed rounds)
+        info.update({"lp_value": float(lp.z) if np.isfinite(lp.z) else None, "bound_round": lp.bound_round,
+                     "lagrangian_bound": float(lp.bound) if has_bound else None, "lp_converged": lp.converged})
+        if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (analysis/explain_scale)
+            y = cg.clean_duals(lp.duals)  # as the bound saw them: a dual on an infinite row side is 0
+            labels = cg.rows.label
+            if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
+                info["duals"] = {"lagrangian_bound": float(lp.plain),
+                                 "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
+    describe_lp()
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         if status in ("infeasible", "restricted_infeasible"):
@@ -313,6 +300,16 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         log.info("phase I %s: no infeasibility proof from column generation",
                  "found the LP feasible" if proof is False else "stopped at the deadline")
         return finish("restricted_infeasible", message="big-M master inconclusive")
+    # the LP phase ran out of its share of the time: its rounds may resume after the dive (below)
+    resumable = has_bound and lp.stopped_early and gap > 0
+
+    def free_master() -> None:  # the master LP is not solved again: free it (and what glibc kept) before the MIPs
+        cg.h, cg._pending = None, None
+        for rd in cg.rounds[-1:]:
+            rd.rc = rd.rc if rd.index == lp.bound_round else None  # the closure needs the best round's only
+        give_back_memory()
+    if not resumable:
+        free_master()
     B = float(np.floor(lp.bound + 1e-6)) if has_bound else np.inf  # the objective is integral
     report(progress, 0.0, None, B if has_bound else None, "dive")
 
@@ -354,6 +351,20 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
     z1 = r.objective
     T = closure_target(z1, gap)
+    if resumable and B > T:
+        # the bound does not certify the plan: the time goes to more LP rounds until it does, or the LP converges
+        # (10,000 in play: the LP cut at 300 s left the bound 0.9 % above a plan 0.03 % below the restricted LP,
+        # which the MIP over the unclosed master then kept for 290 s); a fifth of it is kept for the closure MIP
+        t2, n_before = time.perf_counter(), len(cg.rounds)
+        log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
+        lp = cg.solve_lp(t2 + 0.8 * (deadline - t2), stop_gap=gap / 4, progress=progress, resume=lp, stop_bound=T)
+        B = min(B, float(np.floor(lp.bound + 1e-6)))
+        cg.timings["lp"] += time.perf_counter() - t2
+        t1 += time.perf_counter() - t2  # the closure MIP's time counts from here
+        describe_lp()
+        info["lp_rounds_after_dive"] = len(cg.rounds) - n_before
+    if resumable:
+        free_master()
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)

@@ -4,7 +4,7 @@ to the pool, and the zero-cost phase I (:meth:`MasterLP.confirm_infeasible`) tha
 
 :class:`MasterLP` is the master half of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`; it uses the pool state
 set there: ``ctx``, ``rows``, ``pairs``, ``obj``, ``in_R``, ``lazy``, ``row_lo``/``row_hi``, ``add_per_cadre``,
-``resolve_strategy`` and ``price``."""
+``add_per_post``, ``resolve_strategy`` and ``price``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cadrex.model import Model, pair_columns
+from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.pricing import _top_k
 from cadrex.solvers.highs import pass_model
 
@@ -25,6 +26,21 @@ log = logging.getLogger(__name__)
 BIG_M = 1e6
 #: HiGHS's default simplex iteration limit (no cap)
 NO_CAP = 2**31 - 1
+
+#: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
+#: the cores (the workers of a robustness run, :func:`serial_resolves`)
+PARALLEL_RESOLVES = True
+
+
+def serial_resolves(serial: bool = True) -> bool:
+    """Use the serial dual (``serial``) or the parallel one for every master LP re-solve of this process, and one
+    thread or :data:`~cadrex.solvers.cg.pricing.THREADS` for its pricing (serial in the workers of a parallel run);
+    returns the previous setting (True: it was serial)."""
+    global PARALLEL_RESOLVES
+    before = not PARALLEL_RESOLVES
+    PARALLEL_RESOLVES = not serial
+    pricing.THREADS = 1 if serial else 2
+    return before
 
 
 def _new_highs():
@@ -74,12 +90,12 @@ class MasterLP:
         self.art_value: np.ndarray | None = None  # the artificial columns' values in the last LP solution
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
 
-    def run_master(self, end: float, parallel: bool, iteration_cap: int | None = None) -> str:
+    def run_master(self, end: float, iteration_cap: int | None = None) -> str:
         """One solve of the master LP, until ``end`` (wall clock): "optimal"; "partial" when stopped after
         ``iteration_cap`` simplex iterations (the dual simplex's duals of that moment: any duals give a valid
         Lagrangian bound, and pricing with them is sound, but its primal solution is not the LP's); else HiGHS's
-        status text. ``parallel``: the parallel dual (PAMI)."""
-        h = self.h
+        status text. The parallel dual (PAMI) unless :func:`serial_resolves`."""
+        h, parallel = self.h, PARALLEL_RESOLVES
         # HiGHS measures time_limit against the run time accumulated by this instance over every run
         h.setOptionValue("time_limit", h.getRunTime() + max(1.0, end - time.perf_counter()))
         if parallel:
@@ -98,6 +114,19 @@ class MasterLP:
             return "partial"
         return h.modelStatusToString(status)
 
+    def _grow(self, pending: tuple) -> None:
+        """Add a round's violated lazy rows and its best positive pairs (per cadre, and per post if asked) to the LP."""
+        new_rows, pick = pending
+        if len(new_rows):
+            self._add_rows(self.h, new_rows)
+        if pick is not None:
+            cand = (pick > 1e-6) & ~self.in_R
+            add = _top_k(self.pairs.c, pick, self.add_per_cadre, cand)
+            if self.add_per_post:  # and the best per post
+                add = np.union1d(add, _top_k(self.pairs.p, pick, self.add_per_post, cand))
+            self._add_cols(self.h, add)
+            self.cols = np.concatenate([self.cols, add])
+
     def _lp_col_of_master(self) -> np.ndarray:
         """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
         auxiliaries and the artificials) the pairs added since."""
@@ -107,7 +136,7 @@ class MasterLP:
     def _violated_lazy_rows(self, in_lp: bool = False) -> np.ndarray:
         """Lazy rows not in the LP (``in_lp``: or in it, added after the LP solution was found) whose pair activity
         under the LP solution exceeds their upper side."""
-        nz = np.flatnonzero(self.x_lp > 1e-9)
+        nz = self.x_lp.support(1e-9)
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
         act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
         return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi + 1e-6))

@@ -24,7 +24,7 @@ T = TypeVar("T")
 #: threads for the passes over the pool in chunks (pricing, the bound's per-group maxima, the pool's objective, the
 #: pricing cache): numpy's array operations and scipy's sparse products release the GIL, so two chunks run at once on
 #: a 2-core machine. Results come back in chunk order, and sums are taken in that order: the same numbers as one
-#: thread. 1 where processes already share the cores (:func:`cadrex.solvers.cg.driver.serial_resolves`)
+#: thread. 1 where processes already share the cores (:func:`cadrex.solvers.cg.master.serial_resolves`)
 THREADS = 2
 
 

@@ -55,3 +55,29 @@ class LPOutcome:
     converged: bool = False
     priced_out: bool = False
     artificial: float = 0.0
+    #: stopped by the time limit (or HiGHS's), before convergence, the gap goal or ``stop_bound``: more rounds may help
+    stopped_early: bool = False
+
+
+class PoolValues:
+    """Values over the whole pool that are 0 but on a few pairs (an LP solution): stored for those pairs only (at
+    10,000 in play a dense float64 copy took 286 MB for ~20,000 nonzeros). ``values[idx]`` gives them densely."""
+
+    def __init__(self, n: int, idx: np.ndarray, val: np.ndarray):
+        keep = val != 0
+        order = np.argsort(idx[keep], kind="stable")
+        self.n, self.idx, self.val = n, idx[keep][order], val[keep][order].astype(float)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: np.ndarray) -> np.ndarray:
+        i = np.asarray(i)
+        if not len(self.idx):
+            return np.zeros(i.shape)
+        pos = np.minimum(np.searchsorted(self.idx, i), len(self.idx) - 1)
+        return np.where(self.idx[pos] == i, self.val[pos], 0.0)
+
+    def support(self, tol: float) -> np.ndarray:
+        """The pairs (sorted) whose value is above ``tol``."""
+        return self.idx[self.val > tol]

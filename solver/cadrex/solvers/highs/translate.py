@@ -13,7 +13,7 @@ import time
 import highspy
 import numpy as np
 
-from cadrex.solvers.base import OPTIONS, BackendResult, SolveOptions, silence_stdout
+from cadrex.solvers.base import OPTIONS, BackendResult, SolveOptions, give_back_memory, silence_stdout
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
             "stop_bound": stop_bound, "options": options}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
+    give_back_memory()  # the child holds a copy of the model: this process should hold only what it uses
     with _main_hidden():
         p.start()
     deadline = t0 + time_limit + max(1.5, 0.01 * time_limit)  # the child stops itself at the limit: a short grace
