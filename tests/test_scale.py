@@ -366,6 +366,28 @@ def test_solve_resumes_the_lp_when_its_share_of_the_time_ran_out(tmp_path, monke
     assert cgs["lp_rounds"] > 1 and cgs["bound_round"] > 1  # the bound came from a resumed round
     assert cgs["lp_rounds_after_dive"] == cgs["lp_rounds"] - 1
     assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
+    exact = cadrex.solve(case, method="full", time_limit=60)
+    assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model
+
+
+def test_lp_rounds_resumed_after_highs_stopped_a_solve_add_nothing_twice(tmp_path, monkeypatch):
+    """When HiGHS itself stops a round's master solve (its time limit), the round's growth was already in the LP:
+    the resumed rounds must not add those pairs or lazy rows again, and still reach the LP optimum."""
+    generate_case(str(tmp_path / "g"), 250, 9)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    ref = ColumnGeneration(ctx).solve_lp(1e18)
+    cg = ColumnGeneration(ctx)
+    real, calls = cg.run_master, {"n": 0}
+
+    def second_stopped(end, cap=None):  # the second solve ends as HiGHS's time limit would end it
+        calls["n"] += 1
+        return "Time limit reached" if calls["n"] == 2 else real(end, cap)
+    monkeypatch.setattr(cg, "run_master", second_stopped)
+    cut = cg.solve_lp(1e18)
+    assert calls["n"] == 2 and len(cg.rounds) == 1 and cut.stopped_early
+    lp = cg.solve_lp(1e18, resume=cut)
+    assert len(cg.active) == len(set(cg.active)) and len(cg.cols) == len(set(cg.cols))
+    assert lp.converged and lp.z == pytest.approx(ref.z, abs=1e-4)
 
 
 def test_pool_values_read_like_the_dense_vector_they_replace():

@@ -36,6 +36,14 @@ class LagrangianBound:
         """``y`` with 0 for every dual on an infinite row side (the duals a bound is computed with)."""
         return np.where(((y > 0) & ~np.isfinite(self.row_hi)) | ((y < 0) & ~np.isfinite(self.row_lo)), 0.0, y)
 
+    def duals_by_label(self, y: np.ndarray, plain: float) -> dict | None:
+        """What explain needs to bound a forced pair (``analysis/explain_scale``): the duals ``y`` as the bound saw
+        them, by row label, with their plain bound; None when the labels do not name the rows uniquely."""
+        y, labels = self.clean_duals(y), self.rows.label
+        if len(set(labels)) != len(labels):
+            return None
+        return {"lagrangian_bound": float(plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
+
     def lagrangian(self, y: np.ndarray, rc: np.ndarray | None = None) -> Lagrangian:
         """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum), with the
         one-post rows of one side kept in the subproblem (a dual on an infinite row side is set to 0 first: any

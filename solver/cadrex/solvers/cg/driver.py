@@ -137,13 +137,15 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         ``stop_bound``: stop once the bound is at most this (a plan's target: the certificate needs no more)."""
         if resume is None:
             self.open_master(self.model())
+            self._pending = None
         h = self.h
         out = resume or LPOutcome()
         z = out.z
         center = out.duals  # the duals of the best bound so far: the stability center
-        plain = out.plain  # the lowest plain bound (every row relaxed) so far: when to stop
-        if resume is not None:
+        plain = out.plain_low  # the lowest plain bound (every row relaxed) so far: when to stop
+        if resume is not None and self._pending is not None:  # what the last round priced, not yet in the LP
             self._grow(self._pending)
+            self._pending = None
         close = cut = False
 
         # the deadline, or `until` while the last exact LP solution (or the lack of one) needs artificials
@@ -182,7 +184,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0,
                           self.closure_costs(lag), partial, self.iterations)
-            plain = min(plain, lag.plain)
+            plain = out.plain_low = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
                 center = y
@@ -198,7 +200,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                     out.bound, out.rc, out.bound_round, out.duals, out.plain = sm.bound, self.closure_costs(sm), rec.index, ys, sm.plain
                     center = ys
                     rec.bound = min(rec.bound, sm.bound)
-                plain = min(plain, sm.plain)
+                plain = out.plain_low = min(plain, sm.plain)
                 if np.any((sm.rc > 1e-6) & ~self.in_R):
                     pick = sm.rc
             if self.rounds and self.rounds[-1].index != out.bound_round:
@@ -218,13 +220,15 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
             # what this round would add: added at once, or first thing when the rounds are resumed
             self._pending = (new_rows, pick if n_pos else None)
-            if out.converged or time.perf_counter() > lp_end() or close or cut or out.bound <= stop_bound:
+            certified = np.floor(out.bound + 1e-6) <= stop_bound  # the objective is integral
+            if out.converged or time.perf_counter() > lp_end() or close or cut or certified:
                 if self.artificial > 1e-6 and out.priced_out:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
             self._grow(self._pending)
+            self._pending = None  # added: a resumed call must not add it again
         self.lp_value = out.z  # the last exact round's (a partial round's value is not the master's LP value)
-        out.stopped_early = not out.converged and not close and not cut and out.bound > stop_bound
+        out.stopped_early = not out.converged and not close and not cut and np.floor(out.bound + 1e-6) > stop_bound
         return out
 
 
@@ -255,7 +259,6 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
                      until=t0 + LP_UNTIL * time_limit)
     cg.timings["lp"] = time.perf_counter() - t0 - cg.timings["setup"]
-    cg.AT = None  # the pricing cache is not needed any more: free it before the MIPs
     m = cg.model()
     has_bound = bool(np.isfinite(lp.bound))
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "short_list": cg.short_list}
@@ -263,12 +266,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     def describe_lp() -> None:  # the LP phase's keys of the summary (again after resumed rounds)
         info.update({"lp_value": float(lp.z) if np.isfinite(lp.z) else None, "bound_round": lp.bound_round,
                      "lagrangian_bound": float(lp.bound) if has_bound else None, "lp_converged": lp.converged})
-        if has_bound and lp.duals is not None:  # what explain needs to bound a forced pair (analysis/explain_scale)
-            y = cg.clean_duals(lp.duals)  # as the bound saw them: a dual on an infinite row side is 0
-            labels = cg.rows.label
-            if len(set(labels)) == len(labels):  # duals are saved by row label: only when labels name rows uniquely
-                info["duals"] = {"lagrangian_bound": float(lp.plain),
-                                 "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
+        if has_bound and lp.duals is not None and (d := cg.duals_by_label(lp.duals, lp.plain)) is not None:
+            info["duals"] = d
     describe_lp()
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
@@ -303,8 +302,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # the LP phase ran out of its share of the time: its rounds may resume after the dive (below)
     resumable = has_bound and lp.stopped_early and gap > 0
 
-    def free_master() -> None:  # the master LP is not solved again: free it (and what glibc kept) before the MIPs
-        cg.h, cg._pending = None, None
+    def free_master() -> None:  # no LP round follows: free the master LP, the pricing cache and what glibc kept
+        cg.h, cg._pending, cg.AT = None, None, None
         for rd in cg.rounds[-1:]:
             rd.rc = rd.rc if rd.index == lp.bound_round else None  # the closure needs the best round's only
         give_back_memory()
@@ -351,13 +350,14 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
     z1 = r.objective
     T = closure_target(z1, gap)
-    if resumable and B > T:
-        # the bound does not certify the plan: the time goes to more LP rounds until it does, or the LP converges
-        # (10,000 in play: the LP cut at 300 s left the bound 0.9 % above a plan 0.03 % below the restricted LP,
-        # which the MIP over the unclosed master then kept for 290 s); a fifth of it is kept for the closure MIP
+    last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
+    if resumable and B > T and 0.8 * (deadline - time.perf_counter()) > last_exact:  # time for a round at least
+        # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
+        # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
         t2, n_before = time.perf_counter(), len(cg.rounds)
         log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
-        lp = cg.solve_lp(t2 + 0.8 * (deadline - t2), stop_gap=gap / 4, progress=progress, resume=lp, stop_bound=T)
+        lp = cg.solve_lp(t2 + 0.8 * (deadline - t2), stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
+                         resume=lp, stop_bound=T)
         B = min(B, float(np.floor(lp.bound + 1e-6)))
         cg.timings["lp"] += time.perf_counter() - t2
         t1 += time.perf_counter() - t2  # the closure MIP's time counts from here

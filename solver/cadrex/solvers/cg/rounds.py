@@ -52,6 +52,8 @@ class LPOutcome:
     #: ``plain``, their bound with every row relaxed (:class:`cadrex.solvers.cg.bound.Lagrangian`)
     duals: np.ndarray | None = None
     plain: float = np.inf
+    #: the lowest plain bound over every round so far (the gap rule's; ``plain`` is the best bound's own)
+    plain_low: float = np.inf
     converged: bool = False
     priced_out: bool = False
     artificial: float = 0.0
