@@ -128,16 +128,27 @@ def test_stop_bound_only_where_honoured(backend, sample):
             handle.solve(model, SolveOptions(time_limit=60, stop_bound=1e9))
 
 
-def test_num_workers_rejected_under_column_generation(sample, tmp_path, capsys):
-    with pytest.raises(UnsupportedOption, match="--num-workers is not supported by column generation"):
-        cadrex.solve(sample, method="cg", num_workers=2)
+def test_num_workers_1_runs_column_generation_on_one_core(sample, tmp_path, monkeypatch):
+    """--num-workers 1 under column generation: every master LP solve by the serial dual simplex and pricing on one
+    thread, the default restored afterwards; the default (and 2) on both cores; the same optimum either way."""
+    from cadrex.solvers.cg import master, pricing
+
+    seen = []
+    real = master.MasterLP.run_master
+
+    def spy(self, end, cap=None):
+        seen.append((master.PARALLEL_RESOLVES, pricing.THREADS))
+        return real(self, end, cap)
+    monkeypatch.setattr(master.MasterLP, "run_master", spy)
+    one = cadrex.solve(sample, method="cg", num_workers=1, gap=0)
+    assert seen and set(seen) == {(False, 1)}
+    assert (master.PARALLEL_RESOLVES, pricing.THREADS) == (True, 2)  # restored
+    seen.clear()
+    both = cadrex.solve(sample, method="cg", num_workers=2, gap=0)
+    assert seen and set(seen) == {(True, 2)}
+    assert one.status == both.status == "optimal" and one.objective == both.objective
     out = tmp_path / "o"
-    assert main(["solve", str(SAMPLE), "--out", str(out), "--method", "cg", "--num-workers", "2", "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert "--num-workers is not supported by column generation" in err
-    assert "列生成" in said_in_zh(main, ["solve", str(SAMPLE), "--out", str(out), "--method", "cg", "--num-workers", "2",
-                                     "--quiet"], 2, capsys)
-    assert not out.exists()
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--method", "cg", "--num-workers", "1", "--quiet"]) == 0
 
 
 def test_invalid_option_values_are_rejected():
