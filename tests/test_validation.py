@@ -105,6 +105,22 @@ def test_missing_file_and_column(tiny_path, tmp_path, capsys):
     assert any(x.startswith(f"{case / 'cadres.csv'}:1:1:") and "gender" in x for x in probs)
 
 
+def test_unknown_column_like_a_known_one_is_said_and_ignored(tiny_path, tmp_path, capsys):
+    """SPEC §1 keeps and ignores unknown columns; one that looks like a misspelt known column (an optional column
+    would silently take its default) gets a warning at file:1:column naming the likely column. Others stay silent."""
+    case = _copy(tiny_path, tmp_path)
+    df = pd.read_csv(case / "cadres.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = df.rename(columns={"years_in_grade": "yrs_in_grade"}).assign(备注="")
+    df.to_csv(case / "cadres.csv", index=False)
+    assert main(["validate", str(case)]) == 0
+    err = capsys.readouterr().err
+    col = list(df.columns).index("yrs_in_grade") + 1
+    assert f"{case / 'cadres.csv'}:1:{col}: unknown column 'yrs_in_grade' is ignored; did you mean 'years_in_grade'?" in err
+    assert "备注" not in err
+    assert main(["validate", str(case), "--lang", "zh"]) == 0
+    assert "未知列“yrs_in_grade”" in capsys.readouterr().err
+
+
 def test_all_problems_in_one_run(tiny_path, tmp_path, capsys):
     case = _copy(tiny_path, tmp_path)
     _edit(case, "cadres", "C000003", "gender", "X")

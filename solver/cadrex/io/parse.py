@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +12,8 @@ from cadrex.i18n import Msg
 from cadrex.io.errors import Collector, shown
 from cadrex.io.schema import ENUMS, FileSpec
 from cadrex.io.tables import RawTable
+
+log = logging.getLogger(__name__)
 
 
 def _report_bad(out: Collector, raw: RawTable, df: pd.DataFrame, bad: np.ndarray, col: str, what: Msg) -> None:
@@ -24,6 +29,10 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
         out.add(raw.path, 1, 1, Msg("input.missing_column", name=name))
     if missing:
         return None
+    known = [c.name for c in spec.cols]
+    for name in raw.header:  # SPEC §1: unknown columns are kept and ignored; one like a known column's name is said
+        if name not in known and (near := difflib.get_close_matches(name, known, n=1, cutoff=0.75)):
+            log.warning(Msg("input.unknown_column", where=f"{raw.path}:1:{raw.col(name)}", name=name, near=near[0]))
     width = len(raw.header)
     cells = [r[:width] + [""] * (width - len(r)) for r in raw.rows]
     for r, line in zip(raw.rows, raw.lines, strict=True):
