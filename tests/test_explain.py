@@ -79,3 +79,21 @@ def test_unknown_ids_exit_2(solved, capsys):
     _, out = solved
     assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", "NOPE"]) == 2
     assert "unknown cadre" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_explain_quietly(solved, monkeypatch, capsys):
+    """`cadrex explain … | head -2`: the reader closes the pipe; cadrex stops with exit 0 and no internal error."""
+    import sys
+
+    class Closed:  # stdout whose reader has gone
+        def write(self, s):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    _, out = solved
+    cadre = (SAMPLE / "cadres.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", cadre]) == 0
+    assert "internal error" not in capsys.readouterr().err

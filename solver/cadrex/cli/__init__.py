@@ -219,6 +219,14 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit after a closed pipe raises nothing more."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's captured stream)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_argv_lang(argv))
@@ -240,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(say("cli.interrupted", lang), file=sys.stderr)
         return EXIT_INTERNAL
+    except BrokenPipeError:  # the reader closed the pipe (`cadrex explain … | head`): it has what it wanted
+        _quiet_stdout()
+        return 0
     except Exception as exc:  # never a bare traceback
         if args.debug:
             traceback.print_exc()
