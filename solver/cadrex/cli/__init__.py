@@ -193,6 +193,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     e.add_argument("--top", type=int, default=5)
     e.add_argument("--time-cap", type=_seconds, default=4.0)
     e.add_argument("--json", action="store_true")
+    e.add_argument("--quiet", action="store_true")
     e.set_defaults(fn=cmd_explain)
     b = sub.add_parser("batch", help="")
     b.add_argument("scenarios")
