@@ -177,14 +177,20 @@ def silence_stdout():
         os.close(saved)
 
 
+def glibc_call(name: str, *args: int) -> int | None:
+    """Call glibc's malloc tuning function ``name`` (``malloc_trim``, ``mallopt``) in this process; None where the C
+    library is not glibc (nothing is done there)."""
+    import ctypes
+
+    try:
+        return int(getattr(ctypes.CDLL(None), name)(*args))
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
 def give_back_memory() -> None:
     """Return the memory freed so far to the system (glibc's ``malloc_trim(0)``; nothing elsewhere). glibc keeps freed
     blocks in its heap for reuse: after the LP phase at 5,000 in play 330 MB of 1,040 MB resident were such blocks.
     Called before a phase that holds a second large copy (the guarded HiGHS child), so that the peak over the process
     tree counts what is in use only."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
+    glibc_call("malloc_trim", 0)

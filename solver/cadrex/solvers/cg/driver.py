@@ -304,8 +304,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
 
     def free_master() -> None:  # no LP round follows: free the master LP, the pricing cache and what glibc kept
         cg.h, cg._pending, cg.AT = None, None, None
-        for rd in cg.rounds[-1:]:
-            rd.rc = rd.rc if rd.index == lp.bound_round else None  # the closure needs the best round's only
+        if cg.rounds and cg.rounds[-1].index != lp.bound_round:
+            cg.rounds[-1].rc = None  # the closure needs the best round's reduced costs only
         give_back_memory()
     if not resumable:
         free_master()

@@ -4,7 +4,6 @@ Lagrangian excess ``Σ_{j∉R} max(0, rc_j)``, and the top-k selections that pic
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
@@ -17,6 +16,7 @@ import scipy.sparse as sp
 
 from cadrex.model import Pairs, RowIndex, core_dot, pair_columns
 from cadrex.rules.context import Context
+from cadrex.solvers.base import glibc_call
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,10 +41,7 @@ def _one_arena() -> None:
     _ONE_ARENA.append(True)
     if os.environ.get("MALLOC_ARENA_MAX"):
         return
-    try:
-        ok = ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX; 1 on success
-    except (OSError, AttributeError):  # not glibc
-        ok = 0
+    ok = glibc_call("mallopt", -8, 1)  # M_ARENA_MAX; 1 on success
     log.debug("pricing on %d threads: one malloc arena for new threads %s", THREADS, "set" if ok == 1 else "not available")
 
 
