@@ -351,7 +351,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     z1 = r.objective
     T = closure_target(z1, gap)
     last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
-    if resumable and B > T and 0.8 * (deadline - time.perf_counter()) > last_exact:  # time for a round at least
+    # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough)
+    if resumable and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
         # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
         # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
         t2, n_before = time.perf_counter(), len(cg.rounds)
