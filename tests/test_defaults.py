@@ -119,3 +119,20 @@ def test_a_log_line_first_clears_the_live_progress_line(capsys, monkeypatch):
     assert before.split("\r")[-1].count(":") >= 2  # the log line (its timestamp) starts on the blanked line
     assert "110" in after and after.endswith("\n") and common.LiveLine.width == 0
     logging.getLogger().handlers.clear()
+
+
+def test_a_log_gets_no_empty_progress_record(caplog):
+    """Off a terminal the progress goes to the log; its first call, before any phase, plan or bound, is not logged
+    (it read "solve 0s: plan none, bound none, gap n/a" at the top of every log), the next one with a plan is."""
+    import logging
+
+    from cadrex.cli import plan
+
+    p = plan._Progress("en")
+    p.tty = False
+    with caplog.at_level(logging.INFO, logger="cadrex"):
+        p(0.0, None, None)
+        assert not [r for r in caplog.records if "solve" in r.getMessage()]
+        p(0.5, 100.0, 120.0)
+    lines = [r.getMessage() for r in caplog.records if "solve" in r.getMessage()]
+    assert len(lines) == 1 and "100" in lines[0] and "120" in lines[0]

@@ -41,7 +41,8 @@ class _Progress:
             sys.stderr.write("\r" + line.ljust(LiveLine.width))
             sys.stderr.flush()
             LiveLine.width = max(LiveLine.width, len(line))
-        elif new_phase or now - self.last >= 10:
+        elif (new_phase or now - self.last >= 10) and (have or hb or self.phase):
+            # a record with nothing in it yet (no phase, plan or bound: the very first call) is not logged
             self.last = now
             log.info(line, extra={"user": True})
 
