@@ -199,3 +199,19 @@ def test_usage_errors_in_chinese(capsys):
     with pytest.raises(SystemExit):
         main(["horizon", str(SAMPLE), "--years", "0", "--out", "x"])
     assert "whole number of years" in capsys.readouterr().err
+
+
+def test_zh_help_headings_end_in_a_full_width_colon(capsys):
+    """Chinese help reads "用法：", "位置参数：", "选项：" (argparse appends an ASCII colon to its headings itself);
+    the English help keeps argparse's own "options:"."""
+    import pytest
+
+    from cadrex.cli import main
+
+    for lang, heads in (("zh", ("用法：", "\n位置参数：\n", "\n选项：\n")), ("en", ("usage: ", "\npositional arguments:\n", "\noptions:\n"))):
+        with pytest.raises(SystemExit):
+            main(["--lang", lang, "solve", "--help"])
+        out = capsys.readouterr().out
+        assert all(h in out for h in heads), (lang, out[:300])
+        if lang == "zh":
+            assert "位置参数:" not in out and "选项:" not in out

@@ -122,13 +122,25 @@ def _speak_argparse(lang: str) -> None:
     argparse._ = (lambda s: table.get(s, s)) if lang == "zh" else gettext.gettext
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its section headings ending in a full-width colon in Chinese help ("选项：", as "用法：")."""
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if PARSE_LANG[0] == "zh":  # argparse appends an ASCII colon to each heading itself
+            for key in ("positional", "options"):
+                head = say(f"argparse.{key}", "zh")
+                text = text.replace(f"\n{head}:\n", f"\n{head}：\n")
+        return text
+
+
 def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     """The command line; help lines and argparse's own texts in ``lang`` (default
     :func:`cadrex.i18n.resolve_lang`)."""
     lang = resolve_lang(lang)
     _speak_argparse(lang)
     PARSE_LANG[0] = lang
-    p = argparse.ArgumentParser(prog="cadrex", description=say("help.description", lang))
+    p = _Parser(prog="cadrex", description=say("help.description", lang))
     p.add_argument("--version", action="version", version=f"cadrex {__version__}")
     p.add_argument("--debug", action="store_true")
     p.add_argument("--lang", dest="lang_main", choices=list(LANGS))
