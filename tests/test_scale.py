@@ -404,3 +404,17 @@ def test_pool_values_read_like_the_dense_vector_they_replace():
     assert len(pv) == 1000 and np.array_equal(pv[idx], dense[idx]) and np.array_equal(pv[np.arange(1000)], dense)
     assert np.array_equal(pv.support(0.3), np.flatnonzero(dense > 0.3))
     assert np.array_equal(PoolValues(10, np.zeros(0, np.int64), np.zeros(0))[np.arange(3)], np.zeros(3))
+
+
+@pytest.mark.parametrize("family,n,seed", [("base", 250, 9), ("tight", 300, 2)])
+def test_a_converged_lp_solution_has_no_row_off(tmp_path, family, n, seed):
+    """At convergence the LP solution satisfies every row (no artificial in use, no lazy row violated), so the dive
+    leaves no pair unfixed for it. A max_same_specialty row in the LP is satisfied with its shortfall: counting its
+    pairs alone made 3–6 rows "off" on these cases (the dive then left their pairs free)."""
+    generate_case(str(tmp_path / "g"), n, seed, family=family)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    cg = ColumnGeneration(ctx)
+    lp = cg.solve_lp(1e18)
+    assert lp.converged and cg.artificial <= 1e-6
+    assert np.any(cg.lazy & (cg.lp_row >= 0))  # lazy rows entered the LP
+    assert len(cg.rows_off_in_lp_solution()) == 0

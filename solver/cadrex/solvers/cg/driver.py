@@ -170,12 +170,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             y = np.zeros(self.rows.n)
             y[self.active] = np.asarray(sol.row_dual)
             if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
-                # LP columns: the first master's pairs, its auxiliaries, the artificials, then pairs added since
-                xv = np.asarray(sol.col_value)
-                self.x_lp = PoolValues(len(self.pairs), self.cols, xv[self._lp_col_of_master()])
-                art = xv[self.art_first:self.art_first + self.n_art]
-                self.artificial, self.art_value = float(art.sum()), art
-                self.rc_master = np.asarray(sol.col_dual)[self._lp_col_of_master()]  # in self.cols order
+                self._keep_solution(sol)
             rc, _ = self.price(y)
             lag = self.lagrangian(y, rc)
             rc, bound = lag.rc, lag.bound

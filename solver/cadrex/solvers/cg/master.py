@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from cadrex.model import Model, pair_columns
 from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.pricing import _top_k
+from cadrex.solvers.cg.rounds import PoolValues
 from cadrex.solvers.highs import pass_model
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class MasterLP:
         self.n_art = na
         self.art_lp_row = arows  # LP row of each artificial column
         self.art_value: np.ndarray | None = None  # the artificial columns' values in the last LP solution
+        self.aux_lp: np.ndarray | None = None  # the auxiliaries' values in it (see _keep_solution)
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
 
     def run_master(self, end: float, iteration_cap: int | None = None) -> str:
@@ -127,6 +129,18 @@ class MasterLP:
             self._add_cols(self.h, add)
             self.cols = np.concatenate([self.cols, add])
 
+    def _keep_solution(self, sol) -> None:
+        """Keep an exact LP solution: its pair values over the pool (``x_lp``), auxiliaries (``aux_lp``) and
+        artificials, and the master pairs' reduced costs (``rc_master``, in ``self.cols`` order). LP columns: the
+        first master's pairs, its auxiliaries, the artificials, then the pairs added since."""
+        xv = np.asarray(sol.col_value)
+        cols = self._lp_col_of_master()
+        self.x_lp = PoolValues(len(self.pairs), self.cols, xv[cols])
+        self.aux_lp = xv[self.n0:self.n0 + self.n_aux]
+        art = xv[self.art_first:self.art_first + self.n_art]
+        self.artificial, self.art_value = float(art.sum()), art
+        self.rc_master = np.asarray(sol.col_dual)[cols]
+
     def _lp_col_of_master(self) -> np.ndarray:
         """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
         auxiliaries and the artificials) the pairs added since."""
@@ -139,6 +153,9 @@ class MasterLP:
         nz = self.x_lp.support(1e-9)
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
         act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
+        ar, aa, av = self.aux_coo
+        if self.aux_lp is not None and len(ar):  # and the auxiliaries' part (a max_same_specialty row's shortfall)
+            act += np.bincount(ar.astype(np.int64), weights=av * self.aux_lp[aa.astype(np.int64)], minlength=self.rows.n)
         return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi + 1e-6))
 
     def rows_off_in_lp_solution(self) -> np.ndarray:
