@@ -127,10 +127,9 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         text = super().format_help()
-        if PARSE_LANG[0] == "zh":  # argparse appends an ASCII colon to each heading itself
-            for key in ("positional", "options"):
-                head = say(f"argparse.{key}", "zh")
-                text = text.replace(f"\n{head}:\n", f"\n{head}：\n")
+        for key in ("positional", "options"):  # argparse appends an ASCII colon to each heading itself
+            head = say(f"argparse.{key}", "zh")  # (never in English help: no language check needed)
+            text = text.replace(f"\n{head}:\n", f"\n{head}：\n")
         return text
 
 

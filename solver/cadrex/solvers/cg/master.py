@@ -140,6 +140,7 @@ class MasterLP:
         art = xv[self.art_first:self.art_first + self.n_art]
         self.artificial, self.art_value = float(art.sum()), art
         self.rc_master = np.asarray(sol.col_dual)[cols]
+        self.rows_at_solution = len(self.active)  # LP rows 0..this-1 were in it
 
     def _lp_col_of_master(self) -> np.ndarray:
         """LP column index of each master pair, in ``self.cols`` order: the first master's pairs, then (after its
@@ -148,14 +149,19 @@ class MasterLP:
         return np.where(k < self.n0, k, k + self.n_aux + self.n_art)
 
     def _violated_lazy_rows(self, in_lp: bool = False) -> np.ndarray:
-        """Lazy rows not in the LP (``in_lp``: or in it, added after the LP solution was found) whose pair activity
-        under the LP solution exceeds their upper side."""
+        """Lazy rows not in the LP (``in_lp``: or in it) whose activity under the LP solution exceeds their upper
+        side: the pairs', and on rows the LP held when it found the solution, the auxiliaries' (a max_same_specialty
+        row met through its shortfall is not violated). A row outside the LP gets no auxiliary part: its shortfall
+        answers no row there (and is 0 at an LP optimum, its cost a penalty), so row generation is unchanged."""
         nz = self.x_lp.support(1e-9)
         r, c, v = pair_columns(self.ctx, self.rows, self.pairs.take(nz))
         act = np.bincount(r, weights=v * self.x_lp[nz][c], minlength=self.rows.n)
         ar, aa, av = self.aux_coo
-        if self.aux_lp is not None and len(ar):  # and the auxiliaries' part (a max_same_specialty row's shortfall)
-            act += np.bincount(ar.astype(np.int64), weights=av * self.aux_lp[aa.astype(np.int64)], minlength=self.rows.n)
+        if self.aux_lp is not None and len(ar):  # and the auxiliaries' part (a max_same_specialty row's shortfall),
+            # on the rows the LP held when it found this solution (elsewhere an auxiliary's value answers no row)
+            ar = ar.astype(np.int64)
+            held = (self.lp_row[ar] >= 0) & (self.lp_row[ar] < self.rows_at_solution)
+            act += np.bincount(ar[held], weights=(av * self.aux_lp[aa.astype(np.int64)])[held], minlength=self.rows.n)
         return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi + 1e-6))
 
     def rows_off_in_lp_solution(self) -> np.ndarray:
