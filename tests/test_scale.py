@@ -422,3 +422,27 @@ def test_a_converged_lp_solution_has_no_row_off(tmp_path, family, n, seed):
     aux = np.bincount(ar.astype(np.int64), weights=av * cg.aux_lp[aa.astype(np.int64)], minlength=cg.rows.n)
     assert np.any(aux[in_lp] < -1e-6)  # the case in point: a max_same_specialty row in the LP met through its shortfall
     assert len(cg.rows_off_in_lp_solution()) == 0
+
+
+@pytest.mark.parametrize("shrink", [True, False])
+def test_a_large_closure_on_a_small_pool_resumes_the_lp_rounds_stopped_by_the_gap_rule(tmp_path, monkeypatch, caplog, shrink):
+    """An LP phase stopped by its gap rule (not by time) resumes after the dive when the plan's closure is over
+    SHRINK_CLOSURE pairs (here 0) and the pool is at most SHRINK_POOL pairs: the master LP stayed open through the
+    dive. Its bound stays valid for the full model; with SHRINK_POOL 0 the master is freed and nothing resumes."""
+    import logging
+
+    from cadrex.solvers.cg import driver
+
+    monkeypatch.setattr(driver, "SHRINK_CLOSURE", 0)
+    if not shrink:
+        monkeypatch.setattr(driver, "SHRINK_POOL", 0)
+    generate_case(str(tmp_path / "g"), 300, 2)
+    case = cadrex.load_case(tmp_path / "g")
+    with caplog.at_level(logging.INFO, logger="cadrex.solvers.cg.driver"):
+        sol = cadrex.solve(case, method="cg", gap=0.001, time_limit=60)
+    cgs = sol.summary["column_generation"]
+    assert ("more LP rounds" in caplog.text) is shrink
+    assert (cgs.get("lp_rounds_after_dive") or 0) >= (1 if shrink else 0) and (shrink or "lp_rounds_after_dive" not in cgs)
+    assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
+    exact = cadrex.solve(case, method="full", time_limit=60)
+    assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model

@@ -30,6 +30,13 @@ DIVE_RC = 5.0
 #: LP's whatever the plan (vacancies 781k, tight 1.3M pairs: as large after the full dive), and the dive is skipped
 DIVE_AGAIN = 2
 
+#: an LP phase stopped by its gap rule resumes after the dive when the plan's closure is over SHRINK_CLOSURE pairs
+#: (and within the cap), on pools of at most SHRINK_POOL pairs: there the master LP and the pricing cache stay open
+#: through the dive (at 5,000 in play they would add ~300 MB to the dive's peak; the plans there were certified by
+#: the LP bound alone). Measured at 2,000 in play: benchmarks/README.md, session 16
+SHRINK_CLOSURE = 20_000
+SHRINK_POOL = 3_000_000
+
 #: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)
 DIVE_GAP_SHARE = 0.25
 
