@@ -15,8 +15,8 @@ from cadrex.jobs.generate import _repair, generate_frames, write_frames
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample")
 HERE = os.path.join(tempfile.mkdtemp(prefix="cadrex-sample-"), "sample")
-TOML = ('# 样例案例: 厅局级干部跨省交流 (cadrex sample)\nas_of = 2026-06-30\nname = "样例: 八省交流测算"\n'
-        'description = "小规模手工可读案例, 覆盖 E1–E10 与 H1–H7 各规则, 见 README.md"\n')
+TOML = ('# 样例案例：厅局级干部跨省交流（cadrex sample）\nas_of = 2026-06-30\nname = "样例：七省交流测算"\n'
+        'description = "小规模手工可读案例，覆盖 E1–E10 与 H1–H7 各规则，见 README.md"\n')
 
 
 def save(f) -> None:

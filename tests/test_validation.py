@@ -193,3 +193,16 @@ def test_formula_like_names_are_valid(tiny_path, tmp_path):
     case = _copy(tiny_path, tmp_path)
     _edit(case, "cadres", "C000004", "name", '=HYPERLINK("x")')
     assert load_case(case).cadres.at["C000004", "name"] == '=HYPERLINK("x")'
+
+
+def test_one_problem_is_counted_in_the_singular_and_zh_lists_use_full_width_commas(tiny_path, tmp_path, capsys):
+    """One bad grade: "1 problem in the input" (not "problem(s)"); the allowed values are listed with ", " in English
+    and "，" in Chinese, as the rest of the Chinese message."""
+    case = _copy(tiny_path, tmp_path)
+    _edit(case, "posts", "P000007", "grade", "vice_bureauX")
+    assert main(["validate", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem in the input" in err and "副科, section" in err
+    assert main(["--lang", "zh", "validate", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert "输入中有 1 处问题" in err and "副科，section 正科" in err and "副科, " not in err

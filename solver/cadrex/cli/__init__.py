@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as exc:
         for prob in exc.problems:
             print(prob.text(lang), file=sys.stderr)
-        print(say("cli.input_problems", lang, n=len(exc.problems)), file=sys.stderr)
+        n = len(exc.problems)
+        print(say("cli.input_problems" if n != 1 else "cli.input_problem", lang, n=n), file=sys.stderr)
         return EXIT_INPUT
     except OutDirError as exc:  # nothing was written or removed
         print(('cadrex：' if lang == 'zh' else 'cadrex: ') + (exc.zh if lang == 'zh' else exc.en), file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cadrex.i18n import Msg
+from cadrex.i18n import Join, Msg
 
 GRADES = ["vice_section", "section", "vice_division", "division", "vice_bureau", "bureau",
           "vice_ministerial", "ministerial"]
@@ -68,8 +68,9 @@ class FileSpec:
     required_file: bool = False
 
 
-def _pairs(ids: list[str], labels: list[str]) -> str:
-    return ", ".join(f"{a} {b}" for a, b in zip(ids, labels, strict=True))
+def _pairs(ids: list[str], labels: list[str]) -> Join:
+    """"id label" items, listed with ", " in English and "，" in Chinese."""
+    return Join([f"{a} {b}" for a, b in zip(ids, labels, strict=True)], sep="reason.list")
 
 
 #: enum name -> (value map, what a valid value is: a catalogue message, ``enum.*``)
