@@ -206,3 +206,29 @@ def test_one_problem_is_counted_in_the_singular_and_zh_lists_use_full_width_comm
     assert main(["--lang", "zh", "validate", str(case)]) == 2
     err = capsys.readouterr().err
     assert "输入中有 1 处问题" in err and "副科，section 正科" in err and "副科, " not in err
+
+
+def test_a_misspelt_column_is_said_again_when_no_plan_comes_and_the_log_keeps_how_the_run_ended(tmp_path, capsys):
+    """The sample with `years_in_post` misspelt reads (the column is optional, so its default stands) and has no plan
+    (E5 tenure then keeps cadres who must move): the solve says the reading warning again next to the verdict, so
+    the user is not left with the rules alone; the --log-file holds the verdict and the warning too, and a run
+    stopped by bad input keeps its problems there."""
+    from conftest import SAMPLE
+
+    case = tmp_path / "c"
+    shutil.copytree(SAMPLE, case)
+    df = pd.read_csv(case / "cadres.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.rename(columns={"years_in_post": "years_in_psot"}).to_csv(case / "cadres.csv", index=False)
+    log = tmp_path / "run.log"
+    code = main(["solve", str(case), "--out", str(tmp_path / "out"), "--log-file", str(log), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 3 and "infeasible" in err
+    again = err.split("reading the case gave these warnings")[1]
+    assert "unknown column 'years_in_psot' is ignored; did you mean 'years_in_post'?" in again
+    text = log.read_text(encoding="utf-8")
+    assert "reading the case gave these warnings" in text and "infeasible: no plan satisfies every rule" in text
+    _edit(case, "posts", "P000001", "grade", "vice_bureauX")
+    assert main(["solve", str(case), "--out", str(tmp_path / "out2"), "--log-file", str(log), "--quiet"]) == 2
+    capsys.readouterr()
+    text = log.read_text(encoding="utf-8")
+    assert "grade: 'vice_bureauX' is not allowed" in text and "1 problem in the input; nothing written" in text

@@ -21,6 +21,7 @@ from cadrex.cli.common import (
     _seconds,
     _setup_logging,
     _years,
+    tell,
 )
 from cadrex.cli.horizon import cmd_horizon
 from cadrex.cli.plan import cmd_replan, cmd_solve
@@ -250,9 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except CaseError as exc:
         for prob in exc.problems:
-            print(prob.text(lang), file=sys.stderr)
+            tell(prob.text(lang), file=sys.stderr)
         n = len(exc.problems)
-        print(say("cli.input_problems" if n != 1 else "cli.input_problem", lang, n=n), file=sys.stderr)
+        tell(say("cli.input_problems" if n != 1 else "cli.input_problem", lang, n=n), file=sys.stderr)
         return EXIT_INPUT
     except OutDirError as exc:  # nothing was written or removed
         print(('cadrex：' if lang == 'zh' else 'cadrex: ') + (exc.zh if lang == 'zh' else exc.en), file=sys.stderr)

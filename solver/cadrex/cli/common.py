@@ -38,6 +38,7 @@ def _setup_logging(args) -> None:
     ``--quiet`` says."""
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
+    err.addFilter(lambda r: not getattr(r, "file_only", False))  # printed already (:func:`tell`)
     lang = getattr(args, "lang", "en")
     if lang == "zh":  # the engine's English detail lines go to --log-file only
         err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
@@ -50,6 +51,13 @@ def _setup_logging(args) -> None:
         handlers.append(fh)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         handlers=handlers, force=True)
+
+
+def tell(line: str, file=None) -> None:
+    """Print ``line`` (to stdout, or ``file``) and keep it in the ``--log-file`` too: results, hints and input
+    problems, so that the log says how the run ended (the console has the line already)."""
+    print(line, file=file)
+    log.info(line, extra={"file_only": True})
 
 
 def _speaks(lang: str):

@@ -7,7 +7,16 @@ import os
 import sys
 import time
 
-from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_INTERNAL, EXIT_NO_PLAN, EXIT_OK, LiveLine, log
+from cadrex.cli.common import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    LiveLine,
+    log,
+    tell,
+)
 from cadrex.i18n import rule_name, say, text
 from cadrex.io import load_case
 
@@ -82,8 +91,9 @@ def say_diagnosis(diagnosis: list[dict], lang: str) -> None:
         print(f"  {'' if d['rule'] and msg.startswith(d['rule']) else head}{msg}", file=sys.stderr)
 
 
-def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> int:
-    """Run ``run()`` (a solve or a re-plan), write its result to ``--out`` and say what happened; the exit code."""
+def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, notes: tuple = ()) -> int:
+    """Run ``run()`` (a solve or a re-plan), write its result to ``--out`` and say what happened; the exit code.
+    ``notes``: the case's reading warnings, said again when no plan comes (a misspelt column may be why)."""
     from cadrex.reports.result import PlanRejected
     from cadrex.solvers.base import OptionError
 
@@ -108,22 +118,26 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None) -> i
         rp = s.get("replan")
         if rp:
             k_min = rp["k_min"] if rp["k_min"] is not None else say("cli.not_computed", lang)
-            print(say("cli.replanned", lang, replan=rp["objective"], cost=rp["change_cost"], changes=rp["changes"],
-                      k_min=k_min, **common))
+            tell(say("cli.replanned", lang, replan=rp["objective"], cost=rp["change_cost"], changes=rp["changes"],
+                     k_min=k_min, **common))
         else:
-            print(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
-                      filled=s["counts"]["vacancies_filled"], **common))
+            tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
+                     filled=s["counts"]["vacancies_filled"], **common))
         if res.status == "feasible" and s["gap"] is not None and name == "solve":
-            print(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
-                      limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
+            tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
+                     limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
         return EXIT_OK
+    if notes:
+        tell(say("cli.notes_again", lang), file=sys.stderr)
+        for note in notes:
+            tell(f"  {text(note, lang)}", file=sys.stderr)
     if res.status == "infeasible":
-        print(say("cli.infeasible", lang), file=sys.stderr)
+        tell(say("cli.infeasible", lang), file=sys.stderr)
         say_diagnosis(res.diagnosis, lang)
         return EXIT_INFEASIBLE
-    print(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
+    tell(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
     if name == "solve":
-        print(say("plan.longer", lang, case=args.case, out=args.out, limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
+        tell(say("plan.longer", lang, case=args.case, out=args.out, limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
     return EXIT_NO_PLAN
 
 
@@ -147,7 +161,7 @@ def cmd_solve(args) -> int:
     prog = _progress(args)
     return _run(args, "solve", lambda: cadrex.solve(
         case, backend=args.backend, time_limit=args.time_limit, seed=args.seed, num_workers=args.num_workers,
-        progress=prog, method=args.method, gap=args.gap), [pol_file], prog)
+        progress=prog, method=args.method, gap=args.gap), [pol_file], prog, notes=case.notes)
 
 
 def cmd_replan(args) -> int:
@@ -169,6 +183,6 @@ def cmd_replan(args) -> int:
     return _run(args, "replan", lambda: cadrex.replan(
         case, baseline, events, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
         num_workers=args.num_workers, progress=prog, method=args.method, gap=args.gap,
-        max_changes=args.max_changes, frontier=args.frontier), inputs, prog)
+        max_changes=args.max_changes, frontier=args.frontier), inputs, prog, notes=case.notes)
 
 

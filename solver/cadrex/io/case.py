@@ -46,6 +46,8 @@ class Case:
     #: the policy keys set above the shipped default (the case's ``policy.toml``, a ``--policy`` file,
     #: :meth:`with_policy`): a setting the user chose, e.g. ``time_limit``
     policy_keys: frozenset[str] = frozenset()
+    #: warnings from reading it that did not stop it (a column ignored whose name is close to a known one's)
+    notes: tuple = ()
 
     @property
     def policy_sha256(self) -> str:
@@ -290,7 +292,7 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
         pins=frames["pins"] if frames["pins"] is not None else empty("pins"),
         scores=frames["scores"] if frames["scores"] is not None else empty("scores"),
         policy=policy, structures=structures, input_sha256=input_sha256, files=fpaths, input_files=input_files,
-        policy_keys=layer_keys(policy_layers(case_dir, policy_file)[1:]),
+        policy_keys=layer_keys(policy_layers(case_dir, policy_file)[1:]), notes=tuple(out.notes),
     )
 
 

@@ -37,6 +37,7 @@ class Collector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.notes: list = []  # warnings that do not stop the reading (a misspelt column): kept on the case
 
     def add(self, file: str, line: int, col: int, message: str) -> None:
         self.problems.append(Problem(str(file), int(line), int(col), message))

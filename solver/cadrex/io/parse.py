@@ -32,7 +32,9 @@ def parse_table(raw: RawTable, spec: FileSpec, out: Collector) -> pd.DataFrame |
     known = [c.name for c in spec.cols]
     for name in raw.header:  # SPEC §1: unknown columns are kept and ignored; one like a known column's name is said
         if name not in known and (near := difflib.get_close_matches(name, known, n=1, cutoff=0.75)):
-            log.warning(Msg("input.unknown_column", where=f"{raw.path}:1:{raw.col(name)}", name=name, near=near[0]))
+            note = Msg("input.unknown_column", where=f"{raw.path}:1:{raw.col(name)}", name=name, near=near[0])
+            log.warning(note)
+            out.notes.append(note)
     width = len(raw.header)
     cells = [r[:width] + [""] * (width - len(r)) for r in raw.rows]
     for r, line in zip(raw.rows, raw.lines, strict=True):
