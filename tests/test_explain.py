@@ -75,6 +75,23 @@ def test_cli_text_and_json(solved, capsys):
     assert d["post"] == "P000054" and len(d["short_list"]) >= 3
 
 
+def test_explain_says_when_the_cadre_must_move(solved, capsys):
+    """The header of a cadre H1 keeps from staying says so (the newcomer read the rest without knowing), zh too;
+    a cadre who may stay gets no such line."""
+    from cadrex.rules.context import Context
+
+    _, out = solved
+    case = cadrex.load_case(SAMPLE)
+    ctx = Context(case)
+    ids = list(case.cadres.index)
+    must = next(ids[i] for i in ctx.I if ctx.c_must[i])
+    free = next(ids[i] for i in ctx.I if not ctx.c_must[i])
+    for cid, lang, want in ((must, "en", True), (free, "en", False), (must, "zh", True)):
+        assert main(["--lang", lang, "explain", str(SAMPLE), "--plan", str(out), "--cadre", cid, "--top", "0"]) == 0
+        head = capsys.readouterr().out.splitlines()[:3]
+        assert any(("H1 must move" if lang == "en" else "H1 必须交流") in h for h in head) is want, head
+
+
 def test_unknown_ids_exit_2(solved, capsys):
     _, out = solved
     assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", "NOPE"]) == 2

@@ -312,6 +312,8 @@ def render(d: dict, lang: str = "en") -> str:
     lines = []
     if "cadre" in d:
         lines.append(say("explain.cadre", lang, id=d["cadre"], name=d["name"], objective=d["objective"]))
+        if d.get("must_move"):
+            lines.append("  " + say("explain.must_move", lang))
     else:
         lines.append(say("explain.post", lang, id=d["post"], title=d["title"], team=d["team"], objective=d["objective"]))
     if d.get("h8"):
