@@ -431,8 +431,9 @@ def test_a_large_closure_on_a_small_pool_resumes_the_lp_rounds_stopped_by_the_ga
     dive. Its bound stays valid for the full model; with SHRINK_POOL 0 the master is freed and nothing resumes."""
     import logging
 
-    from cadrex.solvers.cg import driver
+    from cadrex.solvers.cg import driver, pool
 
+    monkeypatch.setattr(pool, "K_INIT_SMALL", 20)  # the first master this case was chosen with (its LP stops early)
     monkeypatch.setattr(driver, "SHRINK_CLOSURE", 0)
     if not shrink:
         monkeypatch.setattr(driver, "SHRINK_POOL", 0)

@@ -52,7 +52,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
     """State of a price-and-branch solve of one context: the pool, the row index, the pricing cache, the master LP
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
-    def __init__(self, ctx: Context, k_init: int = 20, add_per_cadre: int = 10, chunk: int | None = None,
+    def __init__(self, ctx: Context, k_init: int | None = None, add_per_cadre: int = 10, chunk: int | None = None,
                  cache_nnz: int = 120_000_000, extensions: tuple = (), add_per_post: int | None = None):
         t0 = time.perf_counter()
         self.ctx, self.extensions = ctx, tuple(extensions)

@@ -114,11 +114,21 @@ def build_pool(ctx: Context, chunk: int, extensions: tuple = ()) -> Pool:
 WARM_K_INIT = 2
 
 
-def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int, extensions: tuple = ()) -> np.ndarray:
+#: best pairs per cadre and per post in the first master: K_INIT_SMALL on pools of at most SMALL_POOL pairs (about
+#: 2,000 in play), K_INIT above. Measured (session 16, `cadrex solve CASE --gap g` on the seven families, 20 -> 10): at
+#: 2,000 in play `must_move` 20.2 -> 9.6 s, `vacancies` 18.6 -> 9.6, `strict` 20.8 -> 14.3, `tight` 19.2 -> 17.8,
+#: `base` 16.6 -> 16.0, `preferences` 10.5 -> 9.7, `big_provinces` 15.2 -> 15.4 (a smaller master: a faster first
+#: LP and near dive); at 5,000 the median fell but `tight` went from 201.5 to 265.7 s (its dive MIP 115 s): 20 there
+K_INIT, K_INIT_SMALL, SMALL_POOL = 20, 10, 3_000_000
+
+
+def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int | None = None, extensions: tuple = ()) -> np.ndarray:
     """Mask of the pairs of the first master: every stay option (blocked ones too: the diagnosis relies on them),
-    the ``k_init`` best pairs of each cadre and of each post, a status-quo repair, the H7 require pins and the pairs
-    each extension asks for (a re-plan's baseline pairs: its warm start; the best pairs per cadre and post are then
-    only :data:`WARM_K_INIT`)."""
+    the ``k_init`` best pairs of each cadre and of each post (None: :data:`K_INIT` or, on a small pool,
+    :data:`K_INIT_SMALL`), a status-quo repair, the H7 require pins and the pairs each extension asks for (a
+    re-plan's baseline pairs: its warm start; the best pairs per cadre and post are then only :data:`WARM_K_INIT`)."""
+    if k_init is None:
+        k_init = K_INIT_SMALL if len(pairs) <= SMALL_POOL else K_INIT
     ok = pairs.ok
     warm = [w for w in (ext.master_pairs(ctx, pairs) for ext in extensions) if w is not None]
     if warm:
