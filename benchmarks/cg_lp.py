@@ -1,6 +1,6 @@
 """The LP phase of the national-scale solve alone: rounds, seconds, LP value and bound on one case.
 
-    python benchmarks/cg_lp.py CASE [--k-init 20] [--add-per-cadre 10] [--resolve-strategy 2]
+    python benchmarks/cg_lp.py CASE [--k-init K] [--add-per-cadre 10] [--resolve-strategy 2]
 
 Use it to compare settings of the column generation on the same case in one sitting (machines are noisy: run the
 settings back to back, more than once). Generate a case with ``cadrex generate --cadres 2000 --seed 1 OUT``.
@@ -15,7 +15,7 @@ import time
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("case")
-    ap.add_argument("--k-init", type=int, default=20)
+    ap.add_argument("--k-init", type=int, default=None, help="best pairs per cadre and post in the first master (default: cadrex's)")
     ap.add_argument("--add-per-cadre", type=int, default=10)
     ap.add_argument("--resolve-strategy", type=int, default=2, help="HiGHS simplex_strategy for re-solves (1 serial dual, 2 PAMI)")
     a = ap.parse_args()

@@ -77,9 +77,9 @@ def _progress(args):
 
 def say_rejected(name: str, out: str, exc, lang: str) -> int:
     """A plan the verifier rejected (nothing written), in the chosen language; the exit code."""
-    print(say("cli.rejected", lang, cmd=name, what=exc.zh if lang == "zh" else exc.en, out=out), file=sys.stderr)
+    tell(say("cli.rejected", lang, cmd=name, what=exc.zh if lang == "zh" else exc.en, out=out), file=sys.stderr)
     for v in exc.violations:
-        print(f"  {text(v, lang)}", file=sys.stderr)
+        tell(f"  {text(v, lang)}", file=sys.stderr)
     return EXIT_INTERNAL
 
 
@@ -88,7 +88,7 @@ def say_diagnosis(diagnosis: list[dict], lang: str) -> None:
     for d in diagnosis:
         msg = d["message_zh"] if lang == "zh" else d["message"]
         head = f"[{rule_name(d['rule'], lang) if d['rule'] else '?'}] "
-        print(f"  {'' if d['rule'] and msg.startswith(d['rule']) else head}{msg}", file=sys.stderr)
+        tell(f"  {'' if d['rule'] and msg.startswith(d['rule']) else head}{msg}", file=sys.stderr)
 
 
 def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, notes: tuple = ()) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 from cadrex.model import Model
 from cadrex.solvers.base import BackendResult
 from cadrex.solvers.cg.fixing import solve_fixed
+from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ DIVE_AGAIN = 2
 #: through the dive (at 5,000 in play they would add ~300 MB to the dive's peak; the plans there were certified by
 #: the LP bound alone). Measured at 2,000 in play: benchmarks/README.md, session 16
 SHRINK_CLOSURE = 20_000
-SHRINK_POOL = 3_000_000
+SHRINK_POOL = SMALL_POOL  # the pools where the first master is small too (pool.py)
 
 #: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)
 DIVE_GAP_SHARE = 0.25

@@ -266,10 +266,10 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     describe_lp()
 
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
+        cg.h, cg._pending, cg.AT = None, None, None  # a master kept open is freed on every path (its memory)
         if status in ("infeasible", "restricted_infeasible"):
             info["cg"] = cg  # the diagnosis works on the pool and rows, not on a full rebuild
-        if valid is not None and not np.isfinite(valid):
-            valid = None  # no bound, never an infinite one
+        valid = None if valid is not None and not np.isfinite(valid) else valid  # no bound, never an infinite one
         if r is not None and r.x is not None and valid is not None and r.objective > valid + 1e-6:
             log.error("bound %s is below the plan's objective %s: the bound is not reported", valid, r.objective)
             info["bound_inconsistent"] = True
@@ -294,10 +294,11 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         log.info("phase I %s: no infeasibility proof from column generation",
                  "found the LP feasible" if proof is False else "stopped at the deadline")
         return finish("restricted_infeasible", message="big-M master inconclusive")
-    # the LP phase ran out of its share of the time: its rounds may resume after the dive (below); on a small pool an
-    # LP stopped by its gap rule may too, to shrink a large closure (keep_open: the master LP stays through the dive)
+    # out of its time share, the LP rounds may resume after the dive (below); on a small pool (no extension: not measured
+    # on re-plans) one stopped by its gap rule may too, to shrink a large closure (keep_open: the master stays open)
     resumable = has_bound and lp.stopped_early and gap > 0
-    keep_open = has_bound and gap > 0 and not lp.converged and len(cg.pairs) <= SHRINK_POOL
+    capped = max_rounds is not None and len(cg.rounds) >= max_rounds
+    keep_open = has_bound and gap > 0 and not (lp.converged or capped or extensions) and len(cg.pairs) <= SHRINK_POOL
 
     def free_master() -> None:  # no LP round follows: free the master LP, the pricing cache and what glibc kept
         cg.h, cg._pending, cg.AT = None, None, None
@@ -348,24 +349,23 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     z1 = r.objective
     T = closure_target(z1, gap)
     last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
-    # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough)
-    # or a closure within the cap but over SHRINK_CLOSURE pairs, which a lower bound shrinks (strict family, 2,000 in
-    # play: 86k pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s)
+    # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough);
+    # or a closure over SHRINK_CLOSURE pairs within the cap, which a lower bound shrinks (strict at 2,000 in play: 86k
+    # pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s), for at most the LP phase's own time
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
     if (resumable or shrink) and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
         # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
         # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
         t2, n_before = time.perf_counter(), len(cg.rounds)
         log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
-        lp = cg.solve_lp(t2 + 0.8 * (deadline - t2), stop_gap=gap / 4 if resumable else 0.0, max_rounds=max_rounds,
-                         progress=progress, resume=lp, stop_bound=T)
+        lp = cg.solve_lp(t2 + min(0.8 * (deadline - t2), np.inf if resumable else cg.timings["lp"]), max_rounds=max_rounds,
+                         stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T)
         B = min(B, float(np.floor(lp.bound + 1e-6)))
         cg.timings["lp"] += time.perf_counter() - t2
         t1 += time.perf_counter() - t2  # the closure MIP's time counts from here
         describe_lp()
         info["lp_rounds_after_dive"] = len(cg.rounds) - n_before
-    if resumable or keep_open:
-        free_master()
+    if resumable or keep_open: free_master()  # noqa: E701 (driver.py is at its line limit)
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
