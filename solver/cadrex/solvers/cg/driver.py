@@ -294,12 +294,10 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         log.info("phase I %s: no infeasibility proof from column generation",
                  "found the LP feasible" if proof is False else "stopped at the deadline")
         return finish("restricted_infeasible", message="big-M master inconclusive")
-    # out of its time share, the LP rounds may resume after the dive (below); on a small pool (no extension: not measured
-    # on re-plans) one stopped by its gap rule may too, to shrink a large closure (keep_open: the master stays open)
+    # LP rounds may resume after the dive: when cut by time (resumable), or to shrink a large closure (keep_open)
     resumable = has_bound and lp.stopped_early and gap > 0
     capped = max_rounds is not None and len(cg.rounds) >= max_rounds
     keep_open = has_bound and gap > 0 and not (lp.converged or capped or extensions) and len(cg.pairs) <= SHRINK_POOL
-
     def free_master() -> None:  # no LP round follows: free the master LP, the pricing cache and what glibc kept
         cg.h, cg._pending, cg.AT = None, None, None
         if cg.rounds and cg.rounds[-1].index != lp.bound_round:
@@ -351,7 +349,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
     # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough);
     # or a closure over SHRINK_CLOSURE pairs within the cap, which a lower bound shrinks (strict at 2,000 in play: 86k
-    # pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s), for at most the LP phase's own time
+    # pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s), for at most the LP phase's own time (only
+    # where keep_open kept the master: a small pool, no extension, since re-plans were not measured)
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
     if (resumable or shrink) and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
         # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
@@ -365,7 +364,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         t1 += time.perf_counter() - t2  # the closure MIP's time counts from here
         describe_lp()
         info["lp_rounds_after_dive"] = len(cg.rounds) - n_before
-    if resumable or keep_open: free_master()  # noqa: E701 (driver.py is at its line limit)
+    if resumable or keep_open:
+        free_master()
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)
