@@ -136,3 +136,22 @@ def test_a_log_gets_no_empty_progress_record(caplog):
         p(0.5, 100.0, 120.0)
     lines = [r.getMessage() for r in caplog.records if "solve" in r.getMessage()]
     assert len(lines) == 1 and "100" in lines[0] and "120" in lines[0]
+
+
+def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp_path, capsys):
+    """A plan stopped at its gap goal and one cut short both have SPEC's status ``feasible``: the result line says
+    which (a newcomer read "feasible:" as "not good enough"), in both languages."""
+    from cadrex.cli.plan import _status_word
+
+    assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg", "--gap", "0.01"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    r = cadrex.solve(cadrex.load_case(case120), method="cg", time_limit=60, gap=0.01)
+    assert r.status == "optimal" or r.gap <= 0.01
+    assert line.startswith("optimal:" if r.status == "optimal" else "feasible, within the gap goal 1.0000%:"), line
+    short = {"gap": 0.002, "gap_goal": 0.0005}
+    assert _status_word("feasible", short, "en") == "feasible, gap goal 0.0500% not reached"
+    assert _status_word("feasible", short, "zh") == "可行，未达到差距目标 0.0500%"
+    assert _status_word("feasible", {"gap": 0.0004, "gap_goal": 0.0005}, "zh") == "可行，已达到差距目标 0.0500%"
+    assert _status_word("feasible", {"gap": 0.01, "gap_goal": 0.0}, "en") == "feasible, optimality not proven"
+    assert _status_word("feasible", {"gap": None, "gap_goal": 0.0005}, "en") == "feasible, optimality not proven"
+    assert _status_word("optimal", short, "zh") == "最优"

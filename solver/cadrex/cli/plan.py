@@ -113,7 +113,7 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
     if res.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else say("cli.na", lang)
         bound = s["best_bound"] if s["best_bound"] is not None else say("cli.none", lang)
-        common = dict(status=say(f"status.{res.status}", lang), objective=res.objective, bound=bound, gap=gap,
+        common = dict(status=_status_word(res.status, s, lang), objective=res.objective, bound=bound, gap=gap,
                       moves=s["counts"]["moves"], secs=f"{s['timings'].get('total', 0):.2f}", out=args.out)
         rp = s.get("replan")
         if rp:
@@ -139,6 +139,18 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
     if name == "solve":
         tell(say("plan.longer", lang, case=args.case, out=args.out, limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
     return EXIT_NO_PLAN
+
+
+def _status_word(status: str, s: dict, lang: str) -> str:
+    """SPEC §8's status word, and for ``feasible`` whether the plan met its gap goal: a plan stopped at its gap goal
+    and one cut short by the time limit share the word, and only the gap tells them apart."""
+    if status != "feasible":
+        return say(f"status.{status}", lang)
+    goal = s.get("gap_goal") or 0.0
+    if s.get("gap") is None or goal <= 0:
+        return say("cli.feasible_unproven", lang)
+    key = "cli.feasible_within" if s["gap"] <= goal + 1e-12 else "cli.feasible_short"
+    return say(key, lang, goal=f"{goal:.4%}")
 
 
 def _cg_backend_ok(args, name: str) -> bool:
