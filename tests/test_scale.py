@@ -256,6 +256,41 @@ def test_unclosed_master_mip_is_skipped_only_with_a_gap_goal(tmp_path, monkeypat
     assert res.summary["column_generation"]["master_mip"] == "skipped"
 
 
+def test_closure_cap_option_and_the_hint_that_names_it(tmp_path, capsys):
+    """A closure over ``--closure-cap`` leaves the LP's bound standing: the result line says the gap goal was not
+    reached and the hint names the cap that closure needs (not ``--gap 0``, which cannot lower that bound). Rerun with
+    it, the closure MIP runs and the plan is certified within the goal, against the full model's optimum. A cap below
+    1, or with ``--method full``, is refused (exit 2)."""
+    import json
+    import re
+
+    from cadrex.cli import main
+    from cadrex.solvers import OptionError
+
+    generate_case(str(tmp_path / "g"), 250, 9)
+    g = str(tmp_path / "g")
+    exact = cadrex.solve(cadrex.load_case(g), method="full", time_limit=60)
+    assert exact.status == "optimal"
+    base = ["solve", g, "--method", "cg", "--gap", "0.00001", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a"), "--closure-cap", "1"]) == 0
+    said = capsys.readouterr()
+    s = json.loads((tmp_path / "a" / "summary.json").read_text())
+    cg = s["column_generation"]
+    assert cg["closure_cap"] == 1 and cg["closed"] is False and cg["closure_pairs"] > 1
+    assert said.out.startswith("feasible, gap goal 0.0010% not reached:"), said.out
+    need = int(re.search(r"--closure-cap (\d+)$", said.err.strip()).group(1))
+    assert need >= cg["closure_pairs"] and "--gap 0" not in said.err
+    assert main([*base, "--out", str(tmp_path / "b"), "--closure-cap", str(need)]) == 0
+    s = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert s["column_generation"]["closed"] is True and s["gap"] <= 0.00001
+    assert s["objective"] <= exact.objective <= s["best_bound"]
+    for bad in (["--closure-cap", "0"], ["--closure-cap", "5", "--method", "full"]):
+        assert main(["solve", g, "--out", str(tmp_path / "c"), *bad]) == 2
+        assert "--closure-cap" in capsys.readouterr().err and not (tmp_path / "c").exists()
+    with pytest.raises(OptionError):
+        cadrex.solve(cadrex.load_case(g), method="full", closure_cap=10)
+
+
 def test_pricing_on_two_threads_gives_the_numbers_of_one(tmp_path, monkeypatch):
     """The passes over the pool in chunks (pool objective, first master, pricing cache, pricing, the bound's per-group
     maxima, closure costs, top-k) give exactly the same arrays on two threads as on one, chunk order kept; so does

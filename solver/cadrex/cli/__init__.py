@@ -84,6 +84,7 @@ def _solve_options(s, method: bool = True) -> None:
     s.add_argument("--gap", type=_fraction, default=None)
     if method:
         s.add_argument("--xlsx", action="store_true")
+        s.add_argument("--closure-cap", type=int)
     s.add_argument("--quiet", action="store_true")
     s.add_argument("--log-file")
 

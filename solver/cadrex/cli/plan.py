@@ -123,7 +123,13 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
         else:
             tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
                      filled=s["counts"]["vacancies_filled"], **common))
-        if res.status == "feasible" and s["gap"] is not None and name == "solve":
+        cg = s.get("column_generation") or {}
+        if res.status == "feasible" and s["gap"] is not None and name == "solve" and cg.get("closed") is False:
+            # the bound stayed the LP's: neither more time nor --gap 0 lowers it, a larger closure MIP may
+            n = int(cg["closure_pairs"])
+            tell(say("plan.closure", lang, gap=gap, goal=f"{s['gap_goal']:.4%}" if s["gap_goal"] else say("plan.prove", lang), n=n, cap=cg["closure_cap"],
+                     need=f"{-(-n // 100_000) * 100_000}", case=args.case, out=args.out), file=sys.stderr)
+        elif res.status == "feasible" and s["gap"] is not None and name == "solve":
             tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
                      limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
         return EXIT_OK
@@ -173,7 +179,7 @@ def cmd_solve(args) -> int:
     prog = _progress(args)
     return _run(args, "solve", lambda: cadrex.solve(
         case, backend=args.backend, time_limit=args.time_limit, seed=args.seed, num_workers=args.num_workers,
-        progress=prog, method=args.method, gap=args.gap), [pol_file], prog, notes=case.notes)
+        progress=prog, method=args.method, gap=args.gap, closure_cap=args.closure_cap), [pol_file], prog, notes=case.notes)
 
 
 def cmd_replan(args) -> int:
@@ -195,6 +201,7 @@ def cmd_replan(args) -> int:
     return _run(args, "replan", lambda: cadrex.replan(
         case, baseline, events, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
         num_workers=args.num_workers, progress=prog, method=args.method, gap=args.gap,
-        max_changes=args.max_changes, frontier=args.frontier), inputs, prog, notes=case.notes)
+        max_changes=args.max_changes, frontier=args.frontier, closure_cap=args.closure_cap), inputs, prog,
+        notes=case.notes)
 
 

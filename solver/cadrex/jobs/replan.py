@@ -157,7 +157,8 @@ def _annotate(diagnosis: list[dict], events: Events, k_min: int | None = None) -
 def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | str | os.PathLike, policy=None,
            backend: str | None = None, time_limit: float | None = None, seed: int | None = None,
            num_workers: int | None = None, progress=None, method: str = "auto", gap: float | None = None,
-           max_changes: int | None = None, frontier: int = 0, fewest: bool = True) -> Result:
+           max_changes: int | None = None, frontier: int = 0, fewest: bool = True,
+           closure_cap: int | None = None) -> Result:
     """The best plan of the changed case (``events`` applied to ``case``) that keeps as much of ``baseline`` (a plan
     folder of ``case`` or a :class:`Baseline`) as is worth keeping: §6 objective − change_cost · changes. Options as
     :func:`cadrex.solve`; ``max_changes`` caps the changes, ``frontier`` = N asks for the best §6 objective with at
@@ -183,7 +184,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
         return -cost * len(count_changes(ctx, b, plan))
 
     kw = {"backend": backend, "time_limit": time_limit, "seed": seed, "num_workers": num_workers, "progress": progress,
-          "method": method, "gap": gap}
+          "method": method, "gap": gap, "closure_cap": closure_cap}
     res = solve(changed_case, policy=policy, extensions=(change,), extra=extra, **kw)
     backend_name = res.summary.get("backend") or pol["backend"]
     info = {"baseline": os.path.abspath(baseline.path), "baseline_sha256": baseline.sha256,

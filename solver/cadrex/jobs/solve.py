@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import os
 import time
 
@@ -17,7 +18,7 @@ from cadrex.io.tomlfiles import effective_policy, layer_keys, resolve_policy_pat
 from cadrex.model import Model, build_model, plan_values
 from cadrex.reports.result import Result
 from cadrex.rules import Context
-from cadrex.solvers import SolveOptions, Status, get_backend
+from cadrex.solvers import OptionError, SolveOptions, Status, get_backend
 from cadrex.version import __version__
 
 log = logging.getLogger(__name__)
@@ -47,17 +48,24 @@ CG_GAP = 0.0005
 #: 0.1 % gap goal in 178-312 s, and the base case within the default 0.05 % in 280 s, where 60 s gave no plan at all;
 #: at 2,000 the solves stop at their gap goal after 30-70 s either way
 CG_TIME_LIMIT = 600.0
+#: the most pairs a column-generation closure MIP may hold (the closure of the first plan at its target, see
+#: :func:`cadrex.solvers.cg.solve_scaled`). Past it the LP's bound stands and the solve ends early, often short of
+#: its gap goal; the result line then names the cap that closure needs. Measured for larger caps (session 17): a
+#: closure of 423k pairs (1,500 in play) took 43 s and 1.7 GB, one of 1.3M (2,000, `tight`) 405 s and 4.3 GB
+CLOSURE_CAP = 300_000
 
 
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
           seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto",
-          gap: float | None = None, extensions: tuple = (), extra=None) -> Result:
+          gap: float | None = None, extensions: tuple = (), extra=None, closure_cap: int | None = None) -> Result:
     """Best plan for ``case`` under ``policy`` (dict of overrides, a policy file or scenario name, or None for the
     case's own). ``method``: ``full`` (every eligible pair in one model), ``cg`` (price-and-branch, see
     :mod:`cadrex.solvers.cg`; HiGHS only) or ``auto``. ``gap``: stop once the certified relative gap is at most this
     (default None: 0, prove optimality, for the full model; :data:`CG_GAP` for column generation, whose last
     fraction of a per cent costs most of the time at national scale; a plan stopped early is reported ``feasible``,
-    never ``optimal``). Never raises for an infeasible case: the result says so.
+    never ``optimal``). ``closure_cap`` (column generation only; default :data:`CLOSURE_CAP`): the most pairs a
+    closure MIP may hold; a larger closure leaves the LP's bound standing (docs/guide.md, "An unclosed closure").
+    Never raises for an infeasible case: the result says so.
 
     ``extensions`` (:class:`cadrex.model.Extension`) add terms and rows to the model (a re-plan's change terms);
     ``extra(plan)`` then gives their value for a plan (cadre id -> post id or None), counted independently of the
@@ -83,12 +91,17 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if use_cg and method == "auto" and not chosen:
         time_limit = max(time_limit, CG_TIME_LIMIT)
     gap = gap if gap is not None else (CG_GAP if use_cg else 0.0)
+    if closure_cap is not None and not (isinstance(closure_cap, numbers.Integral) and closure_cap >= 1):
+        raise OptionError("closure_cap", Msg("option.closure_cap", v=repr(closure_cap)))
+    if closure_cap is not None and method == "full":  # rejected, never ignored (auto: a full model needs no cap)
+        raise OptionError("closure_cap", Msg("option.closure_cap_full"))
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
     opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
     log.info(Msg("plan.announce", cadres=len(ctx.I), posts=len(ctx.J), method=Msg("plan.cg" if use_cg else "plan.full"),
                  limit=f"{time_limit:g}", goal=f"{gap:.3%}" if gap > 0 else Msg("plan.prove")), extra={"user": True})
     if use_cg:
-        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra, num_workers)
+        return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra, num_workers,
+                         closure_cap)
     solve_fn = get_backend(backend)
     check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function
     if check is not None:
@@ -172,7 +185,8 @@ CG_SUMMARY_KEYS = ("lp_value", "lagrangian_bound", "bound_round", "lp_converged"
 
 
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
-              gap: float = 0.0, extensions: tuple = (), extra=None, num_workers: int | None = None) -> Result:
+              gap: float = 0.0, extensions: tuple = (), extra=None, num_workers: int | None = None,
+              closure_cap: int | None = None) -> Result:
     from cadrex.solvers.cg import serial_resolves, solve_scaled
 
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg", gap)
@@ -180,9 +194,11 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     # where the parallel dual's threads wait on each other (round 1 at 2,000 in play: 2.4 s idle, 6.7 s beside one
     # busy process, serial 2.9 s both ways); 2 or more: both cores (the default)
     before = serial_resolves(True) if num_workers == 1 else None
+    cap = CLOSURE_CAP if closure_cap is None else int(closure_cap)
     try:
         br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed,
-                                       progress=progress, gap=gap, extensions=extensions)
+                                       progress=progress, gap=gap, extensions=extensions,
+                                       closure_cap=cap)
     finally:
         if before is not None:
             serial_resolves(before)
@@ -190,7 +206,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     timings = {"solve": round(br.runtime, 3)}
     timings |= {f"cg_{k}": round(v, 3) for k, v in info.get("timings", {}).items() if k != "total"}
     base["model"] = model.stats() | {"pairs_total": info.get("pairs_total")}
-    base["column_generation"] = {k: info[k] for k in CG_SUMMARY_KEYS if k in info}
+    base["column_generation"] = {k: info[k] for k in CG_SUMMARY_KEYS if k in info} | {"closure_cap": cap}
     if br.status in (Status.INFEASIBLE, Status.RESTRICTED_INFEASIBLE) or (br.x is None and model.infeasible):
         from cadrex.analysis.diagnose import conflict_found, diagnose_cg
 
