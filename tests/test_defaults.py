@@ -138,6 +138,24 @@ def test_a_log_gets_no_empty_progress_record(caplog):
     assert len(lines) == 1 and "100" in lines[0] and "120" in lines[0]
 
 
+def test_a_log_gets_one_progress_record_for_the_lp_rounds(caplog):
+    """Off a terminal each LP round has its own "CG round" log line: the progress adds one record when the LP phase
+    starts, not one per round, and one at each later phase (the dive, the closure MIP)."""
+    import logging
+
+    from cadrex.cli import plan
+
+    p = plan._Progress("en")
+    p.tty = False
+    with caplog.at_level(logging.INFO, logger="cadrex"):
+        for k in range(1, 6):
+            p(0.0, None, 1000.0 - k, phase=f"LP {k}")
+        p(0.0, 900.0, 990.0, phase="dive")
+        p(0.0, 950.0, 990.0, phase="closure MIP")
+    lines = [r.getMessage() for r in caplog.records if "solve" in r.getMessage()]
+    assert [ln.split("]")[0] for ln in lines] == ["[LP round 1", "[seeking a first plan (LP dive)", "[closure MIP"], lines
+
+
 def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp_path, capsys):
     """A plan stopped at its gap goal and one cut short both have SPEC's status ``feasible``: the result line says
     which (a newcomer read "feasible:" as "not good enough"), in both languages."""

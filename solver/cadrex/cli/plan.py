@@ -23,7 +23,8 @@ from cadrex.io import load_case
 
 class _Progress:
     """The progress of a solve: one live line on a terminal (rewritten in place: phase, plan, bound, gap, time), log
-    lines otherwise (at a phase change, or every 10 s). The clock is the command's own, so phases read as one run."""
+    lines otherwise (at a phase change, or every 10 s; the LP rounds count as one phase there, each round has its own
+    "CG round" line). The clock is the command's own, so phases read as one run."""
 
     def __init__(self, lang: str):
         self.lang, self.t0, self.phase, self.last = lang, time.perf_counter(), "", -1e9
@@ -33,7 +34,8 @@ class _Progress:
 
     def __call__(self, elapsed, obj, bound, phase=None):
         lang = self.lang
-        new_phase = phase is not None and phase != self.phase
+        # in a log, "LP 1", "LP 2", … are one phase (each round logs its own "CG round" line)
+        new_phase = phase is not None and _kind(phase) != _kind(self.phase)
         if phase is not None:
             self.phase = phase
         if obj is not None and math.isfinite(obj):
@@ -60,6 +62,10 @@ class _Progress:
             sys.stderr.write("\n")
             sys.stderr.flush()
             LiveLine.width = 0
+
+
+def _kind(phase: str) -> str:
+    return "LP" if phase.startswith("LP ") else phase
 
 
 def _phase(phase: str, lang: str) -> str:

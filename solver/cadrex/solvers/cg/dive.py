@@ -66,7 +66,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         one[on_bad[on_bad < m.n_pairs]] = False
         log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
     end = time.perf_counter() + time_cap
-    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS}
+    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True}  # it logs its own lines
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
         # plan there in a fraction of the time its sub-MIPs took over every pair (benchmarks/README.md, session 13)

@@ -39,10 +39,12 @@ def solve(model, options: SolveOptions) -> BackendResult:
 
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                 hint: np.ndarray | None = None, progress=None, gap: float = 0.0, guard: bool | None = None,
-                stop_bound: float | None = None, options: dict | None = None, guard_size: int | None = None) -> BackendResult:
+                stop_bound: float | None = None, options: dict | None = None, guard_size: int | None = None,
+                quiet: bool = False) -> BackendResult:
     """Solve ``model`` with HiGHS MIP and stop at ``time_limit`` seconds of wall clock whatever the phase, or as soon
     as the dual bound is at most ``stop_bound`` (the caller's certificate needs no more). ``options``: extra HiGHS
-    options (e.g. ``{"presolve": "off"}``).
+    options (e.g. ``{"presolve": "off"}``). ``quiet``: the closing "highs: …" line at debug level (a sub-MIP whose
+    caller logs its own line).
 
     HiGHS checks its own time limit and our interrupt callbacks in most phases, but was measured overrunning a
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
@@ -57,7 +59,8 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
         guard = size >= GUARD_ABOVE and not multiprocessing.current_process().daemon
     if guard:
         return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options)
-    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options)
+    return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options,
+                            quiet=quiet)
 
 
 class _Lp:
@@ -156,7 +159,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
 
 def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                      hint: np.ndarray | None = None, progress=None, gap: float = 0.0, on_incumbent=None,
-                     stop_bound: float | None = None, options: dict | None = None) -> BackendResult:
+                     stop_bound: float | None = None, options: dict | None = None, quiet: bool = False) -> BackendResult:
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(os.environ.get("CADREX_HIGHS_LOG")))  # HiGHS's own log, for diagnosis
@@ -227,7 +230,8 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     else:
         status = "feasible" if x is not None else "no_solution"
     obj = model.objective_of(np.round(x)) if x is not None else None
-    log.info("highs: %s in %.2fs, objective %s, bound %s", h.modelStatusToString(ms), rt, obj, bound)
+    log.log(logging.DEBUG if quiet else logging.INFO, "highs: %s in %.2fs, objective %s, bound %s",
+            h.modelStatusToString(ms), rt, obj, None if bound is None else round(float(bound), 2))
     return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=h.modelStatusToString(ms))
 
 
