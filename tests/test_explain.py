@@ -92,6 +92,28 @@ def test_explain_says_when_the_cadre_must_move(solved, capsys):
         assert any(("H1 must move" if lang == "en" else "H1 必须交流") in h for h in head) is want, head
 
 
+def test_explain_names_posts_and_cadres_and_takes_the_plan_as_verify_does(solved, capsys, tmp_path):
+    """Every pair line shows the other side by name as well as id (a post's title and team name, a cadre's name;
+    the newcomer saw ids only), in either language; ``explain CASE PLAN`` works as ``verify CASE PLAN`` does, and two
+    different plan folders are refused (exit 2)."""
+    _, out = solved
+    case = cadrex.load_case(SAMPLE)
+    assert main(["explain", str(SAMPLE), str(out), "--cadre", "C000001", "--top", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for ln in lines[2:]:
+        if ln.startswith("  P"):
+            pid = ln.split()[0]
+            team = case.teams.at[case.posts.at[pid, "team_id"], "name"]
+            assert f"{pid} {case.posts.at[pid, 'title']} ({team})" in ln, ln
+    assert main(["--lang", "zh", "explain", str(SAMPLE), str(out), "--post", "P000054", "--top", "0"]) == 0
+    text = capsys.readouterr().out
+    holder = next(c for c in case.cadres.index if f"{c} {case.cadres.at[c, 'name']}" in text)
+    assert holder and "（班子 " in text.splitlines()[0]
+    other = tmp_path / "other"
+    assert main(["explain", str(SAMPLE), str(out), "--plan", str(other), "--cadre", "C000001"]) == 2
+    assert "--plan" in capsys.readouterr().err
+
+
 def test_unknown_ids_exit_2(solved, capsys):
     _, out = solved
     assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", "NOPE"]) == 2

@@ -249,8 +249,9 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
     cand = []
     for k, p in enumerate(J):
         pid = ctx.post_ids[p]
-        row = {"post": pid, "team": ctx.team_ids[ctx.p_team[p]], "province": ctx.prov_ids[ctx.p_prov[p]],
-               "title": ctx.case.posts.at[pid, "title"]}
+        tid = ctx.team_ids[ctx.p_team[p]]
+        row = {"post": pid, "team": tid, "province": ctx.prov_ids[ctx.p_prov[p]],
+               "title": ctx.case.posts.at[pid, "title"], "team_name": _team_name(ctx, tid)}
         if p == own:
             row["stay"] = True
             rules = [blk] if blk else []
@@ -273,6 +274,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     holder = ctx.cad_ids[ctx.p_holder[p]] if ctx.p_holder[p] >= 0 else ""
     after = next((c for c, d in plan.items() if d == pid), "")
     out = {"post": pid, "title": ctx.case.posts.at[pid, "title"], "team": ctx.team_ids[ctx.p_team[p]],
+           "team_name": _team_name(ctx, ctx.team_ids[ctx.p_team[p]]),
            "in_play": bool(ctx.p_inplay[p]), "holder_before": holder, "holder_after": after, "objective": optimum,
            "chosen": None, "eligible": [], "ineligible": [], "short_list": []}
     if not ctx.p_inplay[p]:
@@ -307,6 +309,19 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     return out
 
 
+def _team_name(ctx: Context, tid: str) -> str:
+    teams = ctx.case.teams
+    return str(teams.at[tid, "name"]) if "name" in teams.columns and tid in teams.index else tid
+
+
+def _label(r: dict, key: str, lang: str) -> str:
+    """A pair's other side as an analyst reads it: the post's id, title and team, or the cadre's id and name."""
+    if key == "post":
+        return say("explain.post_label", lang, id=r["post"], title=r.get("title", ""),
+                   team=r.get("team_name", r.get("team", "")))
+    return say("explain.cadre_label", lang, id=r["cadre"], name=r.get("name", ""))
+
+
 def render(d: dict, lang: str = "en") -> str:
     """Plain-text tables for a terminal, in ``lang``."""
     lines = []
@@ -315,7 +330,8 @@ def render(d: dict, lang: str = "en") -> str:
         if d.get("must_move"):
             lines.append("  " + say("explain.must_move", lang))
     else:
-        lines.append(say("explain.post", lang, id=d["post"], title=d["title"], team=d["team"], objective=d["objective"]))
+        lines.append(say("explain.post", lang, id=d["post"], title=d["title"], team=d.get("team_name", d["team"]),
+                         objective=d["objective"]))
     if d.get("h8"):
         lines.append(say("explain.h8", lang, cap=d["h8"]["max_moves"], moves=d["h8"]["moves"]))
     if d.get("note"):
@@ -329,7 +345,7 @@ def render(d: dict, lang: str = "en") -> str:
     c = d["chosen"]
     lines.append(say("explain.chosen", lang))
     if c:
-        lines.append(say("explain.pair", lang, id=c[key], stay=say("explain.stay", lang) if c.get("stay") else "",
+        lines.append(say("explain.pair", lang, id=_label(c, key, lang), stay=say("explain.stay", lang) if c.get("stay") else "",
                          **{k: c[k] for k in ("score", "fit", "hard", "care", "pref", "assess")}))
     else:
         lines.append(say("explain.none", lang))
@@ -338,7 +354,7 @@ def render(d: dict, lang: str = "en") -> str:
     for r in rows:
         f = r.get("forced")
         ftxt = say("explain.not_computed", lang) if not f else Forced(f["low"], f["high"], f["exact"], f["status"]).text(lang)
-        lines.append(say("explain.row", lang, id=r[key], forced=ftxt,
+        lines.append(say("explain.row", lang, id=_label(r, key, lang), forced=ftxt,
                          **{k: r[k] for k in ("score", "fit", "hard", "care", "pref", "assess")}))
     if not rows:
         lines.append(say("explain.none", lang))
@@ -355,7 +371,7 @@ def render(d: dict, lang: str = "en") -> str:
         rules = say("reason.list", lang).join(
             rule_name(x, lang) if x in E_RULES else
             say(f"explain.stay_{x}", lang) if f"explain.stay_{x}" in catalogue() else x for x in r["rules"])
-        lines.append(say("explain.excluded", lang, id=r[key], rules=rules))
+        lines.append(say("explain.excluded", lang, id=_label(r, key, lang), rules=rules))
     if not d["ineligible"]:
         lines.append(say("explain.none", lang))
     return "\n".join(lines)

@@ -198,6 +198,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_verify)
     e = sub.add_parser("explain", help="")
     e.add_argument("case")
+    e.add_argument("plan_dir", nargs="?", metavar="plan")  # as in `cadrex verify CASE PLAN`; --plan too
     e.add_argument("--plan")
     grp = e.add_mutually_exclusive_group(required=True)
     grp.add_argument("--cadre")

@@ -95,9 +95,13 @@ def cmd_verify(args) -> int:
 def cmd_explain(args) -> int:
     from cadrex.analysis.explain import explain, render
 
+    if args.plan_dir and args.plan and os.path.abspath(args.plan_dir) != os.path.abspath(args.plan):
+        print(f"cadrex explain: {say('cli.two_plans', args.lang, a=args.plan_dir, b=args.plan)}", file=sys.stderr)
+        return EXIT_INPUT
+    plan_dir = args.plan or args.plan_dir
     case = load_case(args.case, policy_file=args.policy)
     try:
-        d = explain(case, cadre=args.cadre, post=args.post, plan_dir=args.plan, top=args.top, time_cap=args.time_cap)
+        d = explain(case, cadre=args.cadre, post=args.post, plan_dir=plan_dir, top=args.top, time_cap=args.time_cap)
     except (KeyError, ValueError) as exc:
         print(f"cadrex explain: {text(exc.args[0], args.lang) if exc.args else exc}", file=sys.stderr)
         return EXIT_INPUT
