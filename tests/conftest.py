@@ -102,3 +102,42 @@ def said_in_zh(main, argv: list[str], code: int, capsys) -> str:
     assert main([*argv, "--lang", "zh"]) == code
     got = capsys.readouterr()
     return got.out + got.err
+
+
+# The notebooks (executed by nbmake) write their plans into tempfile.mkdtemp(prefix='cadrex-nb-'). Under pytest that
+# folder is made inside one scratch folder this session creates and removes at its end, so a test run leaves nothing
+# in the system's temporary folder (every CI run left six cadrex-nb-* folders there). Run by hand, a notebook keeps
+# its folder for the analyst to look at. Done here, not in notebooks/conftest.py: a second conftest module would
+# shadow this one for the tests' `from conftest import …`.
+_NB_SCRATCH: list[str] = []
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Each notebook's run gets TMPDIR = the session's scratch folder (its kernel, a child process, inherits it)."""
+    import tempfile
+
+    for item in items:
+        if getattr(item, "path", None) is not None and item.path.suffix == ".ipynb":
+            item.runtest = _in_scratch(item.runtest, tempfile)
+
+
+def _in_scratch(run, tempfile):
+    def runtest():
+        if not _NB_SCRATCH:
+            _NB_SCRATCH.append(tempfile.mkdtemp(prefix="cadrex-nb-run-"))
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = _NB_SCRATCH[0]
+        try:
+            return run()
+        finally:
+            if before is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = before
+    return runtest
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the scratch folder: this session made it, and only the notebooks wrote into it."""
+    if _NB_SCRATCH:
+        shutil.rmtree(_NB_SCRATCH.pop(), ignore_errors=True)
