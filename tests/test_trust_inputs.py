@@ -247,6 +247,20 @@ def test_toml_error_at_end_of_file_is_located_at_its_last_line(tmp_path, capsys)
     n = len(text.rstrip("\n").split("\n"))
     probs = _problems(case, capsys)
     assert len(probs) == 1 and probs[0].startswith(f"{p}:{n}:9: "), probs
+    assert "end of document" not in probs[0]  # the position leads the line: not repeated after the message
+
+
+def test_toml_error_position_is_said_once(tmp_path, capsys):
+    """A TOML syntax error reads "case.toml:L:C: TOML syntax error: Invalid value", without tomllib's own
+    "(at line L, column C)" repeated after it."""
+    case = _copy(tmp_path)
+    p = case / "case.toml"
+    text = p.read_text(encoding="utf-8").rstrip("\n") + "\nas_of = \n"
+    p.write_text(text, encoding="utf-8")
+    n = len(text.rstrip("\n").split("\n"))
+    probs = _problems(case, capsys)
+    assert len(probs) == 1 and probs[0].startswith(f"{p}:{n}:9: TOML"), probs
+    assert "at line" not in probs[0] and "column" not in probs[0], probs
 
 
 def _quote_opened(case: Path) -> tuple[Path, list[str]]:

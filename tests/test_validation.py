@@ -105,6 +105,19 @@ def test_missing_file_and_column(tiny_path, tmp_path, capsys):
     assert any(x.startswith(f"{case / 'cadres.csv'}:1:1:") and "gender" in x for x in probs)
 
 
+def test_a_folder_where_a_table_should_be_is_said_so_not_missing(tiny_path, tmp_path, capsys):
+    """A folder named teams.csv (a required table) or relations.csv (an optional one) is reported as a folder at its
+    path (exit 2), not as a missing file, and not silently skipped."""
+    case = _copy(tiny_path, tmp_path)
+    for stem in ("teams", "relations"):
+        (case / f"{stem}.csv").unlink()
+        (case / f"{stem}.csv").mkdir()
+    probs = _problems(case, capsys)
+    for stem in ("teams", "relations"):
+        assert any(x.startswith(f"{case / (stem + '.csv')}:1:1:") and "folder, not a file" in x for x in probs), probs
+    assert not any("missing" in x for x in probs)
+
+
 def test_unknown_column_like_a_known_one_is_said_and_ignored(tiny_path, tmp_path, capsys):
     """SPEC §1 keeps and ignores unknown columns; one that looks like a misspelt known column (an optional column
     would silently take its default) gets a warning at file:1:column naming the likely column. Others stay silent."""

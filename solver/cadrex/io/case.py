@@ -179,6 +179,11 @@ def load_case(path: str | os.PathLike, policy_file: str | None = None) -> Case:
     inputs: list[str] = [os.path.join(case_dir, "case.toml")]
     for spec in FILES:
         p = find_table(case_dir, spec.stem)
+        folder = next((q for e in (".csv", ".xlsx") if os.path.isdir(q := os.path.join(case_dir, spec.stem + e))), None)
+        if p is None and folder is not None:  # a folder where the table should be: said so, not "missing"
+            out.add(folder, 1, 1, Msg("input.table_is_folder", stem=spec.stem))
+            frames[spec.stem] = None
+            continue
         if p is None:
             if spec.required_file:
                 out.add(os.path.join(case_dir, spec.stem + ".csv"), 1, 1, Msg("input.missing_file", stem=spec.stem))

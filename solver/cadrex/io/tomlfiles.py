@@ -135,7 +135,9 @@ def read_toml(path: str, out: Collector) -> tuple[dict, dict[str, tuple[int, int
         last = text.rstrip().split("\n")  # tomllib gives no position at the end of the document: its last line's end
         line, col = ((int(m.group(1)), int(m.group(2))) if m else
                      (len(last), len(last[-1]) + 1) if "end of document" in str(exc) else (1, 1))
-        out.add(path, line, col, Msg("toml.syntax", error=str(exc)))
+        # the position leads the line already: tomllib's "(at line 3, column 5)" is not repeated after it
+        error = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)\s*$", "", str(exc))
+        out.add(path, line, col, Msg("toml.syntax", error=error))
         return None
     return data, key_positions(text)
 
