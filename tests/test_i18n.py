@@ -46,6 +46,15 @@ def test_every_message_has_both_languages_and_the_same_fields():
     assert not bad, bad
 
 
+def test_zh_messages_quote_with_chinese_quotation_marks():
+    """A quoted word in a Chinese message uses “…”, as the rest of the catalogue does (a newcomer found '..' and
+    'index.csv' in ASCII quotes); a message that shows the ASCII quote character itself is the exception."""
+    shows_the_character = {"input.unclosed_quote"}
+    bad = [f"{mid}: {m['zh']}" for mid, m in catalogue().items()
+           if mid not in shows_the_character and re.search(r"'[^']*'|\"[^\"]*\"", m["zh"])]
+    assert not bad, bad
+
+
 def test_every_message_id_the_code_uses_is_in_the_catalogue():
     used = set()
     for p in SRC.rglob("*.py"):
