@@ -130,10 +130,12 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
             tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
                      filled=s["counts"]["vacancies_filled"], **common))
         cg = s.get("column_generation") or {}
-        if res.status == "feasible" and s["gap"] is not None and name == "solve" and cg.get("closed") is False:
+        short = s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12
+        if res.status == "feasible" and short and name == "solve" and cg.get("closed") is False:
             # the bound stayed the LP's: neither more time nor --gap 0 lowers it, a larger closure MIP may
             n = int(cg["closure_pairs"])
-            tell(say("plan.closure", lang, gap=gap, goal=f"{s['gap_goal']:.4%}" if s["gap_goal"] else say("plan.prove", lang), n=n, cap=cg["closure_cap"],
+            goal = f"{s['gap_goal']:.4%}" if s["gap_goal"] else say("plan.prove", lang)
+            tell(say("plan.closure", lang, gap=gap, goal=goal, n=n, cap=cg["closure_cap"],
                      need=f"{-(-n // 100_000) * 100_000}", case=args.case, out=args.out), file=sys.stderr)
         elif res.status == "feasible" and s["gap"] is not None and name == "solve":
             tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
