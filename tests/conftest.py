@@ -106,8 +106,9 @@ def said_in_zh(main, argv: list[str], code: int, capsys) -> str:
 
 # The notebooks (executed by nbmake) write their plans into tempfile.mkdtemp(prefix='cadrex-nb-'). Under pytest that
 # folder is made inside one scratch folder this session creates and removes at its end, so a test run leaves nothing
-# in the system's temporary folder (every CI run left six cadrex-nb-* folders there). Run by hand, a notebook keeps
-# its folder for the analyst to look at. Done here, not in notebooks/conftest.py: a second conftest module would
+# in the system's temporary folder (every CI run left six cadrex-nb-* folders there). This holds when tests/ is
+# collected too (the README's test command, CI): `pytest notebooks/` alone does not load this file. Run by hand, a
+# notebook keeps its folder for the analyst to look at. Done here, not in notebooks/conftest.py: a second conftest module would
 # shadow this one for the tests' `from conftest import …`.
 _NB_SCRATCH: list[str] = []
 

@@ -103,8 +103,8 @@ def test_explain_names_posts_and_cadres_and_takes_the_plan_as_verify_does(solved
     for ln in lines[2:]:
         if ln.startswith("  P"):
             pid = ln.split()[0]
-            team = case.teams.at[case.posts.at[pid, "team_id"], "name"]
-            assert f"{pid} {case.posts.at[pid, 'title']} ({team})" in ln, ln
+            tid = case.posts.at[pid, "team_id"]
+            assert f"{pid} {case.posts.at[pid, 'title']} ({case.teams.at[tid, 'name']} {tid})" in ln, ln
     assert main(["--lang", "zh", "explain", str(SAMPLE), str(out), "--post", "P000054", "--top", "0"]) == 0
     text = capsys.readouterr().out
     holder = next(c for c in case.cadres.index if f"{c} {case.cadres.at[c, 'name']}" in text)

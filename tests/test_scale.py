@@ -275,7 +275,9 @@ def test_closure_cap_option_and_the_hint_that_names_it(tmp_path, capsys):
     assert cg["closure_cap"] == 1 and cg["closed"] is False and cg["closure_pairs"] > 1
     assert said.out.startswith("feasible, gap goal 0.0010% not reached:"), said.out
     need = int(re.search(r"--closure-cap (\d+)$", said.err.strip()).group(1))
-    assert need >= cg["closure_pairs"] and "--gap 0" not in said.err
+    assert need >= 1.1 * cg["closure_pairs"] and "--gap 0 " not in said.err
+    # the rerun keeps this run's question: its method and gap goal (the default goal would need another closure)
+    assert f"--out {tmp_path / 'a'} --method cg --gap 1e-05 --closure-cap {need}" in said.err, said.err
     assert main([*base, "--out", str(tmp_path / "b"), "--closure-cap", str(need)]) == 0
     s = json.loads((tmp_path / "b" / "summary.json").read_text())
     assert s["column_generation"]["closed"] is True and s["gap"] <= 0.00001
@@ -285,6 +287,13 @@ def test_closure_cap_option_and_the_hint_that_names_it(tmp_path, capsys):
         assert "--closure-cap" in capsys.readouterr().err and not (tmp_path / "c").exists()
     with pytest.raises(OptionError):
         cadrex.solve(cadrex.load_case(g), method="full", closure_cap=10)
+    with pytest.raises(OptionError):  # a bool is not a number of pairs
+        cadrex.solve(cadrex.load_case(g), method="cg", closure_cap=True)
+    import inspect
+
+    from cadrex.jobs.solve import CLOSURE_CAP
+    from cadrex.solvers.cg import solve_scaled  # one default in both layers
+    assert inspect.signature(solve_scaled).parameters["closure_cap"].default == CLOSURE_CAP
 
 
 def test_pricing_on_two_threads_gives_the_numbers_of_one(tmp_path, monkeypatch):

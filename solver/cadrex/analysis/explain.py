@@ -310,16 +310,22 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
 
 
 def _team_name(ctx: Context, tid: str) -> str:
+    """The team's name and id ("上海第1市委 T00001"), or its id when the case gives no name (name is optional)."""
     teams = ctx.case.teams
-    return str(teams.at[tid, "name"]) if "name" in teams.columns and tid in teams.index else tid
+    name = str(teams.at[tid, "name"]).strip() if "name" in teams.columns and tid in teams.index else ""
+    return f"{name} {tid}" if name else tid
 
 
 def _label(r: dict, key: str, lang: str) -> str:
-    """A pair's other side as an analyst reads it: the post's id, title and team, or the cadre's id and name."""
+    """A pair's other side as an analyst reads it: the post's id, title and team, or the cadre's id and name (the
+    id alone where the case gives no title or name)."""
     if key == "post":
-        return say("explain.post_label", lang, id=r["post"], title=r.get("title", ""),
-                   team=r.get("team_name", r.get("team", "")))
-    return say("explain.cadre_label", lang, id=r["cadre"], name=r.get("name", ""))
+        team = r.get("team_name", r.get("team", ""))
+        title = str(r.get("title") or "").strip()
+        return say("explain.post_label", lang, id=r["post"], title=title, team=team) if title else \
+            say("explain.post_label_untitled", lang, id=r["post"], team=team)
+    name = str(r.get("name") or "").strip()
+    return say("explain.cadre_label", lang, id=r["cadre"], name=name) if name else r["cadre"]
 
 
 def render(d: dict, lang: str = "en") -> str:

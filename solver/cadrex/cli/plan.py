@@ -131,14 +131,16 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
                      filled=s["counts"]["vacancies_filled"], **common))
         cg = s.get("column_generation") or {}
         short = s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12
-        if res.status == "feasible" and short and name == "solve" and cg.get("closed") is False:
-            # the bound stayed the LP's: neither more time nor --gap 0 lowers it, a larger closure MIP may
+        unclosed = cg.get("closed") is False  # the bound stayed the LP's: neither time nor --gap 0 lowers it
+        if res.status == "feasible" and short and name == "solve" and unclosed:  # a larger closure MIP may
             n = int(cg["closure_pairs"])
             goal = f"{s['gap_goal']:.4%}" if s["gap_goal"] else say("plan.prove", lang)
+            # the same options, the same gap goal; 10 % headroom (the closure varies a little from run to run)
             tell(say("plan.closure", lang, gap=gap, goal=goal, n=n, cap=cg["closure_cap"],
-                     need=f"{-(-n // 100_000) * 100_000}", case=args.case, out=args.out), file=sys.stderr)
-        elif res.status == "feasible" and s["gap"] is not None and name == "solve":
-            tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out,
+                     need=f"{-(-int(1.1 * n) // 100_000) * 100_000}", case=args.case, out=args.out,
+                     opts=_same_options(args, f" --gap {s['gap_goal']:g}", closure=True)), file=sys.stderr)
+        elif res.status == "feasible" and s["gap"] is not None and name == "solve" and not unclosed:
+            tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out, opts=_same_options(args),
                      limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
         return EXIT_OK
     if notes:
@@ -151,8 +153,21 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
         return EXIT_INFEASIBLE
     tell(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
     if name == "solve":
-        tell(say("plan.longer", lang, case=args.case, out=args.out, limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
+        tell(say("plan.longer", lang, case=args.case, out=args.out, opts=_same_options(args),
+                 limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
     return EXIT_NO_PLAN
+
+
+def _same_options(args, extra: str = "", closure: bool = False) -> str:
+    """The options of this run a suggested rerun keeps (policy, method, backend, seed, workers; the closure cap, or
+    for the closure hint, which sets its own cap, the time limit) and ``extra``: a rerun without them would solve
+    another question. The other hints set their own time limit and gap."""
+    kept = [("--policy", getattr(args, "policy", None)), ("--backend", getattr(args, "backend", None)),
+            ("--method", m if (m := getattr(args, "method", "auto")) != "auto" else None),
+            ("--seed", getattr(args, "seed", None)), ("--num-workers", getattr(args, "num_workers", None)),
+            ("--time-limit", getattr(args, "time_limit", None)) if closure else
+            ("--closure-cap", getattr(args, "closure_cap", None))]
+    return "".join(f" {flag} {v:g}" if isinstance(v, float) else f" {flag} {v}" for flag, v in kept if v is not None) + extra
 
 
 def _status_word(status: str, s: dict, lang: str) -> str:

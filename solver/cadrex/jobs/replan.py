@@ -17,7 +17,7 @@ from cadrex.i18n import Join, Msg
 from cadrex.io import Case
 from cadrex.io.events import Baseline, Events, apply_events, load_events, read_baseline
 from cadrex.io.tomlfiles import effective_policy
-from cadrex.jobs.solve import solve
+from cadrex.jobs.solve import check_closure_cap, solve
 from cadrex.model import Change, build_model, fewest_changes_model
 from cadrex.reports.result import Result
 from cadrex.rules import Context
@@ -165,6 +165,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
     most k changes for k = k_min … k_min + N − 1; ``fewest=False`` skips k_min unless the frontier needs it. Never raises for an infeasible case: the result says so, and its
     diagnosis names the events involved."""
     t0 = time.perf_counter()
+    check_closure_cap(closure_cap, method)  # before the baseline and events are read (slow at national scale)
     if not isinstance(baseline, Baseline):
         baseline = read_baseline(baseline, case)
     if not isinstance(events, Events):

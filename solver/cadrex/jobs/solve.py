@@ -55,6 +55,15 @@ CG_TIME_LIMIT = 600.0
 CLOSURE_CAP = 300_000
 
 
+def check_closure_cap(closure_cap, method: str = "auto") -> None:
+    """A closure cap is a whole number ≥ 1 (not a bool), and only for column generation: refused, never ignored."""
+    if closure_cap is not None and (isinstance(closure_cap, bool) or not isinstance(closure_cap, numbers.Integral)
+                                    or closure_cap < 1):
+        raise OptionError("closure_cap", Msg("option.closure_cap", v=repr(closure_cap)))
+    if closure_cap is not None and method == "full":  # auto may still choose the full model (then it is moot)
+        raise OptionError("closure_cap", Msg("option.closure_cap_full"))
+
+
 def solve(case: Case, policy=None, backend: str | None = None, time_limit: float | None = None,
           seed: int | None = None, num_workers: int | None = None, progress=None, method: str = "auto",
           gap: float | None = None, extensions: tuple = (), extra=None, closure_cap: int | None = None) -> Result:
@@ -72,6 +81,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     model: the model's objective must equal the verifier's §6 objective plus it, and ``best_bound``, ``gap`` and
     ``status`` refer to that sum (SPEC §10), while ``objective`` stays the §6 value."""
     t0 = time.perf_counter()
+    check_closure_cap(closure_cap, method)
     pol = effective_policy(case.policy, policy)
     if policy is not None and not isinstance(policy, dict):  # a policy file given here shapes the result too
         case = _with_policy_file(case, policy)
@@ -91,10 +101,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if use_cg and method == "auto" and not chosen:
         time_limit = max(time_limit, CG_TIME_LIMIT)
     gap = gap if gap is not None else (CG_GAP if use_cg else 0.0)
-    if closure_cap is not None and not (isinstance(closure_cap, numbers.Integral) and closure_cap >= 1):
-        raise OptionError("closure_cap", Msg("option.closure_cap", v=repr(closure_cap)))
-    if closure_cap is not None and method == "full":  # rejected, never ignored (auto: a full model needs no cap)
-        raise OptionError("closure_cap", Msg("option.closure_cap_full"))
+    if closure_cap is not None and not use_cg:  # auto's full model is exact: it has no closure to cap
+        log.info("closure_cap %s: the full model has no closure MIP, the cap does not apply", closure_cap)
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
     opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
     log.info(Msg("plan.announce", cadres=len(ctx.I), posts=len(ctx.J), method=Msg("plan.cg" if use_cg else "plan.full"),
