@@ -109,6 +109,12 @@ def test_explain_names_posts_and_cadres_and_takes_the_plan_as_verify_does(solved
     text = capsys.readouterr().out
     holder = next(c for c in case.cadres.index if f"{c} {case.cadres.at[c, 'name']}" in text)
     assert holder and "（班子 " in text.splitlines()[0]
+    # PLAN after the options too, as verify takes it (argparse alone fills an optional PLAN before them)
+    assert main(["explain", str(SAMPLE), "--cadre", "C000001", "--top", "0", str(out)]) == 0
+    assert "C000001" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # anything more: argparse's own usage error
+        main(["explain", str(SAMPLE), "--cadre", "C000001", str(out), "extra"])
+    assert exc.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err
     other = tmp_path / "other"
     assert main(["explain", str(SAMPLE), str(out), "--plan", str(other), "--cadre", "C000001"]) == 2
     assert "--plan" in capsys.readouterr().err

@@ -245,7 +245,11 @@ def _quiet_stdout() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_argv_lang(argv))
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "plan_dir", "") is None and len(extra) == 1 and not extra[0].startswith("-"):
+        args.plan_dir = extra[0]  # `explain CASE --cadre X PLAN`: argparse fills the optional PLAN before the options
+    elif extra:
+        parser.parse_args(argv)  # argparse's own error for anything else it did not recognise
     args.lang = resolve_lang(args.lang or args.lang_main)
     lang = args.lang
     try:
