@@ -237,30 +237,19 @@ def test_toml_with_undecodable_byte_located(tmp_path, capsys, which):
     assert probs[0].startswith(f"{p}:2:12: encoding:") and "not UTF-8" in probs[0], probs
 
 
-def test_toml_error_at_end_of_file_is_located_at_its_last_line(tmp_path, capsys):
-    """tomllib gives no line for an error at the end of the document ("oops = [" left open): the error names the
-    end of the file's last line, not 1:1."""
+@pytest.mark.parametrize("tail, said", [("\noops = [\n\n", "end of document"), ("\nas_of = \n", "at line")])
+def test_toml_error_is_located_once(tmp_path, capsys, tail, said):
+    """A TOML syntax error reads "case.toml:L:C: TOML syntax error: …" with its position once: tomllib's own "(at
+    line L, column C)" is not repeated after it. At the end of the document ("oops = [" left open) tomllib gives no
+    line: the error names the end of the file's last line, not 1:1."""
     case = _copy(tmp_path)
     p = case / "case.toml"
-    text = p.read_text(encoding="utf-8").rstrip("\n") + "\noops = [\n\n"
-    p.write_text(text, encoding="utf-8")
-    n = len(text.rstrip("\n").split("\n"))
-    probs = _problems(case, capsys)
-    assert len(probs) == 1 and probs[0].startswith(f"{p}:{n}:9: "), probs
-    assert "end of document" not in probs[0]  # the position leads the line: not repeated after the message
-
-
-def test_toml_error_position_is_said_once(tmp_path, capsys):
-    """A TOML syntax error reads "case.toml:L:C: TOML syntax error: Invalid value", without tomllib's own
-    "(at line L, column C)" repeated after it."""
-    case = _copy(tmp_path)
-    p = case / "case.toml"
-    text = p.read_text(encoding="utf-8").rstrip("\n") + "\nas_of = \n"
+    text = p.read_text(encoding="utf-8").rstrip("\n") + tail
     p.write_text(text, encoding="utf-8")
     n = len(text.rstrip("\n").split("\n"))
     probs = _problems(case, capsys)
     assert len(probs) == 1 and probs[0].startswith(f"{p}:{n}:9: TOML"), probs
-    assert "at line" not in probs[0] and "column" not in probs[0], probs
+    assert said not in probs[0] and "column" not in probs[0], probs
 
 
 def _quote_opened(case: Path) -> tuple[Path, list[str]]:
