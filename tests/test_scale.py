@@ -371,7 +371,14 @@ def test_lp_rounds_resumed_after_a_time_cut_reach_the_lp_optimum_of_a_run_never_
     ref = whole.solve_lp(1e18)
     assert ref.converged and not ref.stopped_early
     cg = ColumnGeneration(ctx)
-    cut = cg.solve_lp(0.0)  # past its deadline: one round
+    # past its deadline: one round. That round's LP itself gets a minute (HiGHS's own limit is at least 1 s, which
+    # a loaded CI machine once did not give the first LP of this case: no round at all)
+    import time
+
+    real = cg.run_master
+    cg.run_master = lambda end, cap=None: real(time.perf_counter() + 60.0, cap)
+    cut = cg.solve_lp(0.0)
+    del cg.run_master  # the resumed calls below have their own (far) deadlines
     assert len(cg.rounds) == 1 and cut.stopped_early and not cut.converged
     n_cols = len(cg.cols)
     same = cg.solve_lp(1e18, resume=cut, stop_bound=np.inf)  # stops after its first round: the bound is below inf
