@@ -156,6 +156,17 @@ def test_a_log_gets_one_progress_record_for_the_lp_rounds(caplog):
     assert [ln.split("]")[0] for ln in lines] == ["[LP round 1", "[seeking a first plan (LP dive)", "[closure MIP"], lines
 
 
+def test_quiet_with_a_log_file_keeps_the_progress_in_the_file(case120, tmp_path, capsys):
+    """``--quiet --log-file F``: the terminal gets the result line only, the file the full log with the progress
+    records too (a newcomer found no LP round or closure MIP record there)."""
+    log = tmp_path / "run.log"
+    assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg", "--quiet",
+                 "--log-file", str(log)]) == 0
+    err = capsys.readouterr().err
+    text = log.read_text(encoding="utf-8")
+    assert "[LP round 1]" in text and "[LP round" not in err and "CG round 1" in text
+
+
 def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp_path, capsys):
     """A plan stopped at its gap goal and one cut short both have SPEC's status ``feasible``: the result line says
     which (a newcomer read "feasible:" as "not good enough"), in both languages."""

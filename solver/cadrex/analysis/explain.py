@@ -36,7 +36,7 @@ def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int
     try:
         model.lb[j] = model.ub[j] = 1.0
         if model.n_pairs <= LOCAL_ABOVE or plan_x is None:
-            r = solve_model(model, time_limit=time_cap, seed=seed)
+            r = solve_model(model, time_limit=time_cap, seed=seed, quiet=True)
             if r.status == "infeasible":
                 return Forced(None, None, False, "infeasible")
             if r.status == "optimal":
@@ -51,7 +51,7 @@ def forced_change(model: Model, j: int, optimum: int, time_cap: float, seed: int
         fix[j] = False
         model.lb[fix] = model.ub[fix] = np.round(plan_x[fix])
         model.lb[j] = model.ub[j] = 1.0
-        r = solve_model(model, time_limit=time_cap, seed=seed)
+        r = solve_model(model, time_limit=time_cap, seed=seed, quiet=True)
         lo = None if r.objective is None else r.objective - optimum
         return Forced(lo, high, False, "local")
     finally:

@@ -77,8 +77,15 @@ def _phase(phase: str, lang: str) -> str:
 
 
 def _progress(args):
-    """The progress callback of a solve (:class:`_Progress`), or None with ``--quiet``."""
-    return None if args.quiet else _Progress(args.lang)
+    """The progress callback of a solve (:class:`_Progress`); with ``--quiet`` none, or with ``--log-file`` one that
+    writes log records only (the file gets the full log, the terminal warnings only)."""
+    if not args.quiet:
+        return _Progress(args.lang)
+    if not getattr(args, "log_file", None):
+        return None
+    p = _Progress(args.lang)
+    p.tty = False  # records, not a live line: the stderr handler drops them (warnings only), the file keeps them
+    return p
 
 
 def say_rejected(name: str, out: str, exc, lang: str) -> int:
