@@ -43,8 +43,11 @@ def test_the_cli_announces_the_plan_and_says_how_to_tighten(case120, tmp_path, c
     assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg"]) == 0
     said = capsys.readouterr().err
     assert "by column generation" in said and "gap goal 0.050%" in said and "time limit 60 s" in said
-    r = cadrex.solve(cadrex.load_case(case120), method="cg", time_limit=60)
-    assert ("--gap 0 --time-limit 120" in said) == (r.status == "feasible")
+    import json
+
+    feasible = json.loads((tmp_path / "o" / "summary.json").read_text())["status"] == "feasible"  # this run's own
+    assert ("--gap 0 --time-limit 120" in said) == feasible
+    assert (f"--out {tmp_path / 'o'}-proof" in said) == feasible  # a new folder: the plan at hand stays
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s"), "--lang", "zh"]) == 0
     said = capsys.readouterr().err
     assert "完整模型" in said and "证明最优" in said
@@ -186,3 +189,19 @@ def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp
     assert _status_word("feasible", {"gap": 0.01, "gap_goal": 0.0}, "en") == "feasible, optimality not proven"
     assert _status_word("feasible", {"gap": None, "gap_goal": 0.0005}, "en") == "feasible, optimality not proven"
     assert _status_word("optimal", short, "zh") == "最优"
+
+
+def test_a_suggested_command_keeps_the_options_as_a_shell_reads_them():
+    """A hint's command is pasted into a shell: paths with spaces are quoted, numbers keep every digit, a seed of 0
+    is kept, and ``r1/`` does not become ``r1/-proof`` (a folder inside the plan at hand)."""
+    import argparse
+    import shlex
+
+    from cadrex.cli.plan import _same_options, _sh_out
+
+    ns = argparse.Namespace(policy="my policy.toml", backend=None, method="cg", seed=0, num_workers=None,
+                            time_limit=1234567.0, closure_cap=None, gap=None)
+    opts = _same_options(ns, " --gap 0.0005", closure=True)
+    assert opts == " --policy 'my policy.toml' --method cg --seed 0 --time-limit 1234567 --gap 0.0005"
+    assert shlex.split(opts)[1] == "my policy.toml"
+    assert _sh_out("plans/r1/") + "-proof" == "plans/r1-proof"

@@ -112,6 +112,9 @@ def test_explain_names_posts_and_cadres_and_takes_the_plan_as_verify_does(solved
     # PLAN after the options too, as verify takes it (argparse alone fills an optional PLAN before them)
     assert main(["explain", str(SAMPLE), "--cadre", "C000001", "--top", "0", str(out)]) == 0
     assert "C000001" in capsys.readouterr().out
+    # … and it was taken as the plan: with a different --plan as well, refused
+    assert main(["explain", str(SAMPLE), "--cadre", "C000001", str(out), "--plan", str(tmp_path / "x")]) == 2
+    assert "--plan" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:  # anything more: argparse's own usage error
         main(["explain", str(SAMPLE), "--cadre", "C000001", str(out), "extra"])
     assert exc.value.code == 2 and "unrecognized arguments" in capsys.readouterr().err

@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_argv_lang(argv))
     args, extra = parser.parse_known_args(argv)
+    extra = extra[1:] if extra[:1] == ["--"] else extra
     if extra and getattr(args, "plan_dir", "") is None and len(extra) == 1 and not extra[0].startswith("-"):
         args.plan_dir = extra[0]  # `explain CASE --cadre X PLAN`: argparse fills the optional PLAN before the options
     elif extra:

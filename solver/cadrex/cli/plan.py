@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import sys
 import time
 
@@ -144,11 +145,11 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
             goal = f"{s['gap_goal']:.4%}" if s["gap_goal"] else say("plan.prove", lang)
             # the same options, the same gap goal; 10 % headroom (the closure varies a little from run to run)
             tell(say("plan.closure", lang, gap=gap, goal=goal, n=n, cap=cg["closure_cap"],
-                     need=f"{-(-int(1.1 * n) // 100_000) * 100_000}", case=args.case, out=args.out,
-                     opts=_same_options(args, f" --gap {s['gap_goal']:g}", closure=True)), file=sys.stderr)
+                     need=f"{-(-int(1.1 * n) // 100_000) * 100_000}", case=_sh(args.case), out=_sh_out(args.out),
+                     opts=_same_options(args, f" --gap {s['gap_goal']:.15g}", closure=True)), file=sys.stderr)
         elif res.status == "feasible" and s["gap"] is not None and name == "solve" and not unclosed:
-            tell(say("plan.tighter", lang, gap=gap, case=args.case, out=args.out, opts=_same_options(args),
-                     limit=f"{2 * float(s['time_limit']):g}"), file=sys.stderr)
+            tell(say("plan.tighter", lang, gap=gap, case=_sh(args.case), out=_sh_out(args.out), opts=_same_options(args),
+                     limit=f"{2 * float(s['time_limit']):.15g}"), file=sys.stderr)
         return EXIT_OK
     if notes:
         tell(say("cli.notes_again", lang), file=sys.stderr)
@@ -160,8 +161,9 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
         return EXIT_INFEASIBLE
     tell(say("cli.no_plan", lang, limit=f"{float(s['time_limit']):.0f}", out=args.out), file=sys.stderr)
     if name == "solve":
-        tell(say("plan.longer", lang, case=args.case, out=args.out, opts=_same_options(args),
-                 limit=f"{4 * float(s['time_limit']):g}"), file=sys.stderr)
+        gap_given = f" --gap {args.gap:.15g}" if getattr(args, "gap", None) is not None else ""
+        tell(say("plan.longer", lang, case=_sh(args.case), out=_sh(args.out), opts=_same_options(args, gap_given),
+                 limit=f"{4 * float(s['time_limit']):.15g}"), file=sys.stderr)
     return EXIT_NO_PLAN
 
 
@@ -174,7 +176,19 @@ def _same_options(args, extra: str = "", closure: bool = False) -> str:
             ("--seed", getattr(args, "seed", None)), ("--num-workers", getattr(args, "num_workers", None)),
             ("--time-limit", getattr(args, "time_limit", None)) if closure else
             ("--closure-cap", getattr(args, "closure_cap", None))]
-    return "".join(f" {flag} {v:g}" if isinstance(v, float) else f" {flag} {v}" for flag, v in kept if v is not None) + extra
+    return "".join(f" {flag} {_sh(f'{v:.15g}' if isinstance(v, float) else str(v))}" for flag, v in kept
+                   if v is not None) + extra
+
+
+def _sh(text: str) -> str:
+    """A path or value as a shell reads it back (a suggested command is pasted into a shell)."""
+    return shlex.quote(str(text))
+
+
+def _sh_out(out: str) -> str:
+    """The plan folder, for a hint that appends "-proof" or "-closure" to it (normalized: `r1/` would give `r1/-proof`,
+    a folder inside the plan at hand)."""
+    return _sh(os.path.normpath(out))
 
 
 def _status_word(status: str, s: dict, lang: str) -> str:
