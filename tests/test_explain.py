@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import cadrex
@@ -98,6 +99,11 @@ def test_explain_names_posts_and_cadres_and_takes_the_plan_as_verify_does(solved
     different plan folders are refused (exit 2)."""
     _, out = solved
     case = cadrex.load_case(SAMPLE)
+    assert main(["explain", str(SAMPLE), str(out), "--cadre", "C000004", "--top", "0"]) == 0
+    head = capsys.readouterr().out.splitlines()[1]  # the header names the post held today and the plan's
+    held = case.posts.index[case.posts["holder_id"] == "C000004"][0]
+    plan = pd.read_csv(out / "assignments.csv", dtype=str).set_index("cadre_id").at["C000004", "to_post"]
+    assert head.startswith(f"  current post: {held} ") and head.endswith(f"in the plan: {plan}"), head
     assert main(["explain", str(SAMPLE), str(out), "--cadre", "C000001", "--top", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
     for ln in lines[2:]:

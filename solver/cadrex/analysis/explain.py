@@ -240,6 +240,12 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
         out["note"] = Msg("explain.not_in_play_cadre")
         return out
     dest = plan.get(cid)
+    own_p = int(ctx.c_post[c])
+    if own_p >= 0:  # the header names the post held today (a must-move cadre's appears only as ineligible below)
+        pid = ctx.post_ids[own_p]
+        out["now"] = {"post": pid, "title": ctx.case.posts.at[pid, "title"],
+                      "team_name": _team_name(ctx, ctx.team_ids[ctx.p_team[own_p]])}
+    out["plan_post"] = dest or ""
     J = ctx.J
     masks = rule_masks(ctx, np.array([c], np.int32), J)
     mine = np.flatnonzero((model.pair_c == c) & (model.ub[: model.n_pairs] > 0))
@@ -333,6 +339,9 @@ def render(d: dict, lang: str = "en") -> str:
     lines = []
     if "cadre" in d:
         lines.append(say("explain.cadre", lang, id=d["cadre"], name=d["name"], objective=d["objective"]))
+        if "now" in d or d.get("plan_post"):
+            lines.append(say("explain.now_in", lang, post=_label(d["now"], "post", lang) if "now" in d else
+                             say("explain.no_post", lang), plan=d.get("plan_post") or say("explain.no_post", lang)))
         if d.get("must_move"):
             lines.append("  " + say("explain.must_move", lang))
     else:
