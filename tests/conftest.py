@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -115,14 +116,12 @@ _NB_SCRATCH: list[str] = []
 
 def pytest_collection_modifyitems(session, config, items):
     """Each notebook's run gets TMPDIR = the session's scratch folder (its kernel, a child process, inherits it)."""
-    import tempfile
-
     for item in items:
         if getattr(item, "path", None) is not None and item.path.suffix == ".ipynb":
-            item.runtest = _in_scratch(item.runtest, tempfile)
+            item.runtest = _in_scratch(item.runtest)
 
 
-def _in_scratch(run, tempfile):
+def _in_scratch(run):
     def runtest():
         if not _NB_SCRATCH:
             _NB_SCRATCH.append(tempfile.mkdtemp(prefix="cadrex-nb-run-"))

@@ -240,11 +240,11 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
         out["note"] = Msg("explain.not_in_play_cadre")
         return out
     dest = plan.get(cid)
+    team_names = _team_names(ctx)  # once, not per post below
     own_p = int(ctx.c_post[c])
     if own_p >= 0:  # the header names the post held today (a must-move cadre's appears only as ineligible below)
         pid = ctx.post_ids[own_p]
-        out["now"] = {"post": pid, "title": ctx.case.posts.at[pid, "title"],
-                      "team_name": _team_name(ctx, ctx.team_ids[ctx.p_team[own_p]])}
+        out["now"] = {"post": pid, "title": ctx.case.posts.at[pid, "title"], "team_name": team_names[ctx.p_team[own_p]]}
     out["plan_post"] = dest or ""
     J = ctx.J
     masks = rule_masks(ctx, np.array([c], np.int32), J)
@@ -257,7 +257,7 @@ def _explain_cadre(ctx: Context, model: Model, c: int, plan: dict, optimum: int,
         pid = ctx.post_ids[p]
         tid = ctx.team_ids[ctx.p_team[p]]
         row = {"post": pid, "team": tid, "province": ctx.prov_ids[ctx.p_prov[p]],
-               "title": ctx.case.posts.at[pid, "title"], "team_name": _team_name(ctx, tid)}
+               "title": ctx.case.posts.at[pid, "title"], "team_name": team_names[ctx.p_team[p]]}
         if p == own:
             row["stay"] = True
             rules = [blk] if blk else []
@@ -280,7 +280,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     holder = ctx.cad_ids[ctx.p_holder[p]] if ctx.p_holder[p] >= 0 else ""
     after = next((c for c, d in plan.items() if d == pid), "")
     out = {"post": pid, "title": ctx.case.posts.at[pid, "title"], "team": ctx.team_ids[ctx.p_team[p]],
-           "team_name": _team_name(ctx, ctx.team_ids[ctx.p_team[p]]),
+           "team_name": _team_names(ctx)[ctx.p_team[p]],
            "in_play": bool(ctx.p_inplay[p]), "holder_before": holder, "holder_after": after, "objective": optimum,
            "chosen": None, "eligible": [], "ineligible": [], "short_list": []}
     if not ctx.p_inplay[p]:
@@ -315,11 +315,12 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
     return out
 
 
-def _team_name(ctx: Context, tid: str) -> str:
-    """The team's name and id ("上海第1市委 T00001"), or its id when the case gives no name (name is optional)."""
+def _team_names(ctx: Context) -> list[str]:
+    """Per team index, its name and id ("上海第1市委 T00001"), or its id where the case gives no name (optional)."""
     teams = ctx.case.teams
-    name = str(teams.at[tid, "name"]).strip() if "name" in teams.columns and tid in teams.index else ""
-    return f"{name} {tid}" if name else tid
+    names = teams["name"].reindex(ctx.team_ids) if "name" in teams.columns else None
+    return [f"{str(n).strip()} {t}" if names is not None and isinstance(n, str) and n.strip() else t
+            for t, n in zip(ctx.team_ids, names if names is not None else ctx.team_ids, strict=True)]
 
 
 def _label(r: dict, key: str, lang: str) -> str:

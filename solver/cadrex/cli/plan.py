@@ -138,7 +138,7 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
             tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
                      filled=s["counts"]["vacancies_filled"], **common))
         cg = s.get("column_generation") or {}
-        short = s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12
+        short = _short_of_goal(s)
         unclosed = cg.get("closed") is False  # the bound stayed the LP's: neither time nor --gap 0 lowers it
         if res.status == "feasible" and short and name == "solve" and unclosed:  # a larger closure MIP may
             n = int(cg["closure_pairs"])
@@ -199,8 +199,12 @@ def _status_word(status: str, s: dict, lang: str) -> str:
     goal = s.get("gap_goal") or 0.0
     if s.get("gap") is None or goal <= 0:
         return say("cli.feasible_unproven", lang)
-    key = "cli.feasible_within" if s["gap"] <= goal + 1e-12 else "cli.feasible_short"
-    return say(key, lang, goal=f"{goal:.4%}")
+    return say("cli.feasible_short" if _short_of_goal(s) else "cli.feasible_within", lang, goal=f"{goal:.4%}")
+
+
+def _short_of_goal(s: dict) -> bool:
+    """Whether a plan's certified gap (summary ``s``) is above its gap goal (a goal of 0 unless it is proven)."""
+    return s.get("gap") is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12
 
 
 def _cg_backend_ok(args, name: str) -> bool:
