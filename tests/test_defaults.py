@@ -205,3 +205,30 @@ def test_a_suggested_command_keeps_the_options_as_a_shell_reads_them():
     assert opts == " --policy 'my policy.toml' --method cg --seed 0 --time-limit 1234567 --gap 0.0005"
     assert shlex.split(opts)[1] == "my policy.toml"
     assert _sh_out("plans/r1/") + "-proof" == "plans/r1-proof"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_path, capsys, lang):
+    """Cadres in play left without a post were only in summary.json and assignments.csv: the result line says how
+    many (a retiree without a post, ineligible everywhere by E6, is one of them), and says nothing when none are."""
+    import json
+    import shutil
+
+    import pandas as pd
+
+    case = tmp_path / "case"
+    shutil.copytree(tiny_path, case)
+    with open(case / "cadres.csv", "a", encoding="utf-8") as fh:  # E6: at 63 no post is open to him
+        fh.write("C000099,钱老,男,1963-01-01,,汉族,cpc,本科,discipline,,social,正厅,6,0,3,5,0,SD,SD,SD,,是\n")
+    assert main(["solve", str(case), "--out", str(tmp_path / "o"), "--lang", lang]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    a = pd.read_csv(tmp_path / "o" / "assignments.csv", dtype=str, keep_default_na=False)
+    n = int((a["action"] == "unassigned").sum())
+    assert n >= 1 and a.loc[a["cadre_id"] == "C000099", "action"].item() == "unassigned"
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["counts"]["unassigned"] == n
+    said = f", {n} in play left without a post" if lang == "en" else f"，{n} 人未安排职务"
+    assert said in line, line
+    assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s"), "--lang", lang]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    none = not (pd.read_csv(tmp_path / "s" / "assignments.csv", dtype=str)["action"] == "unassigned").any()
+    assert none == ("without a post" not in line and "未安排职务" not in line), line

@@ -128,7 +128,7 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else say("cli.na", lang)
         bound = s["best_bound"] if s["best_bound"] is not None else say("cli.none", lang)
         common = dict(status=_status_word(res.status, s, lang), objective=res.objective, bound=bound, gap=gap,
-                      moves=s["counts"]["moves"], secs=f"{s['timings'].get('total', 0):.2f}", out=args.out)
+                      moves=s["counts"]["moves"], unassigned=_unassigned(s, lang), secs=f"{s['timings'].get('total', 0):.2f}", out=args.out)
         rp = s.get("replan")
         if rp:
             k_min = rp["k_min"] if rp["k_min"] is not None else say("cli.not_computed", lang)
@@ -200,6 +200,12 @@ def _status_word(status: str, s: dict, lang: str) -> str:
     if s.get("gap") is None or goal <= 0:
         return say("cli.feasible_unproven", lang)
     return say("cli.feasible_short" if _short_of_goal(s) else "cli.feasible_within", lang, goal=f"{goal:.4%}")
+
+
+def _unassigned(s: dict, lang: str) -> str:
+    """The closing line's clause on cadres in play left without a post (none: nothing said)."""
+    n = int(s["counts"].get("unassigned", 0))
+    return say("cli.unassigned", lang, n=n) if n else ""
 
 
 def _short_of_goal(s: dict) -> bool:

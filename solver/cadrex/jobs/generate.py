@@ -8,6 +8,7 @@ kinds. Same N and seed give byte-identical files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from datetime import date
@@ -58,6 +59,11 @@ def _names(rng: np.random.Generator, n: int) -> list[str]:
     return [a + b + c for a, b, c in zip(s, g1, g2, strict=True)]
 
 
+def _short_name(name: str) -> str:
+    """A province's short name as in team names (内蒙古自治区 → 内蒙古, 广西壮族自治区 → 广西, 河北省 → 河北)."""
+    return re.sub(r"(壮族|回族|维吾尔)?自治区$|[省市]$", "", name)
+
+
 def generate_frames(n_cadres: int, seed: int, as_of: date = AS_OF, family: str = "base") -> dict[str, pd.DataFrame]:
     """The tables of a synthetic case with ``n_cadres`` cadres in play (requires n_cadres >= 5), birth dates counted
     back from the year of ``as_of``, shaped as ``family`` (:mod:`cadrex.jobs.families`; text files such as a
@@ -104,8 +110,8 @@ def generate_frames(n_cadres: int, seed: int, as_of: date = AS_OF, family: str =
     model = np.where(kinds == "party", "city_party", np.where(kinds == "government", "city_gov", "dept"))
     sector = np.where(kinds == "party", "party", np.where(kinds == "government", "government",
                       rng.choice(["economy", "legal", "social", "rural", "enterprise"], T)))
-    pname = prov["name"].to_numpy()
-    tnames = [f"{pname[q][:2]}{'第' + str(i % 97 + 1) + '市委' if k == 'party' else ('第' + str(i % 97 + 1) + '市政府' if k == 'government' else '厅局' + str(i))}"
+    pname = [_short_name(n) for n in prov["name"]]
+    tnames = [f"{pname[q]}{'第' + str(i % 97 + 1) + '市委' if k == 'party' else ('第' + str(i % 97 + 1) + '市政府' if k == 'government' else '厅局' + str(i))}"
               for i, (q, k) in enumerate(zip(team_prov, kinds, strict=True))]
     team_ids = np.array([f"T{i + 1:05d}" for i in range(T)], dtype=object)
     teams = pd.DataFrame({"team_id": team_ids, "name": tnames, "province_id": pid[team_prov], "locality_id": loc,
