@@ -495,3 +495,41 @@ def test_a_large_closure_on_a_small_pool_resumes_the_lp_rounds_stopped_by_the_ga
     assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
     exact = cadrex.solve(case, method="full", time_limit=60)
     assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model
+
+
+@pytest.mark.parametrize("family,n,seed", [("base", 200, 4), ("tight", 250, 9), ("vacancies", 200, 6)])
+def test_parked_pairs_leave_the_lp_optimum_and_the_optimum_unchanged(tmp_path, monkeypatch, family, n, seed):
+    """Exact re-solves fix the master pairs with the lowest reduced costs at 0 (parking, here 90 % of them): the LP
+    phase still ends at the full model's LP optimum with no parked pair priced positive under its last duals, every
+    bound stays valid, and the solve reaches the full model's optimum."""
+    from cadrex.model import build_model
+    from cadrex.solvers.cg import master
+    from cadrex.solvers.highs import new_highs, pass_model
+
+    generate_case(str(tmp_path / "g"), n, seed, family=family)
+    case = cadrex.load_case(tmp_path / "g")
+    ctx = Context(case)
+    h = new_highs()
+    pass_model(h, build_model(ctx), integer=False)
+    h.run()
+    full_lp = h.getInfo().objective_function_value
+    monkeypatch.setattr(master, "PARK_SHARE", 0.9)
+    monkeypatch.setattr(master, "PARK_ABOVE", 0)  # parking on pools of any size (by default only above 3M pairs)
+    most = [0]
+    park = master.MasterLP.park
+
+    def counted(self):
+        park(self)
+        most[0] = max(most[0], int(self.parked.sum()))
+    monkeypatch.setattr(master.MasterLP, "park", counted)
+    cg = ColumnGeneration(ctx)
+    lp = cg.solve_lp(1e18)
+    assert most[0] > 0  # pairs were parked on the way
+    assert lp.converged and lp.z == pytest.approx(full_lp, abs=1e-4)
+    assert all(r.bound >= full_lp - 1e-6 for r in cg.rounds)
+    rc, _ = cg.price(cg.rounds[-1].duals)
+    parked = np.flatnonzero(cg.parked)
+    assert (rc[cg.cols[parked]] <= 1e-6).all()  # none left out that the LP optimum would take
+    full = cadrex.solve(case, method="full", time_limit=60)
+    sol = cadrex.solve(case, method="cg", gap=0, time_limit=60)
+    assert full.status == sol.status == "optimal" and sol.objective == full.objective

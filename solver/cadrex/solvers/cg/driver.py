@@ -5,9 +5,10 @@ full model — the LP loop of rounds, the dive and the closure MIP of :func:`sol
    row generation on the LP relaxation: the first master holds every stay option, the best pairs of each cadre and
    of each post and a status-quo repair; each round prices every pool pair with the row duals (cached sparse blocks
    plus :func:`core_dot`), adds the best pairs with positive reduced cost and the lazy rows (H4, max_same_specialty)
-   the LP solution violates. With any duals y, the Lagrangian bound that keeps each cadre's (or each post's)
-   one-post row in the subproblem is valid for the full model (:meth:`ColumnGeneration.lagrangian`). 3. An LP dive gives a first plan; the reduced-cost closure for a target (that plan, or that plan plus
-   the allowed gap) and one MIP over it give the certificate. ``best_bound`` is floored (the objective is integral).
+   the LP solution violates. With any duals y, the Lagrangian bound that keeps each cadre's (or each post's) one-post
+   row in the subproblem is valid for the full model (:meth:`ColumnGeneration.lagrangian`). 3. An LP dive gives a
+   first plan; the reduced-cost closure for a target (that plan, or that plan plus the allowed gap) and one MIP over
+   it give the certificate. ``best_bound`` is floored (the objective is integral).
 """
 
 from __future__ import annotations
@@ -31,11 +32,10 @@ from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
 
-#: a round's master LP stops after PARTIAL_ITERATIONS dual simplex iterations (a partial round) while the round before
-#: it priced more than PARTIAL_PER_CADRE positive pairs per cadre in play, at most PARTIAL_MAX times: such masters
-#: lack most of the pairs the optimum needs, and solving them exactly is wasted. Measured (base family, LP phase
-#: alone, 5,000 in play): 106 s exact, 82.5 s with rounds 2-4 partial, 74.5 s with 2-6, 61.9 s with this rule
-#: (rounds 2-7); end to end on seven families at 2,000 and three at 5,000: benchmarks/README.md, session 12
+#: a round's master LP stops after PARTIAL_ITERATIONS dual simplex iterations (a partial round) while the round before it
+#: priced more than PARTIAL_PER_CADRE positive pairs per cadre in play, at most PARTIAL_MAX times: such masters lack most
+#: of the pairs the optimum needs. Measured (base, LP phase alone, 5,000 in play): 106 s exact, 82.5 s with rounds 2-4
+#: partial, 74.5 s with 2-6, 61.9 s with this rule (rounds 2-7); benchmarks/README.md, session 12
 PARTIAL_PER_CADRE = 10
 PARTIAL_ITERATIONS = 3000
 PARTIAL_MAX = 8
@@ -43,7 +43,6 @@ PARTIAL_MAX = 8
 SMOOTHING = 0.5
 #: pairs the passes over the pool hold at once, over all threads (their chunks are this divided by the threads)
 PAIRS_IN_FLIGHT = 1_000_000
-
 #: pairs added per post each round in a warm-started column generation (see ``ColumnGeneration.__init__``)
 WARM_ADD_PER_POST = 5
 
@@ -153,12 +152,13 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
         while True:
             t0 = time.perf_counter()
-            # the parallel dual (PAMI), first solve included: 25-30 % faster there (issue 17); partial while the last
-            # round priced many pairs, unless max_rounds makes this round the last (the phase ends on an exact LP)
+            # partial while the last round priced many pairs, unless max_rounds makes this the last (end on an exact LP)
             last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds
             many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
             few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
             cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
+            if cap is None:
+                self.park()  # a smaller LP for an exact re-solve (the pairs unparked when priced positive)
             status = self.run_master(lp_end(), cap)
             t_lp = time.perf_counter() - t0
             sol = h.getSolution()
@@ -175,7 +175,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             lag = self.lagrangian(y, rc)
             rc, bound = lag.rc, lag.bound
             positive = (rc > 1e-6) & ~self.in_R
-            n_pos = int(np.count_nonzero(positive))
+            n_pos = int(np.count_nonzero(positive)) + self.unpark(rc)  # parked pairs priced positive count too
             new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0,
                           self.closure_costs(lag), partial, self.iterations)

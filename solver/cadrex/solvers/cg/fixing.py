@@ -77,7 +77,9 @@ def fix_out(m, fix: np.ndarray) -> Fixed:
     weak = np.bincount(rows_of[(A.data < 1.0 - 1e-9) | (lb[A.indices] < 0.0)], minlength=A.shape[0])
     packing = (m.row_hi <= 1.0 + 1e-9) & (weak == 0)
     hit = np.zeros(A.shape[0], bool)
-    hit[A.tocsc()[:, np.flatnonzero(fix)].indices] = True  # rows of the fixed pairs
+    is_fixed = np.zeros(A.shape[1], bool)
+    is_fixed[np.flatnonzero(fix) if fix.dtype == bool else fix] = True
+    hit[rows_of[is_fixed[A.indices]]] = True  # rows of the fixed pairs (no CSC copy of the master)
     rows = np.flatnonzero(hit & packing)
     zero = np.zeros(m.n_vars, bool)
     if len(rows):

@@ -27,6 +27,17 @@ log = logging.getLogger(__name__)
 BIG_M = 1e6
 #: HiGHS's default simplex iteration limit (no cap)
 NO_CAP = 2**31 - 1
+#: before an exact re-solve, the master pairs at 0 whose reduced cost in the last exact LP solution (one without
+#: artificials) is in its lowest PARK_SHARE are fixed at 0 ("parked") until pricing finds them positive again: a
+#: smaller LP to iterate over, the same optimum (:meth:`MasterLP.park`). Measured on `tight` at 5,000 in play
+#: (`cadrex solve CASE --gap 0.001`, one run each): rounds 8-9 36.5 + 27.9 s -> 24.8 + 21.3 s, the solve 213 -> 172 s,
+#: parking about half (rc < -20); about a quarter (rc < -40): no gain; three quarters (rc < -8): a round more
+PARK_SHARE = 0.5
+#: parking only on pools of more than PARK_ABOVE pairs (above about 2,000 in play, as pool.SMALL_POOL): on the seven
+#: families at 2,000 it saved little (re-solves of 1-5 s) and its other duals left two closures over the cap
+#: (`big_provinces` 0.050 -> 0.076 %, `vacancies` 0.067 -> 0.074 %); at 5,000 the median went 86.4 -> 69.5 s, the
+#: worst (`tight`) 210.5 -> 165.2 s (benchmarks/README.md, session 18)
+PARK_ABOVE = 3_000_000
 
 #: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
 #: the cores (the workers of a robustness run, :func:`serial_resolves`)
@@ -91,6 +102,8 @@ class MasterLP:
         self.art_value: np.ndarray | None = None  # the artificial columns' values in the last LP solution
         self.aux_lp: np.ndarray | None = None  # the auxiliaries' values in it (see _keep_solution)
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
+        self.parked = np.zeros(0, bool)  # per master pair (``self.cols`` order, grown on demand): fixed at 0 (park)
+        self._unpark_next = np.zeros(0, np.int64)  # parked pairs to free at the next _grow (unpark)
 
     def run_master(self, end: float, iteration_cap: int | None = None) -> str:
         """One solve of the master LP, until ``end`` (wall clock): "optimal"; "partial" when stopped after
@@ -116,18 +129,64 @@ class MasterLP:
             return "partial"
         return h.modelStatusToString(status)
 
+    def _park_mask(self) -> np.ndarray:
+        if len(self.parked) < len(self.cols):
+            self.parked = np.concatenate([self.parked, np.zeros(len(self.cols) - len(self.parked), bool)])
+        return self.parked
+
+    def _set_ub(self, k: np.ndarray, ub: float) -> None:
+        """Upper bound ``ub`` on the master pairs ``k`` (positions in ``self.cols``) in the LP."""
+        lp = self._lp_col_of_master()[k].astype(np.int32)
+        self.h.changeColsBounds(len(lp), lp, np.zeros(len(lp)), np.full(len(lp), ub))
+
+    def park(self) -> None:
+        """Fix at 0 the master pairs that are 0 in the last exact LP solution and whose reduced cost there is in
+        its lowest :data:`PARK_SHARE` (below 0), unless H7 pins them; nothing while that solution needs artificials
+        (its duals then price feasibility, not value). Sound for any choice: :meth:`unpark` frees a parked pair
+        whenever a round's duals give it a positive reduced cost, so the LP has converged only when no parked
+        pair could improve it; parked pairs stay in the master (``in_R``: the dive, the closure)."""
+        if self.rc_master is None or self.artificial > 1e-6 or not len(self.rc_master) or len(self.pairs) <= PARK_ABOVE:
+            return
+        parked, rc = self._park_mask(), self.rc_master
+        k = len(rc)
+        floor = min(0.0, float(np.quantile(rc, PARK_SHARE)))
+        cand = np.flatnonzero((rc < floor) & ~parked[:k])
+        cand = cand[(self.x_lp[self.cols[cand]] <= 1e-9) & ~np.isin(self.cols[cand], self.pinned)]
+        if len(cand):
+            self._set_ub(cand, 0.0)
+            parked[cand] = True
+            log.debug("parked %d master pairs (reduced cost below %.1f), %d in all", len(cand), floor, int(parked.sum()))
+
+    def unpark(self, rc: np.ndarray, now: bool = False) -> int:
+        """The parked master pairs whose reduced cost ``rc`` (over the pool) is positive: freed by the next
+        :meth:`_grow`, with the pairs the round priced (``now``: at once); how many."""
+        parked = self._park_mask()
+        back = np.flatnonzero(parked)
+        self._unpark_next = back = back[rc[self.cols[back]] > 1e-6]
+        if now:
+            self._free(back)
+        return len(back)
+
+    def _free(self, k: np.ndarray) -> None:
+        if len(k):
+            self._set_ub(k, 1.0)
+            self.parked[k] = False
+        self._unpark_next = np.zeros(0, np.int64)
+
     def _grow(self, pending: tuple) -> None:
         """Add a round's violated lazy rows and its best positive pairs (per cadre, and per post if asked) to the LP."""
         new_rows, pick = pending
         if len(new_rows):
             self._add_rows(self.h, new_rows)
+        self._free(self._unpark_next)  # the parked pairs the round priced positive
         if pick is not None:
             cand = (pick > 1e-6) & ~self.in_R
             add = _top_k(self.pairs.c, pick, self.add_per_cadre, cand)
             if self.add_per_post:  # and the best per post
                 add = np.union1d(add, _top_k(self.pairs.p, pick, self.add_per_post, cand))
-            self._add_cols(self.h, add)
-            self.cols = np.concatenate([self.cols, add])
+            if len(add):
+                self._add_cols(self.h, add)
+                self.cols = np.concatenate([self.cols, add])
 
     def _keep_solution(self, sol) -> None:
         """Keep an exact LP solution: its pair values over the pool (``x_lp``), auxiliaries (``aux_lp``) and
@@ -194,6 +253,7 @@ class MasterLP:
         objective outweighed BIG_M), None at the deadline. Lazy rows stay out: infeasible without them is
         infeasible with them."""
         h = self.h
+        self.unpark(np.ones(len(self.pairs)), now=True)  # every pair free: parking is for speed, not feasibility
         n = h.getNumCol()
         cost = np.zeros(n)
         cost[self.art_first:self.art_first + self.n_art] = -1.0
