@@ -204,8 +204,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             if not partial:  # a partial solve's value is not the LP value: neither it nor its pricing ends the LP
                 out.z, out.priced_out, out.artificial = z, not n_pos, self.artificial
                 out.converged = out.priced_out and not len(new_rows)
-            log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs with rc > 0, %d lazy rows violated (LP %.1fs, "
-                     "%d iterations, total %.1fs, peak %.0f MB)", len(self.rounds), " (partial)" if partial else "",
+            log.info("CG round %d%s: LP %.2f, bound %.2f, %d pairs could raise it (reduced cost > 0), %d kinship or specialty "
+                     "rows it breaks (LP %.1fs, %d iterations, total %.1fs, peak %.0f MB)", len(self.rounds), " (partial)" if partial else "",
                      z, bound, n_pos, len(new_rows), t_lp, self.iterations, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
