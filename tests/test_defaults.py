@@ -225,8 +225,11 @@ def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_pa
     a = pd.read_csv(tmp_path / "o" / "assignments.csv", dtype=str, keep_default_na=False)
     n = int((a["action"] == "unassigned").sum())
     assert n >= 1 and a.loc[a["cadre_id"] == "C000099", "action"].item() == "unassigned"
+    # … and its reason says no rule allowed it any post (not "no vacancy worth filling"), naming the command to see why
+    why = a.loc[a["cadre_id"] == "C000099", "reasons"].item()
+    assert "E1–E10" in why and "--cadre C000099" in why, why
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["counts"]["unassigned"] == n
-    said = f", {n} in play left without a post" if lang == "en" else f"，{n} 人未安排职务"
+    said = f", {n} in play left without a post" if lang == "en" else f"，交流人选中 {n} 人未安排职务"
     assert said in line, line
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s"), "--lang", lang]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]

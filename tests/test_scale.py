@@ -14,6 +14,17 @@ from cadrex.solvers.cg import ColumnGeneration
 SAMPLE = cadrex.__file__.rsplit("/solver/", 1)[0] + "/data/sample"
 
 
+def _full_lp(ctx) -> float:
+    """The LP optimum of the full model of ``ctx`` (every eligible pair), by HiGHS directly."""
+    from cadrex.model import build_model
+    from cadrex.solvers.highs import new_highs, pass_model
+
+    h = new_highs()
+    pass_model(h, build_model(ctx), integer=False)
+    h.run()
+    return h.getInfo().objective_function_value
+
+
 @pytest.mark.parametrize("n,seed", [(40, 3), (150, 5), (250, 9)])
 def test_cg_matches_full_model(tmp_path, n, seed):
     generate_case(str(tmp_path / "g"), n, seed)
@@ -31,18 +42,13 @@ def test_partial_master_rounds_keep_every_bound_valid_and_reach_the_same_lp_and_
     """Rounds whose master LP stops after a few dual simplex iterations (here 20, up to PARTIAL_MAX rounds): every
     round's bound is still at least the full LP optimum, the LP phase still ends at it, and the solve at the full
     model's optimum."""
-    from cadrex.model import build_model
     from cadrex.solvers.cg import driver
     from cadrex.solvers.cg.master import NO_CAP
-    from cadrex.solvers.highs import new_highs, pass_model
 
     generate_case(str(tmp_path / "g"), n, seed)
     case = cadrex.load_case(tmp_path / "g")
     ctx = Context(case)
-    h = new_highs()
-    pass_model(h, build_model(ctx), integer=False)
-    h.run()
-    full_lp = h.getInfo().objective_function_value
+    full_lp = _full_lp(ctx)
     monkeypatch.setattr(driver, "PARTIAL_PER_CADRE", 0)  # partial whenever the round before priced any pair
     monkeypatch.setattr(driver, "PARTIAL_ITERATIONS", 20)
     cg = ColumnGeneration(ctx)
@@ -502,17 +508,12 @@ def test_parked_pairs_leave_the_lp_optimum_and_the_optimum_unchanged(tmp_path, m
     """Exact re-solves fix the master pairs with the lowest reduced costs at 0 (parking, here 90 % of them): the LP
     phase still ends at the full model's LP optimum with no parked pair priced positive under its last duals, every
     bound stays valid, and the solve reaches the full model's optimum."""
-    from cadrex.model import build_model
     from cadrex.solvers.cg import master
-    from cadrex.solvers.highs import new_highs, pass_model
 
     generate_case(str(tmp_path / "g"), n, seed, family=family)
     case = cadrex.load_case(tmp_path / "g")
     ctx = Context(case)
-    h = new_highs()
-    pass_model(h, build_model(ctx), integer=False)
-    h.run()
-    full_lp = h.getInfo().objective_function_value
+    full_lp = _full_lp(ctx)
     monkeypatch.setattr(master, "PARK_SHARE", 0.9)
     monkeypatch.setattr(master, "PARK_ABOVE", 0)  # parking on pools of any size (by default only above 3M pairs)
     most = [0]
@@ -533,3 +534,25 @@ def test_parked_pairs_leave_the_lp_optimum_and_the_optimum_unchanged(tmp_path, m
     full = cadrex.solve(case, method="full", time_limit=60)
     sol = cadrex.solve(case, method="cg", gap=0, time_limit=60)
     assert full.status == sol.status == "optimal" and sol.objective == full.objective
+
+
+def test_parking_never_unblocks_a_blocked_pair_nor_leaves_phase_one_a_parked_pair(tmp_path, monkeypatch):
+    """Blocked stay options sit in the master at bound 0: parking leaves them alone (freeing one would unblock it),
+    and the phase I that proves an infeasible relaxation runs with every other parked pair free again."""
+    from cadrex.solvers.cg import master
+
+    generate_case(str(tmp_path / "g"), 200, 6, family="must_move")
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    monkeypatch.setattr(master, "PARK_SHARE", 0.9)
+    monkeypatch.setattr(master, "PARK_ABOVE", 0)
+    cg = ColumnGeneration(ctx)
+    cg.solve_lp(1e18)
+    ub = np.asarray(cg.h.getLp().col_upper_)
+    blocked = ~cg.pairs.ok[cg.cols]
+    assert blocked.any() and cg.parked.any()  # the case has blocked stays, and pairs were parked
+    assert not (cg.parked & blocked[: len(cg.parked)]).any()
+    lp_col = cg._lp_col_of_master()
+    assert (ub[lp_col[blocked]] == 0).all()
+    cg.confirm_infeasible(1e18)
+    ub = np.asarray(cg.h.getLp().col_upper_)
+    assert (ub[lp_col[blocked]] == 0).all() and (ub[lp_col[~blocked]] == 1).all() and not cg.parked.any()

@@ -247,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_argv_lang(argv))
     args, extra = parser.parse_known_args(argv)
     extra = extra[1:] if extra[:1] == ["--"] else extra
-    if extra and getattr(args, "plan_dir", "") is None and len(extra) == 1 and not extra[0].startswith("-"):
-        args.plan_dir = extra[0]  # `explain CASE --cadre X PLAN`: argparse fills the optional PLAN before the options
-    elif extra:  # argparse's own error for anything else, with the sub-command's usage (not the top level's)
+    if extra and getattr(args, "plan_dir", "") is None and not extra[0].startswith("-"):
+        args.plan_dir = extra.pop(0)  # `explain CASE --cadre X PLAN`: argparse fills the optional PLAN before the options
+    if extra:  # argparse's own error for anything else, with the sub-command's usage (not the top level's)
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.cmd]
         sub.error(argparse._("unrecognized arguments: %s") % " ".join(extra))
     args.lang = resolve_lang(args.lang or args.lang_main)

@@ -9,17 +9,18 @@ import pandas as pd
 from cadrex.i18n import Join, Msg, Text
 from cadrex.model import STRUCTURE_RULES, Model, PlanValues
 from cadrex.rules.context import Context
+from cadrex.rules.eligibility import has_eligible_post
 from cadrex.rules.why import KIND_ZH, must_move_msg
 
 
 def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
-            pinned: str | None) -> Text:
+            pinned: str | None, any_post: bool = True) -> Text:
     """The ``reasons`` cell: what happens to the cadre and the rules and terms behind it (English as a string,
     either language by ``text(lang)``)."""
     bits: list[Text] = []
     kind = ctx.c_kind[c]
-    if dest is None:
-        return Msg("reason.unassigned")
+    if dest is None:  # no post open to it at all (E1–E10), or none worth filling with it
+        return Msg("reason.unassigned" if any_post else "reason.unassigned_none", c=ctx.cad_ids[c])
     if dest == own:
         bits.append(Msg("reason.stays"))
     else:
@@ -42,6 +43,9 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
 def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, chosen_c, chosen_p, chosen_stay) -> pd.DataFrame:
     """One row per cadre in play; the pair terms are the model side's (:func:`cadrex.model.plan_values`)."""
     stay_c = set(model.pair_c[model.pair_stay & (model.ub[: model.n_pairs] > 0)].tolist())
+    # a cadre left without a post: could it have taken any post? (explained apart when no rule allows one)
+    left = np.asarray([c for c in ctx.I if plan.get(ctx.cad_ids[c]) is None], np.int64)
+    some_post = dict(zip(left.tolist(), has_eligible_post(ctx, left).tolist(), strict=True))
     req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
     rows = []
     for c in ctx.I:
@@ -56,7 +60,7 @@ def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, ch
             "to_post": dest or "", "from_province": ctx.prov_ids[ctx.c_prov[c]], "to_province": to_prov,
             "kind": ctx.c_kind[c], "fit": t.get("fit", 0), "hard": t.get("hard", 0), "care": t.get("care", 0),
             "pref": t.get("pref", 0), "assess": t.get("assess", 0), "score": t.get("score", 0),
-            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid)),
+            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid), some_post.get(int(c), True)),
         })
     return pd.DataFrame(rows)
 

@@ -97,6 +97,22 @@ def eligible_moves(ctx: Context, block_cells: int = 4_000_000) -> tuple[np.ndarr
     return np.concatenate(out_c).astype(np.int32, copy=False), np.concatenate(out_p).astype(np.int32, copy=False)
 
 
+def has_eligible_post(ctx: Context, ci: np.ndarray, block_cells: int = 4_000_000) -> np.ndarray:
+    """Per global cadre index in ``ci``: whether E1–E10 allow it some post in play other than its own."""
+    ci = np.asarray(ci, np.int64)
+    out = np.zeros(len(ci), bool)
+    if len(ci) == 0 or len(ctx.J) == 0:
+        return out
+    bs = max(1, block_cells // len(ctx.J))
+    for s in range(0, len(ci), bs):
+        part = ci[s:s + bs]
+        ok = ctx.c_post[part][:, None] != ctx.J[None, :]
+        for v in rule_masks(ctx, part, ctx.J).values():
+            ok &= v
+        out[s:s + bs] = ok.any(axis=1)
+    return out
+
+
 def stay_block(ctx: Context) -> np.ndarray:
     """Per cadre in play (aligned with ``ctx.I``): why it may not keep its own post — '' (it may), 'none' (holds no
     post), 'H1' (must move), 'H4' (a fixed relative in its team) or 'E8' (forbid pin on its own post)."""

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from cadrex.model import Model, pair_columns
 from cadrex.solvers.cg import pricing
+from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.cg.pricing import _top_k
 from cadrex.solvers.cg.rounds import PoolValues
 from cadrex.solvers.highs import pass_model
@@ -33,11 +34,11 @@ NO_CAP = 2**31 - 1
 #: (`cadrex solve CASE --gap 0.001`, one run each): rounds 8-9 36.5 + 27.9 s -> 24.8 + 21.3 s, the solve 213 -> 172 s,
 #: parking about half (rc < -20); about a quarter (rc < -40): no gain; three quarters (rc < -8): a round more
 PARK_SHARE = 0.5
-#: parking only on pools of more than PARK_ABOVE pairs (above about 2,000 in play, as pool.SMALL_POOL): on the seven
+#: parking only on pools of more than PARK_ABOVE pairs (above about 2,000 in play, pool.SMALL_POOL): on the seven
 #: families at 2,000 it saved little (re-solves of 1-5 s) and its other duals left two closures over the cap
 #: (`big_provinces` 0.050 -> 0.076 %, `vacancies` 0.067 -> 0.074 %); at 5,000 the median went 86.4 -> 69.5 s, the
 #: worst (`tight`) 210.5 -> 165.2 s (benchmarks/README.md, session 18)
-PARK_ABOVE = 3_000_000
+PARK_ABOVE = SMALL_POOL
 
 #: solve the master LP (first solve and re-solves) with the parallel dual (PAMI); off where processes already share
 #: the cores (the workers of a robustness run, :func:`serial_resolves`)
@@ -151,20 +152,19 @@ class MasterLP:
         k = len(rc)
         floor = min(0.0, float(np.quantile(rc, PARK_SHARE)))
         cand = np.flatnonzero((rc < floor) & ~parked[:k])
-        cand = cand[(self.x_lp[self.cols[cand]] <= 1e-9) & ~np.isin(self.cols[cand], self.pinned)]
+        pool = self.cols[cand]  # not a blocked pair (its bound is 0 already: freeing it would unblock it), nor a pin
+        cand = cand[(self.x_lp[pool] <= 1e-9) & self.pairs.ok[pool] & ~np.isin(pool, self.pinned)]
         if len(cand):
             self._set_ub(cand, 0.0)
             parked[cand] = True
             log.debug("parked %d master pairs (reduced cost below %.1f), %d in all", len(cand), floor, int(parked.sum()))
 
-    def unpark(self, rc: np.ndarray, now: bool = False) -> int:
+    def unpark(self, rc: np.ndarray) -> int:
         """The parked master pairs whose reduced cost ``rc`` (over the pool) is positive: freed by the next
-        :meth:`_grow`, with the pairs the round priced (``now``: at once); how many."""
+        :meth:`_grow`, with the pairs the round priced (the LP as solved stays as it was until then); how many."""
         parked = self._park_mask()
         back = np.flatnonzero(parked)
         self._unpark_next = back = back[rc[self.cols[back]] > 1e-6]
-        if now:
-            self._free(back)
         return len(back)
 
     def _free(self, k: np.ndarray) -> None:
@@ -253,7 +253,7 @@ class MasterLP:
         objective outweighed BIG_M), None at the deadline. Lazy rows stay out: infeasible without them is
         infeasible with them."""
         h = self.h
-        self.unpark(np.ones(len(self.pairs)), now=True)  # every pair free: parking is for speed, not feasibility
+        self._free(np.flatnonzero(self._park_mask()))  # every parked pair free: parking is for speed, not feasibility
         n = h.getNumCol()
         cost = np.zeros(n)
         cost[self.art_first:self.art_first + self.n_art] = -1.0
