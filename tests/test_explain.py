@@ -165,3 +165,30 @@ def test_explain_quiet_keeps_the_solver_log_off_stderr(solved, capsys):
     assert cadre in said.out and " INFO " not in said.err
     assert main(["explain", str(SAMPLE), "--plan", str(out), "--cadre", cadre]) == 0
     assert " INFO " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_long_ineligible_list_starts_with_a_count_per_rule(solved, capsys, monkeypatch, lang):
+    """On a national case one cadre can be ineligible for thousands of posts (1,950 lines for one cadre at 1,500 in
+    play): past INELIGIBLE_SHOWN the text first counts them per rule, lists the first ones and says how many more
+    (every one stays in --json)."""
+    import re
+    from collections import Counter
+
+    from cadrex.analysis import explain
+
+    _, out = solved
+    assert main(["explain", str(SAMPLE), str(out), "--cadre", "C000004", "--top", "0", "--json"]) == 0
+    bad = json.loads(capsys.readouterr().out)["ineligible"]
+    assert len(bad) > 3
+    monkeypatch.setattr(explain, "INELIGIBLE_SHOWN", 3)
+    assert main(["--lang", lang, "explain", str(SAMPLE), str(out), "--cadre", "C000004", "--top", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines.index("ineligible (every rule that excludes it):" if lang == "en" else "不合格（排除该配对的全部规则）：")
+    count, listed, more = lines[head + 1], lines[head + 2:head + 5], lines[head + 5]
+    assert count.startswith(f"  {len(bad)} in all" if lang == "en" else f"  共 {len(bad)} 个"), count
+    per_rule = Counter(x for r in bad for x in r["rules"])
+    shown = {m.group(1): int(m.group(2)) for m in re.finditer(r"\b([EH]\d+)\b[^,，、;；]*? (\d+)", count)}
+    assert {k: v for k, v in shown.items() if k in per_rule} == {k: v for k, v in per_rule.items() if k[0] in "EH"}
+    assert all(r["post"] in ln for r, ln in zip(bad[:3], listed, strict=True))
+    assert more.strip().startswith(f"… and {len(bad) - 3} more" if lang == "en" else f"……另有 {len(bad) - 3} 个")

@@ -8,6 +8,7 @@ a capped re-solve gives an interval, never a number it has not proved); ineligib
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -383,11 +384,24 @@ def render(d: dict, lang: str = "en") -> str:
         if not d["changes"]:
             lines.append(say("explain.no_changes", lang))
     lines.append(say("explain.ineligible", lang))
-    for r in d["ineligible"]:
-        rules = say("reason.list", lang).join(
-            rule_name(x, lang) if x in E_RULES else
-            say(f"explain.stay_{x}", lang) if f"explain.stay_{x}" in catalogue() else x for x in r["rules"])
+    bad = d["ineligible"]
+    if len(bad) > INELIGIBLE_SHOWN:  # a national case: how many each rule excludes, then the first ones
+        by_rule = Counter(x for r in bad for x in r["rules"])
+        lines.append(say("explain.ineligible_count", lang, n=len(bad), rules=say("reason.list", lang).join(
+            f"{_rule_text(x, lang)} {k}" for x, k in by_rule.most_common())))
+    for r in bad[:INELIGIBLE_SHOWN]:
+        rules = say("reason.list", lang).join(_rule_text(x, lang) for x in r["rules"])
         lines.append(say("explain.excluded", lang, id=_label(r, key, lang), rules=rules))
-    if not d["ineligible"]:
+    if len(bad) > INELIGIBLE_SHOWN:
+        lines.append(say("explain.more", lang, n=len(bad) - INELIGIBLE_SHOWN))
+    if not bad:
         lines.append(say("explain.none", lang))
     return "\n".join(lines)
+
+
+#: ineligible pairs listed one per line in the text (all of them in --json); past that, a count per rule first
+INELIGIBLE_SHOWN = 100
+
+
+def _rule_text(x: str, lang: str) -> str:
+    return rule_name(x, lang) if x in E_RULES else say(f"explain.stay_{x}", lang) if f"explain.stay_{x}" in catalogue() else x
