@@ -235,3 +235,5 @@ def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_pa
     line = capsys.readouterr().out.strip().splitlines()[-1]
     none = not (pd.read_csv(tmp_path / "s" / "assignments.csv", dtype=str)["action"] == "unassigned").any()
     assert none == ("without a post" not in line and "未安排职务" not in line), line
+    bound = json.loads((tmp_path / "s" / "summary.json").read_text())["best_bound"]  # an integral bound as one: 4659
+    assert (f"bound {int(bound)}，" if lang == "zh" else f"bound {int(bound)},") in line.replace("上界", "bound"), line

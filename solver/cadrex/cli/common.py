@@ -53,6 +53,13 @@ def _setup_logging(args) -> None:
                         handlers=handlers, force=True)
 
 
+def whole(v: float | None, lang: str) -> str:
+    """A bound as people read it: the integer when it is one (the objective is integral: 4659, not 4659.0)."""
+    if v is None:
+        return say("cli.none", lang)
+    return str(int(v)) if float(v).is_integer() else f"{v}"
+
+
 def tell(line: str, file=None) -> None:
     """Print ``line`` (to stdout, or ``file``) and keep it in the ``--log-file`` too: results, hints and input
     problems, so that the log says how the run ended (the console has the line already)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK
+from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, whole
 from cadrex.cli.plan import _progress, say_diagnosis, say_rejected
 from cadrex.i18n import say
 from cadrex.io import load_case
@@ -36,7 +36,7 @@ def cmd_horizon(args) -> int:
     if h.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else say("cli.na", lang)
         my = s["myopic_total"] if s["myopic_total"] is not None else say("horizon.myopic_infeasible", lang)
-        bound = s["best_bound"] if s["best_bound"] is not None else say("cli.none", lang)
+        bound = whole(s["best_bound"], lang)
         print(say("horizon.done", lang, status=say(f"status.{h.status}", lang), years=h.years, total=h.total,
                   parts=" + ".join(map(str, s["objectives"])), bound=bound, gap=gap, myopic=my, moves=s["moves"],
                   secs=f"{s['timings']['total']:.1f}", out=args.out))

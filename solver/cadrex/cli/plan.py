@@ -17,6 +17,7 @@ from cadrex.cli.common import (
     LiveLine,
     log,
     tell,
+    whole,
 )
 from cadrex.i18n import rule_name, say, text
 from cadrex.io import load_case
@@ -126,7 +127,7 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
     s = res.summary
     if res.status in ("optimal", "feasible"):
         gap = f"{s['gap']:.4%}" if s["gap"] is not None else say("cli.na", lang)
-        bound = s["best_bound"] if s["best_bound"] is not None else say("cli.none", lang)
+        bound = whole(s["best_bound"], lang)
         common = dict(status=_status_word(res.status, s, lang), objective=res.objective, bound=bound, gap=gap,
                       moves=s["counts"]["moves"], unassigned=_unassigned(s, lang), secs=f"{s['timings'].get('total', 0):.2f}", out=args.out)
         rp = s.get("replan")
