@@ -76,41 +76,38 @@ def rule_masks(ctx: Context, ci: np.ndarray, pj: np.ndarray) -> dict[str, np.nda
     return m
 
 
+def _allowed_blocks(ctx: Context, ci: np.ndarray, block_cells: int):
+    """For the cadres ``ci`` in blocks of at most ``block_cells`` cells: (the block's cadres, their
+    ``len × len(ctx.J)`` mask of the posts E1–E10 allow them, a cadre's own post excluded)."""
+    J = ctx.J
+    bs = max(1, block_cells // max(1, len(J)))
+    for s in range(0, len(ci), bs):
+        part = ci[s:s + bs]
+        ok = ctx.c_post[part][:, None] != J[None, :]
+        for v in rule_masks(ctx, part, J).values():
+            ok &= v
+        yield part, ok
+
+
 def eligible_moves(ctx: Context, block_cells: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
     """All eligible (cadre, post) moves among cadres and posts in play, as two int32 arrays of global indices,
     sorted by cadre then post. A cadre's own post is never a move."""
-    I, J = ctx.I, ctx.J
-    if len(I) == 0 or len(J) == 0:
+    if len(ctx.I) == 0 or len(ctx.J) == 0:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    bs = max(1, block_cells // max(1, len(J)))
     out_c, out_p = [], []
-    for s in range(0, len(I), bs):
-        ci = I[s:s + bs]
-        masks = rule_masks(ctx, ci, J)
-        ok = np.ones((len(ci), len(J)), bool)
-        for v in masks.values():
-            ok &= v
-        ok &= ctx.c_post[ci][:, None] != J[None, :]
+    for part, ok in _allowed_blocks(ctx, ctx.I, block_cells):
         r, c = np.nonzero(ok)
-        out_c.append(ci[r])
-        out_p.append(J[c])
+        out_c.append(part[r])
+        out_p.append(ctx.J[c])
     return np.concatenate(out_c).astype(np.int32, copy=False), np.concatenate(out_p).astype(np.int32, copy=False)
 
 
 def has_eligible_post(ctx: Context, ci: np.ndarray, block_cells: int = 4_000_000) -> np.ndarray:
     """Per global cadre index in ``ci``: whether E1–E10 allow it some post in play other than its own."""
     ci = np.asarray(ci, np.int64)
-    out = np.zeros(len(ci), bool)
     if len(ci) == 0 or len(ctx.J) == 0:
-        return out
-    bs = max(1, block_cells // len(ctx.J))
-    for s in range(0, len(ci), bs):
-        part = ci[s:s + bs]
-        ok = ctx.c_post[part][:, None] != ctx.J[None, :]
-        for v in rule_masks(ctx, part, ctx.J).values():
-            ok &= v
-        out[s:s + bs] = ok.any(axis=1)
-    return out
+        return np.zeros(len(ci), bool)
+    return np.concatenate([ok.any(axis=1) for _, ok in _allowed_blocks(ctx, ci, block_cells)])
 
 
 def stay_block(ctx: Context) -> np.ndarray:
