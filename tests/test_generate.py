@@ -57,3 +57,28 @@ def test_wall_clock_guard(tmp_path):
     if rc == 0:
         assert main(["verify", str(d), str(tmp_path / "o")]) == 0
         assert s["best_bound"] >= s["objective"]
+
+
+def test_generated_team_names_read_as_real_ones(tmp_path):
+    """A city's party committee and government share the city's number within the province (a municipality has
+    districts), departments carry the province's full name, and no two teams share a name."""
+    import pandas as pd
+
+    from cadrex.jobs.generate import generate_frames
+
+    for family in ("base", "big_provinces"):
+        f = generate_frames(600, 5, family=family)
+        t, prov = f["teams"], f["provinces"].set_index("province_id")["name"]
+        assert t["name"].is_unique
+        full = prov.reindex(t["province_id"]).to_numpy()
+        city = t["sector"].isin(["party", "government"]).to_numpy()
+        dept = t[~city]
+        assert all(n.startswith(p) and n[len(p):] and not n[len(p):][0].isdigit() for n, p in zip(dept["name"], full[~city], strict=True))
+        assert not t["name"].str.contains("厅局").any()
+        pair = t[city & (t["locality_id"] != "").to_numpy()].groupby("locality_id")["name"]
+        for _, names in pair:
+            stems = {n.removesuffix("委").removesuffix("政府") for n in names}
+            assert len(names) == 2 and len(stems) == 1, list(names)
+        muni = t[city & t["province_id"].isin(["BJ", "TJ", "SH", "CQ"]).to_numpy()]
+        assert muni["name"].str.contains("区").all() and len(muni) > 0
+        assert isinstance(pd.Series(t["name"]).iloc[0], str)

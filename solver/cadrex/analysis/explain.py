@@ -317,7 +317,7 @@ def _explain_post(ctx: Context, model: Model, p: int, plan: dict, optimum: int, 
 
 
 def _team_names(ctx: Context) -> list[str]:
-    """Per team index, its name and id ("上海第1市委 T00001"), or its id where the case gives no name (optional)."""
+    """Per team index, its name and id ("上海第1区委 T00001"), or its id where the case gives no name (optional)."""
     teams = ctx.case.teams
     names = teams["name"].reindex(ctx.team_ids) if "name" in teams.columns else None
     return [f"{str(n).strip()} {t}" if names is not None and isinstance(n, str) and n.strip() else t

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cadrex.jobs.generate import team_names
+
 FAMILIES = ("base", "vacancies", "must_move", "big_provinces", "preferences", "strict", "tight")
 #: the provinces the ``big_provinces`` family keeps
 BIG = ["BJ", "SH", "GD", "SC", "HB", "SN", "XJ", "HL"]
@@ -78,6 +80,7 @@ def _big_provinces(frames, rng) -> None:
     to = dict(zip(allp, big[np.arange(len(allp)) % len(big)], strict=True))
     teams, cad = frames["teams"], frames["cadres"]
     teams["province_id"] = teams["province_id"].map(to)
+    teams["name"] = team_names(teams, frames["provinces"])  # the names say the province a team is in now
     for c in ("province_id", "native_province", "home_province"):
         cad[c] = cad[c].map(to)
     # a holder serves where its team is (the case requires it)

@@ -13,8 +13,22 @@ from cadrex.rules.eligibility import has_eligible_post
 from cadrex.rules.why import KIND_ZH, must_move_msg
 
 
+def post_names(ctx: Context) -> dict[str, Text | str]:
+    """Per post id, the post as an analyst reads it: "P000056 (浙江第7市委 组织部长)", with its team's name and its
+    title (the id alone where the case gives neither; both columns are optional)."""
+    posts, teams = ctx.case.posts, ctx.case.teams
+    title = posts["title"] if "title" in posts.columns else pd.Series("", index=posts.index)
+    tname = teams["name"] if "name" in teams.columns else pd.Series("", index=teams.index)
+    team = tname.reindex(posts["team_id"]).to_numpy() if "team_id" in posts.columns else [""] * len(posts)
+    out = {}
+    for pid, tn, ti in zip(posts.index, team, title.to_numpy(), strict=True):
+        words = " ".join(str(w).strip() for w in (tn, ti) if isinstance(w, str) and w.strip())
+        out[pid] = Msg("reason.post", id=pid, words=words) if words else str(pid)
+    return out
+
+
 def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
-            pinned: str | None, any_post: bool = True) -> Text:
+            pinned: str | None, any_post: bool = True, names: dict | None = None) -> Text:
     """The ``reasons`` cell: what happens to the cadre and the rules and terms behind it (English as a string,
     either language by ``text(lang)``)."""
     bits: list[Text] = []
@@ -24,7 +38,9 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
     if dest == own:
         bits.append(Msg("reason.stays"))
     else:
-        bits.append(Msg("reason.moves", own=own, dest=dest) if own else Msg("reason.moves_in", dest=dest))
+        name = (names or {}).get
+        bits.append(Msg("reason.moves", own=name(own, own), dest=name(dest, dest)) if own else
+                    Msg("reason.moves_in", dest=name(dest, dest)))
     if ctx.c_must[c]:
         bits.append(Msg("reason.must", why=must_move_msg(ctx, c, threshold=True)))
     elif own and dest != own and not stay_possible:
@@ -47,6 +63,7 @@ def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, ch
     left = np.asarray([c for c in ctx.I if plan.get(ctx.cad_ids[c]) is None], np.int64)
     some_post = dict(zip(left.tolist(), has_eligible_post(ctx, left).tolist(), strict=True))
     req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
+    names = post_names(ctx)
     rows = []
     for c in ctx.I:
         cid = ctx.cad_ids[c]
@@ -60,7 +77,7 @@ def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, ch
             "to_post": dest or "", "from_province": ctx.prov_ids[ctx.c_prov[c]], "to_province": to_prov,
             "kind": ctx.c_kind[c], "fit": t.get("fit", 0), "hard": t.get("hard", 0), "care": t.get("care", 0),
             "pref": t.get("pref", 0), "assess": t.get("assess", 0), "score": t.get("score", 0),
-            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid), some_post.get(int(c), True)),
+            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid), some_post.get(int(c), True), names),
         })
     return pd.DataFrame(rows)
 
