@@ -237,3 +237,43 @@ def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_pa
     assert none == ("without a post" not in line and "未安排职务" not in line), line
     bound = json.loads((tmp_path / "s" / "summary.json").read_text())["best_bound"]  # an integral bound as one: 4659
     assert (f"bound {int(bound)}，" if lang == "zh" else f"bound {int(bound)},") in line.replace("上界", "bound"), line
+
+
+def test_gap_takes_a_fraction_or_a_percentage_as_the_outputs_show_it(tmp_path, capsys):
+    """``--gap 0.5%`` is ``--gap 0.005`` (every output shows the gap as a percentage); a gap of 1 or more, or text,
+    is refused (exit 2) with both forms named, in both languages, and nothing is written."""
+    import json
+
+    from cadrex.cli.common import _fraction
+
+    assert _fraction("0.05%") == pytest.approx(0.0005) and _fraction(" 0 % ") == 0 and _fraction("0.0005") == 0.0005
+    assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "o"), "--gap", "0.5%", "--quiet"]) == 0
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["gap_goal"] == pytest.approx(0.005)
+    for bad in ("5", "100%", "x%", "%"):
+        with pytest.raises(SystemExit) as ex:
+            main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", bad])
+        assert ex.value.code == 2 and "give a fraction (0.0005) or a percentage (0.05%)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", "5", "--lang", "zh"])
+    zh = capsys.readouterr().err
+    assert "请写小数（如 0.0005）或百分数（如 0.05%）" in zh and not (tmp_path / "b").exists()
+
+
+def test_the_closing_line_says_what_the_gap_means_in_objective_points(tmp_path, capsys):
+    """A gap of 0.0765 % means little by itself: the closing line also says how far below the best possible objective
+    the plan may be (bound − objective, from this run's summary.json), in both languages; with no gap, nothing."""
+    import json
+
+    from cadrex.jobs.generate import generate_case
+
+    generate_case(str(tmp_path / "g"), 300, 4)
+    for lang, words in (("en", "at most {n} below the best possible objective"), ("zh", "即比最优目标值至多低 {n}")):
+        out = tmp_path / f"o{lang}"
+        assert main(["solve", str(tmp_path / "g"), "--out", str(out), "--method", "cg", "--gap", "1%", "--lang", lang]) == 0
+        line = capsys.readouterr().out.strip().splitlines()[-1]
+        s = json.loads((out / "summary.json").read_text())
+        assert s["gap"] > 0, "this case was picked to end with a gap"
+        assert words.format(n=int(s["best_bound"] - s["objective"])) in line, line
+    assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s")]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("optimal:") and "gap 0.0000%;" in line and "below the best possible" not in line

@@ -103,3 +103,22 @@ def test_duals_file_records_the_bound(solved):
     assert main(["solve", str(d / "case"), "--out", str(d / "plan"), "--method", "cg", "--gap", "0"]) == 0
     again = json.loads((d / "plan" / "duals.json").read_text(encoding="utf-8"))
     assert again["lagrangian_bound"] >= res.objective - 1e-6 and again["rows"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_forced_range_says_whether_forcing_helps(lang):
+    """A what-if range is read for one thing, whether forcing the pair costs: a sure loss, no loss, or a loss up to
+    the lower end with a gain possible only inside the plan's own gap (a newcomer could not tell from "-70 to +155")."""
+    from cadrex.analysis.explain_scale import Forced
+
+    loss, none_, mixed = (Forced(-70, -5, False, "local"), Forced(0, 12, False, "local"), Forced(-70, 155, False, "local"))
+    at_most_loss, at_most = Forced(None, -40, False, "capped"), Forced(None, 30, False, "capped")
+    en = lang == "en"
+    assert ("forcing it lowers the objective (" if en else "强制安排会降低目标值") in loss.text(lang)
+    assert ("does not lower" if en else "不会降低") in none_.text(lang)
+    m = mixed.text(lang)
+    assert (("lowers the objective by up to 70" in m and "up to +155, is possible only if the plan is not yet the best" in m)
+            if en else ("至多使目标值降低 70" in m and "尚非最优" in m and "至多 +155" in m)), m
+    assert ("by 40 or more" if en else "至少降低 40") in at_most_loss.text(lang)
+    assert ("lowers" if en else "降低") not in at_most.text(lang)
+    assert Forced(-12, -12, True, "exact").text(lang) == "-12"

@@ -57,9 +57,14 @@ class Forced:
         lo = "?" if self.low is None else f"{self.low:+.0f}"
         hi = "?" if self.high is None else f"{self.high:+.0f}"
         how = say("explain.how_local" if self.status == "local" else "explain.how_capped", lang)
-        if self.low is None:
-            return say("explain.forced_at_most", lang, high=hi, how=how)
-        return say("explain.forced_between", lang, low=lo, high=hi, how=how)
+        if self.low is None:  # with a verdict when the bound alone says forcing costs
+            return say("explain.forced_at_most_loss" if self.high is not None and self.high < 0 else "explain.forced_at_most",
+                       lang, high=hi, loss=f"{-(self.high or 0):.0f}", how=how)
+        # whether forcing helps: a loss for sure (upper end ≤ 0), none for sure (lower end ≥ 0), or a loss up to the
+        # lower end with a gain possible only inside the plan's own gap to its bound (the upper end)
+        mid = "explain.forced_loss" if self.high is not None and self.high <= 0 else \
+            "explain.forced_no_loss" if self.low >= 0 else "explain.forced_between"
+        return say(mid, lang, low=lo, high=hi, loss=f"{-self.low:.0f}", how=how)
 
     def as_dict(self) -> dict:
         return {"low": self.low, "high": self.high, "exact": self.exact, "status": self.status}

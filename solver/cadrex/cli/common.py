@@ -125,8 +125,16 @@ def _seconds(text: str) -> float:
 
 
 def _fraction(text: str) -> float:
-    """A relative gap: a finite number from 0 up to (not including) 1."""
-    return _number(text, lambda v: 0 <= v < 1, "value.fraction")
+    """A relative gap from 0 up to (not including) 1: a fraction (0.0005) or, as every output shows it, a percentage
+    (0.05%)."""
+    pct = text.strip().endswith("%")
+    try:
+        v = float(text.strip()[:-1]) / 100 if pct else float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and 0 <= v < 1):
+        raise _bad("value.fraction", text)
+    return v
 
 
 def _count(text: str) -> int:
