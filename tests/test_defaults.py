@@ -108,7 +108,7 @@ def test_a_log_line_first_clears_the_live_progress_line(capsys, monkeypatch):
 
     from cadrex.cli import common, plan
 
-    common._setup_logging(argparse.Namespace(quiet=False, lang="en", log_file=None))
+    common._setup_logging(argparse.Namespace(quiet=False, verbose=True, lang="en", log_file=None))
     p = plan._Progress("en")
     p.tty = True
     p(1.0, 100.0, 120.0, phase="dive")
@@ -156,7 +156,8 @@ def test_a_log_gets_one_progress_record_for_the_lp_rounds(caplog):
         p(0.0, 900.0, 990.0, phase="dive")
         p(0.0, 950.0, 990.0, phase="closure MIP")
     lines = [r.getMessage() for r in caplog.records if "solve" in r.getMessage()]
-    assert [ln.split("]")[0] for ln in lines] == ["[LP round 1", "[seeking a first plan (LP dive)", "[closure MIP"], lines
+    assert [ln.split("]")[0] for ln in lines] == ["[bounding, LP round 1", "[seeking a first plan from the LP",
+                                                  "[proving the plan (closure MIP)"], lines
 
 
 def test_quiet_with_a_log_file_keeps_the_progress_in_the_file(case120, tmp_path, capsys):
@@ -167,7 +168,7 @@ def test_quiet_with_a_log_file_keeps_the_progress_in_the_file(case120, tmp_path,
                  "--log-file", str(log)]) == 0
     err = capsys.readouterr().err
     text = log.read_text(encoding="utf-8")
-    assert "[LP round 1]" in text and "[LP round" not in err and "CG round 1" in text
+    assert "[bounding, LP round 1]" in text and "LP round" not in err and "CG round 1" in text
 
 
 def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp_path, capsys):
@@ -277,3 +278,27 @@ def test_the_closing_line_says_what_the_gap_means_in_objective_points(tmp_path, 
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "s")]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("optimal:") and "gap 0.0000%;" in line and "below the best possible" not in line
+
+
+def test_the_console_shows_the_same_lines_in_both_languages_and_details_only_when_asked(case120, tmp_path, capsys):
+    """Without ``--verbose`` the console has the lines written for the user (what the run will do, progress, result)
+    and warnings, the same ones in en and zh (a newcomer found a Chinese solve quieter than an English one); the
+    engine's English detail lines ("CG round …") come with ``--verbose`` and are always in ``--log-file``."""
+    import logging
+
+    runs = {}
+    for lang, extra in (("en", []), ("zh", []), ("en", ["--verbose"])):
+        log = tmp_path / f"{lang}{len(extra)}.log"
+        argv = ["solve", str(case120), "--out", str(tmp_path / f"o{lang}{len(extra)}"), "--method", "cg", "--lang", lang,
+                "--log-file", str(log), *extra]
+        assert main(argv) == 0
+        err = capsys.readouterr().err
+        runs[lang, bool(extra)] = [ln.split(" ", 2)[1] for ln in err.splitlines() if ln[:2].isdigit()]  # levels
+        assert "CG round 1" in log.read_text(encoding="utf-8")
+        if extra:
+            assert "CG round 1" in err
+        else:
+            assert not [w for w in ("CG round", "LP dive", "price-and-branch", " MB)") if w in err], err
+        logging.getLogger().handlers.clear()
+    assert runs["en", False] == runs["zh", False] and len(runs["en", False]) >= 2
+    assert len(runs["en", True]) > len(runs["en", False])

@@ -86,6 +86,7 @@ def _solve_options(s, method: bool = True) -> None:
         s.add_argument("--xlsx", action="store_true")
         s.add_argument("--closure-cap", type=int)
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--verbose", action="store_true")
     s.add_argument("--log-file")
 
 
@@ -180,6 +181,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     rb.add_argument("--gap", type=_fraction)
     rb.add_argument("--policy")
     rb.add_argument("--quiet", action="store_true")
+    rb.add_argument("--verbose", action="store_true")
     rb.add_argument("--log-file")
     rb.set_defaults(fn=cmd_robustness)
 
@@ -208,6 +210,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     e.add_argument("--time-cap", type=_seconds, default=4.0)
     e.add_argument("--json", action="store_true")
     e.add_argument("--quiet", action="store_true")
+    e.add_argument("--verbose", action="store_true")
     e.set_defaults(fn=cmd_explain)
     b = sub.add_parser("batch", help="")
     b.add_argument("scenarios")
@@ -215,6 +218,7 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
     b.add_argument("--scheduler")
     b.add_argument("--workers", type=int)
     b.add_argument("--quiet", action="store_true")
+    b.add_argument("--verbose", action="store_true")
     b.add_argument("--log-file")
     b.set_defaults(fn=cmd_batch)
     c = sub.add_parser("compare", help="")

@@ -33,14 +33,15 @@ class LiveLine:
 
 
 def _setup_logging(args) -> None:
-    """Log lines to stderr (warnings only with ``--quiet``; with ``--lang zh`` only the lines written for the user,
-    marked ``extra={"user": True}``, and warnings) and, with ``--log-file``, the full log to that file whatever
-    ``--quiet`` says."""
+    """Log lines to stderr: the lines written for the user (marked ``extra={"user": True}``, in either language) and
+    warnings; with ``--verbose`` the engine's detail lines too, with ``--quiet`` warnings only. With ``--log-file``,
+    the full log goes to that file whatever ``--quiet`` says. The same lines in en and zh: the detail lines are
+    English and for experts, so neither language shows them unless asked."""
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     err.addFilter(lambda r: not getattr(r, "file_only", False))  # printed already (:func:`tell`)
     lang = getattr(args, "lang", "en")
-    if lang == "zh":  # the engine's English detail lines go to --log-file only
+    if not getattr(args, "verbose", False):  # the engine's English detail lines go to --log-file only
         err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
     err.addFilter(_speaks(lang))
     err.addFilter(lambda r: LiveLine.clear())  # last: only for a record that is written

@@ -137,9 +137,9 @@ def _run(args, name: str, run, inputs: list, prog: _Progress | None = None, note
                      k_min=k_min, **common))
         else:
             points = s["best_bound"] - res.objective if s["gap"] and s["best_bound"] is not None else 0
-        if points > 0:  # what the percentage means for this case: how far below the optimum the plan may be
-            common["gap"] = say("cli.gap_points", lang, gap=gap, n=whole(points, lang))
-        tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
+            if points > 0:  # what the percentage means for this case: how far below the optimum the plan may be
+                common["gap"] = say("cli.gap_points", lang, gap=gap, n=whole(points, lang))
+            tell(say("cli.solved", lang, status_quo=res.status_quo_objective, backend=s["backend"],
                      filled=s["counts"]["vacancies_filled"], **common))
         cg = s.get("column_generation") or {}
         short = _short_of_goal(s)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cadrex.jobs.generate import team_names
+from cadrex.jobs.names import team_names
 
 FAMILIES = ("base", "vacancies", "must_move", "big_provinces", "preferences", "strict", "tight")
 #: the provinces the ``big_provinces`` family keeps

@@ -8,7 +8,6 @@ kinds. Same N and seed give byte-identical files.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from datetime import date
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.io.schema import FORCED_KINDS
+from cadrex.jobs.names import team_names
 
 # id, name, lat, lon, base hardship (0 none … 3 most remote)
 PROVINCES = [
@@ -57,46 +57,6 @@ def _names(rng: np.random.Generator, n: int) -> list[str]:
     g1 = rng.choice(GIVEN, n)
     g2 = rng.choice(GIVEN + [""] * 20, n)
     return [a + b + c for a, b, c in zip(s, g1, g2, strict=True)]
-
-
-#: the departments (厅局) of a generated province, by sector, named in turn (a province with more of a sector than
-#: its list numbers the rest: 云南省财政厅, …, 云南省发展和改革委员会2)
-DEPARTMENTS = {
-    "economy": ["发展和改革委员会", "财政厅", "商务厅", "工业和信息化厅", "住房和城乡建设厅", "统计局"],
-    "legal": ["司法厅", "公安厅", "信访局", "市场监督管理局", "应急管理厅", "审计厅"],
-    "social": ["教育厅", "民政厅", "人力资源和社会保障厅", "卫生健康委员会", "文化和旅游厅", "医疗保障局"],
-    "rural": ["农业农村厅", "水利厅", "自然资源厅", "生态环境厅", "林业和草原局", "乡村振兴局"],
-    "enterprise": ["国有资产监督管理委员会", "交通运输厅", "能源局", "地方金融管理局", "科学技术厅", "粮食和物资储备局"],
-}
-
-
-def team_names(teams: pd.DataFrame, provinces: pd.DataFrame) -> list[str]:
-    """Team names as an analyst reads them: a city's party committee and government share their city's number within
-    the province (陕西第2市委, 陕西第2市政府; districts in a municipality: 上海第1区委), a department is the province's
-    (云南省财政厅; 北京市教育局). ``teams``: province_id, sector and locality_id; ``provinces``: province_id, name."""
-    full_name = dict(zip(provinces["province_id"], provinces["name"], strict=True))
-    city_no: dict[str, int] = {}
-    per_prov: dict[str, int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    out = []
-    for i, (q, sec, li) in enumerate(zip(teams["province_id"], teams["sector"], teams["locality_id"], strict=True)):
-        full, li = full_name[q], li or f"#{i}"  # a party committee without a government: a city of its own
-        city = full.endswith("市")  # a municipality (直辖市): districts, and 局 for 厅
-        if sec in ("party", "government"):
-            if li not in city_no:
-                per_prov[q] = city_no[li] = per_prov.get(q, 0) + 1
-            out.append(f"{_short_name(full)}第{city_no[li]}{'区' if city else '市'}{'委' if sec == 'party' else '政府'}")
-        else:
-            names = DEPARTMENTS[sec]
-            n = seen[q, sec] = seen.get((q, sec), 0) + 1
-            dept = names[(n - 1) % len(names)] + (str((n - 1) // len(names) + 1) if n > len(names) else "")
-            out.append(full + (dept.replace("厅", "局") if city else dept))
-    return out
-
-
-def _short_name(name: str) -> str:
-    """A province's short name as in team names (内蒙古自治区 → 内蒙古, 广西壮族自治区 → 广西, 河北省 → 河北)."""
-    return re.sub(r"(壮族|回族|维吾尔)?自治区$|[省市]$", "", name)
 
 
 def generate_frames(n_cadres: int, seed: int, as_of: date = AS_OF, family: str = "base") -> dict[str, pd.DataFrame]:
