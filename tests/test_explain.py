@@ -192,3 +192,26 @@ def test_a_long_ineligible_list_starts_with_a_count_per_rule(solved, capsys, mon
     assert {k: v for k, v in shown.items() if k in per_rule} == {k: v for k, v in per_rule.items() if k[0] in "EH"}
     assert all(r["post"] in ln for r, ln in zip(bad[:3], listed, strict=True))
     assert more.strip().startswith(f"… and {len(bad) - 3} more" if lang == "en" else f"……另有 {len(bad) - 3} 个")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_long_eligible_list_shows_the_computed_rows_and_the_best_others(solved, capsys, monkeypatch, lang):
+    """At 1,200 in play one cadre had 1,446 eligible rows whose forced change was not computed: the text lists every
+    row with a computed change and the best others up to ELIGIBLE_SHOWN, then says how many more --json holds."""
+    from cadrex.analysis import explain
+
+    _, out = solved
+    assert main(["explain", str(SAMPLE), str(out), "--cadre", "C000004", "--top", "2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    rows = [r for r in d["eligible"] if not d["chosen"] or r["post"] != d["chosen"]["post"]]
+    computed = [r for r in rows if r.get("forced")]
+    assert len(rows) > 4 and 1 <= len(computed) <= 2
+    monkeypatch.setattr(explain, "ELIGIBLE_SHOWN", 3)
+    assert main(["--lang", lang, "explain", str(SAMPLE), str(out), "--cadre", "C000004", "--top", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    a = lines.index("eligible, not chosen (objective change if forced):" if lang == "en" else "合格但未选（若强制安排，目标值的变化）：")
+    b = next(i for i in range(a + 1, len(lines)) if not lines[i].startswith("  P"))
+    listed = lines[a + 1:b]
+    want = [r for i, r in enumerate(rows) if r.get("forced") or i < 3]
+    assert [ln.split()[0] for ln in listed] == [r["post"] for r in want]
+    assert lines[b].strip().startswith(f"… and {len(rows) - len(want)} more" if lang == "en" else f"……另有 {len(rows) - len(want)} 个")

@@ -61,7 +61,8 @@ def test_wall_clock_guard(tmp_path):
 
 def test_generated_team_names_read_as_real_ones(tmp_path):
     """A city's party committee and government share the city's number within the province (a municipality has
-    districts), departments carry the province's full name, and no two teams share a name."""
+    districts), departments carry the province's full name, no two teams share a name, and each head's title is
+    its team's (区长 of a district government, 主任 of a commission, 局长 of a 局)."""
     import pandas as pd
 
     from cadrex.jobs.generate import generate_frames
@@ -81,4 +82,10 @@ def test_generated_team_names_read_as_real_ones(tmp_path):
             assert len(names) == 2 and len(stems) == 1, list(names)
         muni = t[city & t["province_id"].isin(["BJ", "TJ", "SH", "CQ"]).to_numpy()]
         assert muni["name"].str.contains("区").all() and len(muni) > 0
+        posts = f["posts"].assign(team=t.set_index("team_id")["name"].reindex(f["posts"]["team_id"]).to_numpy())
+        heads = posts[posts["title"].isin(["市长", "区长", "厅长", "局长", "主任"])]
+        want = heads["team"].str.rstrip("0123456789").map(lambda n: "区长" if n.endswith("区政府") else "市长" if
+                                                          n.endswith("市政府") else "主任" if n.endswith("委员会") else
+                                                          "局长" if n.endswith("局") else "厅长")
+        assert (heads["title"] == want).all() and len(heads) >= len(t) // 3
         assert isinstance(pd.Series(t["name"]).iloc[0], str)

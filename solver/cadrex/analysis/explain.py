@@ -368,11 +368,15 @@ def render(d: dict, lang: str = "en") -> str:
         lines.append(say("explain.none", lang))
     lines.append(say("explain.eligible", lang))
     rows = [r for r in d["eligible"] if not c or r[key] != c[key]]
-    for r in rows:
+    # a national case: every row whose forced change was computed, and the best others up to ELIGIBLE_SHOWN in all
+    shown = [r for i, r in enumerate(rows) if r.get("forced") or i < ELIGIBLE_SHOWN]
+    for r in shown:
         f = r.get("forced")
         ftxt = say("explain.not_computed", lang) if not f else Forced(f["low"], f["high"], f["exact"], f["status"]).text(lang)
         lines.append(say("explain.row", lang, id=_label(r, key, lang), forced=ftxt,
                          **{k: r[k] for k in ("score", "fit", "hard", "care", "pref", "assess")}))
+    if len(shown) < len(rows):
+        lines.append(say("explain.more", lang, n=len(rows) - len(shown)))
     if not rows:
         lines.append(say("explain.none", lang))
     if "changes" in d:  # a re-plan: why this cadre (or the holders of this post) changed from the baseline plan
@@ -401,6 +405,8 @@ def render(d: dict, lang: str = "en") -> str:
 
 #: ineligible pairs listed one per line in the text (all of them in --json); past that, a count per rule first
 INELIGIBLE_SHOWN = 100
+#: eligible pairs listed in the text (those with a computed forced change always; all of them in --json)
+ELIGIBLE_SHOWN = 30
 
 
 def _rule_text(x: str, lang: str) -> str:

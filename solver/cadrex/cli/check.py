@@ -88,7 +88,12 @@ def cmd_verify(args) -> int:
         print(*(text(p, lang) for p in problems), sep="\n", file=sys.stderr)
         print(say("verify.failed", lang, n=len(problems), objective=ev.objective), file=sys.stderr)
         return EXIT_INFEASIBLE
-    print(say("verify.ok", lang, objective=ev.objective, extra=extra, **ev.terms))
+    # each term as it enters the objective: weight × term where the policy's weight is not 1 (SPEC §6)
+    w = pol.get("weights") or {}
+    key = {"hard": "hardship", "pref": "preference"}
+    terms = {k: (f"{wk:g}×{v}" if (wk := w.get(key.get(k, k), 1)) != 1 else v) for k, v in ev.terms.items()}
+    weighted = say("verify.weighted", lang) if terms != ev.terms else ""
+    print(say("verify.ok", lang, objective=ev.objective, extra=extra, weighted=weighted, **terms))
     return EXIT_OK
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cadrex.jobs.names import team_names
+from cadrex.jobs.names import head_titles, team_names
 
 FAMILIES = ("base", "vacancies", "must_move", "big_provinces", "preferences", "strict", "tight")
 #: the provinces the ``big_provinces`` family keeps
@@ -81,6 +81,7 @@ def _big_provinces(frames, rng) -> None:
     teams, cad = frames["teams"], frames["cadres"]
     teams["province_id"] = teams["province_id"].map(to)
     teams["name"] = team_names(teams, frames["provinces"])  # the names say the province a team is in now
+    frames["posts"]["title"] = head_titles(frames["posts"]["title"], teams.set_index("team_id")["name"].reindex(frames["posts"]["team_id"]).to_numpy())
     for c in ("province_id", "native_province", "home_province"):
         cad[c] = cad[c].map(to)
     # a holder serves where its team is (the case requires it)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cadrex.io.schema import FORCED_KINDS
-from cadrex.jobs.names import team_names
+from cadrex.jobs.names import head_titles, team_names
 
 # id, name, lat, lon, base hardship (0 none … 3 most remote)
 PROVINCES = [
@@ -197,6 +197,7 @@ def generate_frames(n_cadres: int, seed: int, as_of: date = AS_OF, family: str =
                           "role": role, "specialty": p_spec, "min_education": min_edu,
                           "specialty_strict": np.where(strict, "是", "否"), "must_fill": np.where(must_fill, "是", "否"),
                           "holder_id": holder})
+    posts["title"] = head_titles(posts["title"], teams.set_index("team_id")["name"].reindex(posts["team_id"]).to_numpy())
     # ---- relations: a few kin pairs, across provinces
     nr = max(1, N // 200)
     ra, rb = rng.integers(N, size=nr), rng.integers(N, size=nr)

@@ -45,3 +45,18 @@ def team_names(teams: pd.DataFrame, provinces: pd.DataFrame) -> list[str]:
 def short_name(name: str) -> str:
     """A province's short name as in team names (内蒙古自治区 → 内蒙古, 广西壮族自治区 → 广西, 河北省 → 河北)."""
     return re.sub(r"(壮族|回族|维吾尔)?自治区$|[省市]$", "", name)
+
+
+def head_titles(titles: pd.Series, team_of_post: pd.Series) -> list[str]:
+    """Each post's title with its team's head named as that team calls it: 区长 of a district government, 市长 of a
+    city's; 主任 of a commission (委员会), 局长 of a 局, 厅长 of a 厅. ``team_of_post``: each post's team name.
+    Other titles are kept."""
+    out = []
+    for t, team in zip(titles, team_of_post, strict=True):
+        if t in ("市长", "区长"):
+            t = "区长" if team.endswith("区政府") else "市长"
+        elif t in ("厅长", "局长", "主任"):
+            unit = team.rstrip("0123456789")  # 云南省财政厅2: a second 财政厅
+            t = "主任" if unit.endswith("委员会") else "局长" if unit.endswith("局") else "厅长"
+        out.append(t)
+    return out

@@ -106,7 +106,7 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     # every option honoured or rejected before any work (OptionError / UnsupportedOption, a ValueError)
     opts = SolveOptions(time_limit=time_limit, seed=seed, num_workers=num_workers, gap=gap, progress=progress)
     log.info(Msg("plan.announce", cadres=len(ctx.I), posts=len(ctx.J), method=Msg("plan.cg" if use_cg else "plan.full"),
-                 limit=f"{time_limit:g}", goal=f"{gap:.3%}" if gap > 0 else Msg("plan.prove")), extra={"user": True})
+                 limit=f"{time_limit:g}", goal=f"{gap:.4%}" if gap > 0 else Msg("plan.prove")), extra={"user": True})
     if use_cg:
         return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra, num_workers,
                          closure_cap)
@@ -192,6 +192,19 @@ CG_SUMMARY_KEYS = ("lp_value", "lagrangian_bound", "bound_round", "lp_converged"
                    "closed", "closure_fixed", "master_mip")
 
 
+def _busy_hint(num_workers: int | None) -> None:
+    """A hint, not a decision (the path must not depend on the machine's load): when other work holds the cores
+    (1-minute load average, this process's own share counted as one, at least all cores but a quarter) and both
+    cores are asked for, say that ``--num-workers 1`` may be several times faster (a newcomer's 1,200 in play with
+    another job running: 162 s on both cores, 57 s on one)."""
+    cores = os.cpu_count() or 1
+    if num_workers == 1 or cores < 2 or not hasattr(os, "getloadavg"):
+        return
+    load = os.getloadavg()[0]
+    if load >= cores - 0.25:
+        log.warning(Msg("plan.busy", load=f"{load:.1f}", cores=cores), extra={"user": True})
+
+
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
               gap: float = 0.0, extensions: tuple = (), extra=None, num_workers: int | None = None,
               closure_cap: int | None = None) -> Result:
@@ -202,6 +215,7 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     # where the parallel dual's threads wait on each other (round 1 at 2,000 in play: 2.4 s idle, 6.7 s beside one
     # busy process, serial 2.9 s both ways); 2 or more: both cores (the default)
     before = serial_resolves(True) if num_workers == 1 else None
+    _busy_hint(num_workers)
     cap = CLOSURE_CAP if closure_cap is None else int(closure_cap)
     try:
         br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed,
