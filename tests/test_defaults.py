@@ -250,14 +250,18 @@ def test_gap_takes_a_fraction_or_a_percentage_as_the_outputs_show_it(tmp_path, c
     assert _fraction("0.05%") == pytest.approx(0.0005) and _fraction(" 0 % ") == 0 and _fraction("0.0005") == 0.0005
     assert main(["solve", str(SAMPLE), "--out", str(tmp_path / "o"), "--gap", "0.5%", "--quiet"]) == 0
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["gap_goal"] == pytest.approx(0.005)
-    for bad in ("5", "100%", "x%", "%"):
+    for bad in ("100", "100%", "x%", "%"):
         with pytest.raises(SystemExit) as ex:
             main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", bad])
-        assert ex.value.code == 2 and "give a fraction (0.0005) or a percentage (0.05%)" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and "give a fraction (0.0005) or a percentage (0.05%)" in err and "did you mean" not in err
+    with pytest.raises(SystemExit) as ex:  # a percentage without its sign: the hint names it
+        main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", "5"])
+    assert ex.value.code == 2 and "did you mean 5% (a percentage)?" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", "5", "--lang", "zh"])
     zh = capsys.readouterr().err
-    assert "请写小数（如 0.0005）或百分数（如 0.05%）" in zh and not (tmp_path / "b").exists()
+    assert "是否应为 5%（百分数）？" in zh and not (tmp_path / "b").exists()
 
 
 def test_the_closing_line_says_what_the_gap_means_in_objective_points(tmp_path, capsys):
@@ -327,3 +331,24 @@ def test_a_busy_machine_gets_a_hint_and_the_same_plan(case120, monkeypatch, capl
         else:
             assert not hints
     assert got[1.9, None] == got[0.9, None]
+
+
+def test_a_jobs_inner_solves_say_nothing_only_the_job_announces(tiny_path, tmp_path, monkeypatch, capsys):
+    """A re-plan with --frontier 3 solves four times but says once what it will do; robustness's samples (column
+    generation on a busy machine, in this process) give no start line and no busy hint each: the load is the job's."""
+    import os
+
+    tiny_replan = tiny_path.parent / "tiny-replan"
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.9, 1.9, 1.9))
+    assert main(["replan", str(tiny_path), "--plan", str(tiny_replan / "baseline"), "--events",
+                 str(tiny_replan / "events.csv"), "--frontier", "3", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("solving 12 cadres") == 1, err
+    assert len((tmp_path / "r" / "frontier.csv").read_text().splitlines()) == 4  # header and three solves
+    assert main(["robustness", str(tiny_path), "--plan", str(tiny_replan / "baseline"), "--samples", "6",
+                 "--decline-rate", "0.5", "--workers", "1", "--out", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "solving " not in err and "--num-workers 1" not in err and "robustness" in err, err
+    assert main(["solve", str(tiny_path), "--method", "cg", "--out", str(tmp_path / "s")]) == 0
+    assert capsys.readouterr().err.count("--num-workers 1") == 1  # the same hint where a solve is the job

@@ -7,6 +7,7 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import SAMPLE
 
 import cadrex
 from cadrex.cli import main
@@ -75,3 +76,37 @@ def test_reasons_name_each_post_by_team_and_title(tiny_path, tmp_path, lang):
     a2 = pd.read_csv(out2 / "assignments.csv", **read)
     m = a2[(a2["action"] == "move") & (a2["from_post"] != "")].iloc[0]
     assert f"{m['to_post']}{left}" not in m["reasons"] and m["to_post"] in m["reasons"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_h4_e8_reasons_say_which_rule_keeps_a_cadre_from_staying(tmp_path, lang):
+    """A cadre who may not keep its post says why: a forbid pin on it (E8) or a relative not in play in its team (H4)."""
+    case = tmp_path / "c"
+    shutil.copytree(SAMPLE, case)
+    read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
+    held = pd.read_csv(case / "posts.csv", **read).query("holder_id != ''").set_index("holder_id")
+    pins = pd.read_csv(case / "pins.csv", **read)
+    base = tmp_path / "base"  # cadres who move in the plan without the new rules can still move with them
+    assert main(["solve", str(case), "--out", str(base), "--quiet", "--lang", lang]) == 0
+    a0 = pd.read_csv(base / "assignments.csv", **read)
+    in_play = set(a0["cadre_id"])
+    free = [c for c in a0.query("action == 'move' and from_post != '' and kind == ''")["cadre_id"]
+            if c not in set(pins["cadre_id"]) and "H1" not in a0.set_index("cadre_id").at[c, "reasons"]]
+    h4, kin = next((c, k) for c in free for k in held.index
+                   if k not in in_play and held.at[k, "team_id"] == held.at[c, "team_id"])
+    e8 = next(c for c in free if c != h4)
+    pins.loc[len(pins)] = [e8, held.at[e8, "post_id"], "forbid"]  # E8: forbid the post it holds
+    pins.to_csv(case / "pins.csv", index=False, encoding="utf-8-sig")
+    rel = pd.read_csv(case / "relations.csv", **read)
+    rel.loc[len(rel)] = [h4, kin] + ["夫妻"] * (len(rel.columns) - 2)  # H4: a relative fixed in its team
+    rel.to_csv(case / "relations.csv", index=False, encoding="utf-8-sig")
+    out = tmp_path / "o"
+    assert main(["solve", str(case), "--out", str(out), "--quiet", "--lang", lang]) == 0
+    a = pd.read_csv(out / "assignments.csv", **read).set_index("cadre_id")
+    words = {"E8": {"en": "E8: may not stay in own post: a forbid pin", "zh": "E8 不得留任：现职被禁止安排"},
+             "H4": {"en": "H4: may not stay in own post: a relative not in play", "zh": "H4 不得留任：同一班子中有不在列的亲属"}}
+    for rule, c in (("E8", e8), ("H4", h4)):
+        assert a.at[c, "action"] == "move", (rule, c, a.at[c, "reasons"])
+        assert words[rule][lang] in a.at[c, "reasons"], (rule, a.at[c, "reasons"])
+        assert words["H4" if rule == "E8" else "E8"][lang] not in a.at[c, "reasons"]
+    assert not any(words[r][lang] in x for r in words for x in a0["reasons"])  # the base plan says neither

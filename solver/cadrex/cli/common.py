@@ -134,6 +134,8 @@ def _fraction(text: str) -> float:
     except ValueError:
         v = math.nan
     if not (math.isfinite(v) and 0 <= v < 1):
+        if not pct and 1 <= v < 100:  # "--gap 5": a percentage without its sign
+            raise argparse.ArgumentTypeError(say("value.fraction_pct", PARSE_LANG[0], text=repr(text), pct=f"{text.strip()}%"))
         raise _bad("value.fraction", text)
     return v
 

@@ -158,12 +158,12 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
            backend: str | None = None, time_limit: float | None = None, seed: int | None = None,
            num_workers: int | None = None, progress=None, method: str = "auto", gap: float | None = None,
            max_changes: int | None = None, frontier: int = 0, fewest: bool = True,
-           closure_cap: int | None = None) -> Result:
+           closure_cap: int | None = None, announce: bool = True) -> Result:
     """The best plan of the changed case (``events`` applied to ``case``) that keeps as much of ``baseline`` (a plan
     folder of ``case`` or a :class:`Baseline`) as is worth keeping: §6 objective − change_cost · changes. Options as
     :func:`cadrex.solve`; ``max_changes`` caps the changes, ``frontier`` = N asks for the best §6 objective with at
     most k changes for k = k_min … k_min + N − 1; ``fewest=False`` skips k_min unless the frontier needs it. Never raises for an infeasible case: the result says so, and its
-    diagnosis names the events involved."""
+    diagnosis names the events involved. ``announce=False``: no start line (robustness samples)."""
     t0 = time.perf_counter()
     check_closure_cap(closure_cap, method)  # before the baseline and events are read (slow at national scale)
     if not isinstance(baseline, Baseline):
@@ -186,7 +186,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
 
     kw = {"backend": backend, "time_limit": time_limit, "seed": seed, "num_workers": num_workers, "progress": progress,
           "method": method, "gap": gap, "closure_cap": closure_cap}
-    res = solve(changed_case, policy=policy, extensions=(change,), extra=extra, **kw)
+    res = solve(changed_case, policy=policy, extensions=(change,), extra=extra, announce=announce, **kw)
     backend_name = res.summary.get("backend") or pol["backend"]
     info = {"baseline": os.path.abspath(baseline.path), "baseline_sha256": baseline.sha256,
             "events": os.path.abspath(events.path), "events_sha256": events.sha256, "change_cost": cost,
@@ -217,7 +217,8 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
     if frontier and info["k_min"] is not None:
         rows = []
         for k in range(info["k_min"], info["k_min"] + int(frontier)):
-            r = solve(changed_case, policy=policy, extensions=(Change(b, 0, k),), extra=lambda plan: 0, **kw)
+            r = solve(changed_case, policy=policy, extensions=(Change(b, 0, k),), extra=lambda plan: 0, announce=False,
+                      **kw)
             n = None
             if r.objective is not None:
                 n = len(count_changes(ctx, b, r.placements))

@@ -55,7 +55,8 @@ def run_sample(case: Case, baseline: Baseline, policy, declines: list[str], k: i
     if not declines:  # nothing declined: the plan stands as it is (no re-plan)
         return rec | {"status": "unchanged", "plan": dict(baseline.plan), "changes": [], "chains": []}
     try:
-        res = replan(case, baseline, sample_events(declines, baseline, k), policy=policy, fewest=False, **options)
+        res = replan(case, baseline, sample_events(declines, baseline, k), policy=policy, fewest=False, announce=False,
+                     **options)
     except Exception as exc:  # recorded, the other samples go on
         return rec | {"status": "error", "error": f"{type(exc).__name__}: {exc}"[:500]}
     rec["status"] = res.status.value

@@ -9,7 +9,7 @@ import pandas as pd
 from cadrex.i18n import Join, Msg, Text
 from cadrex.model import STRUCTURE_RULES, Model, PlanValues
 from cadrex.rules.context import Context
-from cadrex.rules.eligibility import has_eligible_post
+from cadrex.rules.eligibility import has_eligible_post, stay_block
 from cadrex.rules.why import KIND_ZH, must_move_msg
 
 
@@ -28,7 +28,7 @@ def post_names(ctx: Context) -> dict[str, Text | str]:
 
 
 def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict, stay_possible: bool,
-            pinned: str | None, any_post: bool = True, names: dict | None = None) -> Text:
+            pinned: str | None, any_post: bool = True, names: dict | None = None, block: str = "") -> Text:
     """The ``reasons`` cell: what happens to the cadre and the rules and terms behind it (English as a string,
     either language by ``text(lang)``)."""
     bits: list[Text] = []
@@ -43,8 +43,8 @@ def _reason(ctx: Context, c: int, own: str | None, dest: str | None, terms: dict
                     Msg("reason.moves_in", dest=name(dest, dest)))
     if ctx.c_must[c]:
         bits.append(Msg("reason.must", why=must_move_msg(ctx, c, threshold=True)))
-    elif own and dest != own and not stay_possible:
-        bits.append(Msg("reason.no_stay"))
+    elif own and dest != own and not stay_possible:  # H4 or E8 (stay_block), else closed to it by the model
+        bits.append(Msg({"H4": "reason.no_stay_h4", "E8": "reason.no_stay_e8"}.get(block, "reason.no_stay")))
     if pinned:
         bits.append(Msg("reason.pin", post=pinned))
     if kind and not ctx.c_must[c]:
@@ -64,6 +64,7 @@ def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, ch
     some_post = dict(zip(left.tolist(), has_eligible_post(ctx, left).tolist(), strict=True))
     req = {ctx.cad_ids[c]: ctx.post_ids[p] for c, p, r in zip(ctx.pin_c, ctx.pin_p, ctx.pin_require, strict=True) if r}
     names = post_names(ctx)
+    blocks = dict(zip(ctx.I.tolist(), stay_block(ctx).tolist(), strict=True))
     rows = []
     for c in ctx.I:
         cid = ctx.cad_ids[c]
@@ -77,7 +78,8 @@ def assignments_table(ctx: Context, model: Model, plan: dict, pv: PlanValues, ch
             "to_post": dest or "", "from_province": ctx.prov_ids[ctx.c_prov[c]], "to_province": to_prov,
             "kind": ctx.c_kind[c], "fit": t.get("fit", 0), "hard": t.get("hard", 0), "care": t.get("care", 0),
             "pref": t.get("pref", 0), "assess": t.get("assess", 0), "score": t.get("score", 0),
-            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid), some_post.get(int(c), True), names),
+            "reasons": _reason(ctx, c, own, dest, t, int(c) in stay_c, req.get(cid), some_post.get(int(c), True), names,
+                               blocks[int(c)]),
         })
     return pd.DataFrame(rows)
 
