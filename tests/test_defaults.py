@@ -318,24 +318,27 @@ def test_a_busy_machine_gets_a_hint_and_the_same_plan(case120, monkeypatch, capl
     case = cadrex.load_case(case120)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     got = {}
-    for load, workers in ((1.9, None), (0.9, None), (1.9, 1)):
+    for load, workers in ((1.9, None), (0.5, None), (1.9, 1), (0.95, None)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="cadrex"):
             r = cadrex.solve(case, method="cg", num_workers=workers)
         hints = [x for x in caplog.records if "--num-workers 1" in str(x.msg)]
         got[load, workers] = (r.objective, r.best_bound)
-        if (load, workers) == (1.9, None):
+        if (load, workers) == (0.95, None):  # one busy process on 2 cores: a hint too
+            assert len(hints) == 1
+        elif (load, workers) == (1.9, None):
             assert len(hints) == 1 and "load 1.9 on 2 cores" in str(hints[0].msg)
             assert getattr(hints[0], "user", False)  # a line for the user: shown in zh too, not only with --verbose
         else:
             assert not hints
-    assert got[1.9, None] == got[0.9, None]
+    assert got[1.9, None] == got[0.5, None] == got[0.95, None]
 
 
 def test_a_jobs_inner_solves_say_nothing_only_the_job_announces(tiny_path, tmp_path, monkeypatch, capsys):
     """A re-plan with --frontier 3 solves four times but says once what it will do; robustness's samples (column
-    generation on a busy machine, in this process) give no start line and no busy hint each: the load is the job's."""
+    generation on a busy machine, in this process: --workers 0) give no start line and no busy hint each: the load is
+    the job's; a multi-year plan says once what it will do, not once per year's solve."""
     import os
 
     tiny_replan = tiny_path.parent / "tiny-replan"
@@ -347,8 +350,11 @@ def test_a_jobs_inner_solves_say_nothing_only_the_job_announces(tiny_path, tmp_p
     assert err.count("solving 12 cadres") == 1, err
     assert len((tmp_path / "r" / "frontier.csv").read_text().splitlines()) == 4  # header and three solves
     assert main(["robustness", str(tiny_path), "--plan", str(tiny_replan / "baseline"), "--samples", "6",
-                 "--decline-rate", "0.5", "--workers", "1", "--out", str(tmp_path / "b")]) == 0
+                 "--decline-rate", "0.5", "--workers", "0", "--out", str(tmp_path / "b")]) == 0
     err = capsys.readouterr().err
     assert "solving " not in err and "--num-workers 1" not in err and "robustness" in err, err
+    main(["horizon", str(tiny_path), "--years", "3", "--out", str(tmp_path / "h")])  # its yearly solves: one line
+    err = capsys.readouterr().err
+    assert err.count("planning 3 years") == 1 and "solving " not in err, err
     assert main(["solve", str(tiny_path), "--method", "cg", "--out", str(tmp_path / "s")]) == 0
     assert capsys.readouterr().err.count("--num-workers 1") == 1  # the same hint where a solve is the job

@@ -122,3 +122,6 @@ def test_a_forced_range_says_whether_forcing_helps(lang):
     assert ("by 40 or more" if en else "至少降低 40") in at_most_loss.text(lang)
     assert ("lowers" if en else "降低") not in at_most.text(lang)
     assert Forced(-12, -12, True, "exact").text(lang) == "-12"
+    zero = Forced(-5, 0, False, "local").text(lang)  # an upper end of 0: no gain, perhaps a loss, not a sure loss
+    assert (("does not raise the objective and may lower it by up to 5" in zero and "forcing it lowers the objective ("
+             not in zero) if en else ("不会提高目标值，至多使其降低 5" in zero and "强制安排会降低目标值" not in zero)), zero

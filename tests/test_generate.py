@@ -21,6 +21,11 @@ def test_same_seed_byte_identical(tmp_path):
     assert not mismatch and not errors and len(match) == len(names) >= 9
     assert main(["generate", "--cadres", "300", "--seed", "8", str(tmp_path / "g3")]) == 0
     assert (tmp_path / "g1" / "cadres.csv").read_bytes() != (tmp_path / "g3" / "cadres.csv").read_bytes()
+    case = cadrex.load_case(str(tmp_path / "g1"))  # its name and description in zh and en, read back as TOML
+    name, desc = case.name, case.description
+    assert "模拟案例" in name and "交流人选 300 人" in name and "synthetic, 300 in play, seed 7" in name, name
+    n_cad = len(case.cadres)
+    assert f"干部 {n_cad} 人" in desc and f"{n_cad} cadres" in desc, desc
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -63,7 +68,6 @@ def test_generated_team_names_read_as_real_ones(tmp_path):
     """A city's party committee and government share the city's number within the province (a municipality has
     districts), departments carry the province's full name, no two teams share a name, and each head's title is
     its team's (区长 of a district government, 主任 of a commission, 局长 of a 局)."""
-    import pandas as pd
 
     from cadrex.jobs.generate import generate_frames
 
@@ -88,4 +92,3 @@ def test_generated_team_names_read_as_real_ones(tmp_path):
                                                           n.endswith("市政府") else "主任" if n.endswith("委员会") else
                                                           "局长" if n.endswith("局") else "厅长")
         assert (heads["title"] == want).all() and len(heads) >= len(t) // 3
-        assert isinstance(pd.Series(t["name"]).iloc[0], str)

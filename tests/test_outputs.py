@@ -110,3 +110,27 @@ def test_h4_e8_reasons_say_which_rule_keeps_a_cadre_from_staying(tmp_path, lang)
         assert words[rule][lang] in a.at[c, "reasons"], (rule, a.at[c, "reasons"])
         assert words["H4" if rule == "E8" else "E8"][lang] not in a.at[c, "reasons"]
     assert not any(words[r][lang] in x for r in words for x in a0["reasons"])  # the base plan says neither
+
+
+def test_verify_line_adds_up_by_hand_under_weights(tmp_path, capsys):
+    """Under a policy whose weights are not 1 (care-first: care and preference ×3), verify writes those terms as
+    weight×term, and the line's own numbers add up to its objective by hand; under the default nothing is weighted."""
+    import re
+
+    for policy in ("care-first", None):
+        out = tmp_path / f"o-{policy}"
+        opt = ["--policy", policy] if policy else []
+        assert main(["solve", str(SAMPLE), "--out", str(out), "--quiet", "--lang", "en", *opt]) == 0
+        capsys.readouterr()
+        assert main(["verify", str(SAMPLE), str(out), "--lang", "en", *opt]) == 0
+        line = capsys.readouterr().out
+        m = re.search(r"objective (-?\d+) = pairs\(fit (\S+), hardship (\S+), care (\S+), preference (\S+), "
+                      r"assess (\S+)\) \+ fill (\S+) − move (\S+) − structure (\S+) − flow (\S+?)[ \n(]", line)
+        assert m, line
+
+        def val(t: str) -> float:
+            w, _, v = t.rstrip(",").rpartition("×")
+            return float(w or 1) * float(v)
+        f = [val(t) for t in m.groups()[1:]]
+        assert sum(f[:6]) - sum(f[6:]) == int(m.group(1)), line  # pairs and fill, less move, structure, flow
+        assert ("3×" in m.group(4) and "3×" in m.group(5) and "weight × term" in line) if policy else "×" not in line

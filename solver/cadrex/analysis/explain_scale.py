@@ -60,10 +60,12 @@ class Forced:
         if self.low is None:  # with a verdict when the bound alone says forcing costs
             return say("explain.forced_at_most_loss" if self.high is not None and self.high < 0 else "explain.forced_at_most",
                        lang, high=hi, loss=f"{-(self.high or 0):.0f}", how=how)
-        # whether forcing helps: a loss for sure (upper end ≤ 0), none for sure (lower end ≥ 0), or a loss up to the
-        # lower end with a gain possible only inside the plan's own gap to its bound (the upper end)
-        mid = "explain.forced_loss" if self.high is not None and self.high <= 0 else \
-            "explain.forced_no_loss" if self.low >= 0 else "explain.forced_between"
+        # whether forcing helps: a loss for sure (upper end < 0), none for sure (lower end ≥ 0), no gain but perhaps a
+        # loss (upper end 0), or a loss up to the lower end with a gain possible only inside the plan's own gap to its
+        # bound (the upper end)
+        mid = "explain.forced_loss" if self.high is not None and self.high < 0 else \
+            "explain.forced_no_loss" if self.low >= 0 else \
+            "explain.forced_no_gain" if self.high is not None and self.high == 0 else "explain.forced_between"
         return say(mid, lang, low=lo, high=hi, loss=f"{-self.low:.0f}", how=how)
 
     def as_dict(self) -> dict:

@@ -45,7 +45,7 @@ class _Progress:
         if bound is not None and math.isfinite(bound):
             self.bound = bound if self.bound is None else min(self.bound, bound)
         have, hb = self.obj is not None, self.bound is not None
-        gap = f"{max(0.0, self.bound - self.obj) / max(1.0, abs(self.obj)):.3%}" if have and hb else say("cli.na", lang)
+        gap = f"{max(0.0, self.bound - self.obj) / max(1.0, abs(self.obj)):.4%}" if have and hb else say("cli.na", lang)
         now = time.perf_counter() - self.t0
         line = say("cli.progress", lang, secs=f"{now:.0f}", plan=f"{self.obj:.0f}" if have else say("cli.none", lang),
                    bound=f"{self.bound:.0f}" if hb else say("cli.none", lang), gap=gap)

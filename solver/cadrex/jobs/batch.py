@@ -197,7 +197,8 @@ def run_scenario(sc: dict, out_root: str) -> dict:
                               "runtime_s": 0.0}
         case = load_case(sc["case"], policy_file=pol_file)
         res = solve(case, policy=sc.get("overrides") or None, backend=sc.get("backend"),
-                           time_limit=sc.get("time_limit"), seed=sc.get("seed"))
+                           time_limit=sc.get("time_limit"), seed=sc.get("seed"),
+                           announce=False)  # the batch's own lines say what runs; the load is its own workers'
         res.summary["scenario"] = sc["name"]
         res.summary["scenario_hash"] = h
         res.write(out_dir, inputs=[pol_path] if pol_path else (), lang=lang)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cadrex.i18n import say
+from cadrex.i18n import Msg, say
 from cadrex.io import Case
 from cadrex.io.advance import mark_deadlines, next_round
 from cadrex.io.tomlfiles import effective_policy
@@ -108,6 +108,8 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     backend = backend or pol["backend"]
     time_limit = float(time_limit if time_limit is not None else pol["time_limit"])
     seed = int(seed if seed is not None else pol["seed"])
+    log.info(Msg("horizon.announce", years=years, limit=f"{time_limit:g}", goal=f"{gap:.4%}" if gap > 0 else
+                 Msg("plan.prove")), extra={"user": True})  # once: the rounds' solves below say nothing each
     Y = years
     c1 = mark_deadlines(case, Y, 1, pol)
     # the myopic reference: each round alone, the next derived from its plan (same derivation, same marking)
@@ -117,7 +119,7 @@ def horizon(case: Case, years: int, policy=None, backend: str | None = None, tim
     for t in range(1, Y + 1):
         share = max(1.0, (time_limit * 0.4 - (time.perf_counter() - t0)) / (Y - t + 1))
         r = solve(c, policy=pol, backend=backend, time_limit=share, seed=seed, gap=max(gap, MYOPIC_GAP),
-                  method="cg" if backend == "highs" and _size(c, pol) > PRICE_ABOVE else "auto")
+                  method="cg" if backend == "highs" and _size(c, pol) > PRICE_ABOVE else "auto", announce=False)
         if r.status not in (Status.OPTIMAL, Status.FEASIBLE):
             my_fail = (t, r)
             break

@@ -163,7 +163,7 @@ def replan(case: Case, baseline: Baseline | str | os.PathLike, events: Events | 
     folder of ``case`` or a :class:`Baseline`) as is worth keeping: §6 objective − change_cost · changes. Options as
     :func:`cadrex.solve`; ``max_changes`` caps the changes, ``frontier`` = N asks for the best §6 objective with at
     most k changes for k = k_min … k_min + N − 1; ``fewest=False`` skips k_min unless the frontier needs it. Never raises for an infeasible case: the result says so, and its
-    diagnosis names the events involved. ``announce=False``: no start line (robustness samples)."""
+    diagnosis names the events involved. ``announce=False``: no start line and no busy-machine hint (robustness samples)."""
     t0 = time.perf_counter()
     check_closure_cap(closure_cap, method)  # before the baseline and events are read (slow at national scale)
     if not isinstance(baseline, Baseline):

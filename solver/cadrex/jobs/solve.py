@@ -196,15 +196,16 @@ CG_SUMMARY_KEYS = ("lp_value", "lagrangian_bound", "bound_round", "lp_converged"
 
 
 def _busy_hint(num_workers: int | None) -> None:
-    """A hint, not a decision (the path must not depend on the machine's load): when other work holds the cores
-    (1-minute load average, this process's own share counted as one, at least all cores but a quarter) and both
-    cores are asked for, say that ``--num-workers 1`` may be several times faster (a newcomer's 1,200 in play with
-    another job running: 162 s on both cores, 57 s on one)."""
+    """A hint, not a decision (the path must not depend on the machine's load): when other work holds about a core
+    or more — the 1-minute load average at least the cores less 1.1, which one busy process on 2 cores reaches within
+    a few minutes (this solve's own few seconds so far add ~0.1) — and both cores are asked for, say that
+    ``--num-workers 1`` may be several times faster (a newcomer's 1,200 in play with another job running: 162 s on
+    both cores, 57 s on one; round 1 at 2,000 in play: 2.4 s idle, 6.7 s beside one busy process, 2.9 s serial)."""
     cores = os.cpu_count() or 1
     if num_workers == 1 or cores < 2 or not hasattr(os, "getloadavg"):
         return
     load = os.getloadavg()[0]
-    if load >= cores - 0.25:
+    if load >= cores - 1.1:
         log.warning(Msg("plan.busy", load=f"{load:.1f}", cores=cores), extra={"user": True})
 
 
@@ -243,7 +244,8 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
             # the master lacks pairs the MIP needs and no conflict is proven: solve the full model
             log.info("restricted master infeasible, no conflict proven; solving the full model")
             return solve(case, policy=pol, backend=backend, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)),
-                         seed=seed, progress=progress, method="full", gap=gap, extensions=extensions, extra=extra)
+                         seed=seed, progress=progress, method="full", gap=gap, extensions=extensions, extra=extra,
+                         num_workers=num_workers, announce=False)
         return _empty(case, Status.INFEASIBLE, base | {"timings": timings}, sq, diag)
     if br.x is None:
         return _empty(case, Status.NO_SOLUTION, base | {"timings": timings, "message": br.message}, sq, [])

@@ -14,7 +14,7 @@ from cadrex.rules.why import KIND_ZH, must_move_msg
 
 
 def post_names(ctx: Context) -> dict[str, Text | str]:
-    """Per post id, the post as an analyst reads it: "P000056 (浙江第7市委 组织部长)", with its team's name and its
+    """Per post id, the post as an analyst reads it: "P000056 (浙江第1市委 组织部长)", with its team's name and its
     title (the id alone where the case gives neither; both columns are optional)."""
     posts, teams = ctx.case.posts, ctx.case.teams
     title = posts["title"] if "title" in posts.columns else pd.Series("", index=posts.index)
