@@ -61,7 +61,7 @@ def test_exchange_list_sheet(workbook):
         if m.from_post:
             q = posts.loc[m.from_post]
             assert r[6] == teams.at[q["team_id"], "name"] + q["title"]
-        assert r[9].startswith("由 " if m.from_post else "交流至 ")
+        assert r[9].startswith(f"由{m.from_post}（" if m.from_post else "交流至")
     cell = next(c for c in ws["B"] if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert cell.data_type == "s" and cell.value.startswith("'=")
 
