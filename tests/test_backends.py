@@ -107,10 +107,10 @@ def test_unsupported_option_is_rejected(backend, sample, tmp_path, monkeypatch, 
     with pytest.raises(ValueError, match="--gap is not supported"):
         cadrex.solve(sample, backend=backend, gap=0.1, method="full")
     out = tmp_path / "o"
-    assert main(["solve", str(SAMPLE), "--out", str(out), "--backend", backend, "--gap", "0.1", "--quiet"]) == 2
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--backend", backend, "--gap", "10%", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"--gap is not supported by backend {backend}" in err
-    zh = said_in_zh(main, ["solve", str(SAMPLE), "--out", str(out), "--backend", backend, "--gap", "0.1", "--quiet"], 2,
+    zh = said_in_zh(main, ["solve", str(SAMPLE), "--out", str(out), "--backend", backend, "--gap", "10%", "--quiet"], 2,
                     capsys)
     assert f"后端 {backend} 不支持 --gap" in zh
     assert not out.exists()

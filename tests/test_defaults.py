@@ -178,7 +178,7 @@ def test_the_headline_says_whether_a_feasible_plan_met_its_gap_goal(case120, tmp
 
     from cadrex.cli.plan import _status_word
 
-    assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg", "--gap", "0.01"]) == 0
+    assert main(["solve", str(case120), "--out", str(tmp_path / "o"), "--method", "cg", "--gap", "1%"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     r = json.loads((tmp_path / "o" / "summary.json").read_text())  # this run's own result, not another solve's
     assert r["status"] == "optimal" or r["gap"] <= 0.01
@@ -242,7 +242,8 @@ def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_pa
 
 def test_gap_takes_a_fraction_or_a_percentage_as_the_outputs_show_it(tmp_path, capsys):
     """``--gap 0.5%`` is ``--gap 0.005`` (every output shows the gap as a percentage); a gap of 1 or more, or text,
-    is refused (exit 2) with both forms named, in both languages, and nothing is written."""
+    is refused (exit 2) with both forms named, in both languages, and nothing is written; so is a bare number from 0.01
+    up (``--gap 0.5``: 50 % or half a percent?), with both readings offered."""
     import json
 
     from cadrex.cli.common import _fraction
@@ -262,6 +263,15 @@ def test_gap_takes_a_fraction_or_a_percentage_as_the_outputs_show_it(tmp_path, c
         main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", "5", "--lang", "zh"])
     zh = capsys.readouterr().err
     assert "是否应为 5%（百分数）？" in zh and not (tmp_path / "b").exists()
+    for bare, frac, pct in (("0.5", "50%", "0.5%"), ("0.01", "1%", "0.01%")):  # 50 % or half a percent? refused
+        with pytest.raises(SystemExit) as ex:
+            main(["solve", str(SAMPLE), "--out", str(tmp_path / "b"), "--gap", bare])
+        err = capsys.readouterr().err
+        assert ex.value.code == 2 and f"'{bare}' is ambiguous: as a fraction it is {frac}" in err and f"({frac} or {pct})" in err
+    with pytest.raises(SystemExit):
+        main(["robustness", str(SAMPLE), str(tmp_path / "p"), "--out", str(tmp_path / "b"), "--gap", "0.5", "--lang", "zh"])
+    assert "'0.5' 有歧义：按小数理解为 50%" in capsys.readouterr().err and not (tmp_path / "b").exists()
+    assert _fraction("0.0099") == 0.0099 and _fraction("1%") == 0.01
 
 
 def test_the_closing_line_says_what_the_gap_means_in_objective_points(tmp_path, capsys):

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, SAMPLE
 
 from cadrex.cli import main
-from cadrex.i18n import Join, Msg, catalogue, placeholders, resolve_lang, rule_name, say
+from cadrex.i18n import Join, Msg, catalogue, placeholders, resolve_lang, rule_name, say, structure_name
 
 #: three or more English words in a row: what a user would read as an English sentence
 ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[ ,;:()'-]+[A-Za-z][a-z]+){2,}")
@@ -62,6 +62,22 @@ def test_every_message_id_the_code_uses_is_in_the_catalogue():
     assert len(used) > 100
     missing = sorted(used - set(catalogue()))
     assert not missing, missing
+
+
+def test_every_shipped_structure_model_has_a_name_and_validate_shows_it(tmp_path, capsys):
+    """``validate`` counts teams by structure model with the model's name in the language (a newcomer read bare ids);
+    every model shipped in models/structures/ has one, and its file's heading comment gives the same zh name; a
+    case's own model keeps its id."""
+    shipped = sorted(ROOT.glob("models/structures/*.toml"))
+    assert len(shipped) >= 5
+    for p in shipped:
+        zh = structure_name(p.stem, "zh")
+        assert zh != p.stem and zh.split(" ", 1)[1] in p.read_text(encoding="utf-8").splitlines()[0], p
+        assert re.fullmatch(rf"{p.stem} \([a-z ,]+\)", structure_name(p.stem, "en")), p
+    assert structure_name("my_own_model", "zh") == "my_own_model"
+    for lang, want in (("en", "city_gov (city government team) "), ("zh", "city_gov 市（州、盟、区）政府班子 ")):
+        assert main(["validate", str(SAMPLE), "--lang", lang]) == 0
+        assert want in capsys.readouterr().out
 
 
 def test_rule_names_match_docs():

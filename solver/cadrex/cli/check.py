@@ -7,7 +7,7 @@ import os
 import sys
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK
-from cadrex.i18n import Join, Msg, say, text
+from cadrex.i18n import Join, Msg, say, structure_name, text
 from cadrex.io import load_case
 
 
@@ -19,7 +19,7 @@ def _summary_text(case, lang: str) -> str:
 
     I, J = ctx.I, ctx.J
     tcount = case.teams["structure_model"].value_counts().sort_index()
-    by_model = Join([f"{k} {v}" for k, v in tcount.items()], sep="reason.list")
+    by_model = Join([f"{structure_name(k, lang)} {v}" for k, v in tcount.items()], sep="reason.list")
     return say("validate.ok", lang, path=case.path, name=case.name or os.path.basename(case.path), as_of=case.as_of,
                cadres=len(case.cadres), in_play=len(I), must=int(ctx.c_must[I].sum()), posts=len(case.posts),
                posts_in_play=len(J), vacancies=int((ctx.p_holder[J] < 0).sum()), must_fill=int(np.sum(ctx.p_must[J])),

@@ -126,8 +126,9 @@ def _seconds(text: str) -> float:
 
 
 def _fraction(text: str) -> float:
-    """A relative gap from 0 up to (not including) 1: a fraction (0.0005) or, as every output shows it, a percentage
-    (0.05%)."""
+    """A relative gap from 0 up to (not including) 1: a fraction below 0.01 (0.0005) or, as every output shows it, a
+    percentage (0.05%). A bare number from 0.01 up is refused as ambiguous (``--gap 0.5``: 50 %, or half a percent?)
+    and the message offers both readings."""
     pct = text.strip().endswith("%")
     try:
         v = float(text.strip()[:-1]) / 100 if pct else float(text)
@@ -137,6 +138,9 @@ def _fraction(text: str) -> float:
         if not pct and 1 <= v < 100:  # "--gap 5": a percentage without its sign
             raise argparse.ArgumentTypeError(say("value.fraction_pct", PARSE_LANG[0], text=repr(text), pct=f"{text.strip()}%"))
         raise _bad("value.fraction", text)
+    if not pct and v >= 0.01:  # "--gap 0.5": 50 % as a fraction, or half a percent? Every output shows percentages
+        raise argparse.ArgumentTypeError(say("value.fraction_ambiguous", PARSE_LANG[0], text=repr(text),
+                                             frac=f"{v * 100:.4g}%", pct=f"{text.strip()}%"))
     return v
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 LANGS = ("zh", "en")
 
-__all__ = ["LANGS", "Join", "Local", "Msg", "Said", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "text"]
+__all__ = ["LANGS", "Join", "Local", "Msg", "Said", "Text", "catalogue", "column_label", "placeholders", "resolve_lang", "rule_name", "say", "structure_name", "text"]
 
 
 @cache
@@ -157,6 +157,15 @@ def rule_name(rid: str, lang: str) -> str:
     """A rule id with its name: ``E3 地域回避`` (zh) or ``E3 native avoidance`` (en); unknown ids as they are."""
     m = catalogue().get(f"rule.{rid}")
     return f"{rid} {m[lang]}" if m else rid
+
+
+def structure_name(model_id: str, lang: str) -> str:
+    """A structure model's id with its name for people: ``city_gov 市（州、盟、区）政府班子`` (zh) or ``city_gov (city
+    government team)`` (en); a model the catalogue does not know (a case's own) by its id alone."""
+    m = catalogue().get(f"structure_model.{model_id}")
+    if not m:
+        return model_id
+    return f"{model_id} {m[lang]}" if lang == "zh" else f"{model_id} ({m[lang]})"
 
 
 def column_label(col: str, lang: str) -> str:

@@ -76,7 +76,8 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     never ``optimal``). ``closure_cap`` (column generation only; default :data:`CLOSURE_CAP`): the most pairs a
     closure MIP may hold; a larger closure leaves the LP's bound standing (docs/guide.md, "An unclosed closure").
     Never raises for an infeasible case: the result says so. ``announce=False``: no start line and no busy-machine
-    hint (a job's inner solves: a re-plan's frontier points, robustness samples).
+    hint, for a job's inner solves (a re-plan's frontier points, robustness samples, batch scenarios, the horizon's
+    yearly solves, the column-generation → full-model fallback), whose job says once what it does.
 
     ``extensions`` (:class:`cadrex.model.Extension`) add terms and rows to the model (a re-plan's change terms);
     ``extra(plan)`` then gives their value for a plan (cadre id -> post id or None), counted independently of the
@@ -110,9 +111,11 @@ def solve(case: Case, policy=None, backend: str | None = None, time_limit: float
     if announce:
         log.info(Msg("plan.announce", cadres=len(ctx.I), posts=len(ctx.J), method=Msg("plan.cg" if use_cg else "plan.full"),
                      limit=f"{time_limit:g}", goal=f"{gap:.4%}" if gap > 0 else Msg("plan.prove")), extra={"user": True})
+        if use_cg:
+            _busy_hint(num_workers)
     if use_cg:
         return _solve_cg(case, ctx, pol, backend, time_limit, seed, progress, t0, gap, extensions, extra, num_workers,
-                         closure_cap, announce)
+                         closure_cap)
     solve_fn = get_backend(backend)
     check = getattr(solve_fn, "check", None)  # a stand-in backend (tests) may be a bare function
     if check is not None:
@@ -211,7 +214,7 @@ def _busy_hint(num_workers: int | None) -> None:
 
 def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: float, seed: int, progress, t0: float,
               gap: float = 0.0, extensions: tuple = (), extra=None, num_workers: int | None = None,
-              closure_cap: int | None = None, announce: bool = True) -> Result:
+              closure_cap: int | None = None) -> Result:
     from cadrex.solvers.cg import serial_resolves, solve_scaled
 
     base, sq = _base_summary(case, ctx, pol, backend, seed, time_limit, "cg", gap)
@@ -219,8 +222,6 @@ def _solve_cg(case: Case, ctx: Context, pol: dict, backend: str, time_limit: flo
     # where the parallel dual's threads wait on each other (round 1 at 2,000 in play: 2.4 s idle, 6.7 s beside one
     # busy process, serial 2.9 s both ways); 2 or more: both cores (the default)
     before = serial_resolves(True) if num_workers == 1 else None
-    if announce:
-        _busy_hint(num_workers)
     cap = CLOSURE_CAP if closure_cap is None else int(closure_cap)
     try:
         br, model, info = solve_scaled(ctx, max(1.0, time_limit - (time.perf_counter() - t0)), seed=seed,
