@@ -185,6 +185,26 @@ def test_highs_guard_is_not_used_in_a_daemonic_process(tiny_path, monkeypatch):
     assert not called and r.status == "optimal"
 
 
+def test_a_full_model_through_the_backend_contract_is_guarded_from_full_guard_above(tiny_path, monkeypatch):
+    """The user's time limit holds for a full model of FULL_GUARD_ABOVE variables or more: it runs in the guarded
+    child (killed at the deadline), while a sub-MIP through ``solve_model`` keeps the larger GUARD_ABOVE."""
+    import cadrex.solvers.highs.translate as tr
+    from cadrex.solvers import BackendResult, SolveOptions
+
+    assert tr.FULL_GUARD_ABOVE <= 125_604 < tr.GUARD_ABOVE  # the newcomer's full model that overran its limit
+    model = build_model(Context(cadrex.load_case(tiny_path)))
+    called = []
+    monkeypatch.setattr(tr, "_solve_guarded", lambda *a, **k: called.append(1) or BackendResult("optimal", None, 0, 0, 0))
+    for above, want in ((model.n_vars, [1]), (model.n_vars + 1, [])):
+        called.clear()
+        monkeypatch.setattr(tr, "FULL_GUARD_ABOVE", above)
+        tr.solve(model, SolveOptions(time_limit=30))
+        assert called == want
+    monkeypatch.setattr(tr, "FULL_GUARD_ABOVE", 1)
+    called.clear()
+    assert tr.solve_model(model, time_limit=30).status == "optimal" and not called  # GUARD_ABOVE for sub-MIPs
+
+
 def test_guarded_child_from_a_script_without_main_guard(tmp_path):
     """A user's script that calls a large solve at top level (no ``if __name__ == "__main__":``): the spawned HiGHS
     child must not re-import it (it used to die there and leave the caller blocked for ever)."""

@@ -67,6 +67,17 @@ def test_no_plan_in_time_ends_with_the_command_for_more_time(monkeypatch, tmp_pa
     err = capsys.readouterr().err
     assert code == 4, err
     assert f"cadrex solve {SAMPLE} --out {out} --time-limit 20" in err
+    # the hint keeps a gap goal as a percentage, which --gap reads back (a bare 0.01 is refused as ambiguous)
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--time-limit", "5", "--gap", "1%"]) == 4
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    assert hint.endswith(f"cadrex solve {SAMPLE} --out {out} --gap 1% --time-limit 20"), hint
+    assert main(hint.split("cadrex ", 1)[1].split()) == 4  # it runs (exit 4 again here, not a usage error)
+    assert "--method cg" not in capsys.readouterr().err  # a small full model: no column-generation hint
+    monkeypatch.setattr("cadrex.cli.plan.CG_HINT_PAIRS", 1)  # as if large: column generation is offered, and runs
+    assert main(["solve", str(SAMPLE), "--out", str(out), "--time-limit", "5", "--gap", "1%", "--lang", "zh"]) == 4
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    assert hint.startswith("或改用列生成求解") and hint.endswith(f"cadrex solve {SAMPLE} --out {out} --gap 1% --method cg --lang zh")
+    assert main(hint.split("cadrex ", 1)[1].split() + ["--quiet"]) == 0 and (out / "summary.json").exists()
 
 
 def test_a_national_case_gets_the_column_generation_time_limit_unless_one_was_chosen(case120, tmp_path, monkeypatch):
@@ -271,7 +282,7 @@ def test_gap_takes_a_fraction_or_a_percentage_as_the_outputs_show_it(tmp_path, c
     with pytest.raises(SystemExit):
         main(["robustness", str(SAMPLE), str(tmp_path / "p"), "--out", str(tmp_path / "b"), "--gap", "0.5", "--lang", "zh"])
     assert "'0.5' 有歧义：按小数理解为 50%" in capsys.readouterr().err and not (tmp_path / "b").exists()
-    assert _fraction("0.0099") == 0.0099 and _fraction("1%") == 0.01
+    assert _fraction("0.0099") == 0.0099 and _fraction("1%") == 0.01 and _fraction("0.05％") == pytest.approx(0.0005)  # full-width ％
 
 
 def test_the_closing_line_says_what_the_gap_means_in_objective_points(tmp_path, capsys):

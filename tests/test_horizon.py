@@ -151,6 +151,9 @@ def test_cli_horizon_writes_rounds_that_verify(tmp_path, capsys):
     assert main(["horizon", str(SAMPLE), "--years", "3", "--out", str(out), "--quiet"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["years"] == 3 and len(s["objectives"]) == 3 and s["total"] == sum(s["objectives"])
+    # the moves per year in words, not a Python list
+    line = capsys.readouterr().out
+    assert "moves per year " + ", ".join(f"{n} in year {k + 1}" for k, n in enumerate(s["moves"])) + ";" in line, line
     assert s["myopic_total"] is not None and s["total"] >= s["myopic_total"]
     assert s["best_bound"] is not None and s["best_bound"] >= s["total"]
     for t in (1, 2, 3):

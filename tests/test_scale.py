@@ -284,8 +284,10 @@ def test_closure_cap_option_and_the_hint_that_names_it(tmp_path, capsys):
     assert need >= 1.1 * cg["closure_pairs"] and "--gap 0 " not in said.err
     # the rerun keeps this run's question: its method and gap goal (the default goal would need another closure)
     # (into a new folder: the plan at hand stays)
-    assert f"--out {tmp_path / 'a'}-closure --method cg --gap 1e-05 --closure-cap {need}" in said.err, said.err
-    assert main([*base, "--out", str(tmp_path / "b"), "--closure-cap", str(need)]) == 0
+    # (the gap as a percentage, which --gap reads back: a bare fraction from 0.01 up is refused as ambiguous)
+    assert f"--out {tmp_path / 'a'}-closure --method cg --gap 0.001% --closure-cap {need}" in said.err, said.err
+    assert main(["solve", g, "--method", "cg", "--gap", "0.001%", "--quiet", "--out", str(tmp_path / "b"),
+                 "--closure-cap", str(need)]) == 0
     s = json.loads((tmp_path / "b" / "summary.json").read_text())
     assert s["column_generation"]["closed"] is True and s["gap"] <= 0.00001
     assert s["objective"] <= exact.objective <= s["best_bound"]

@@ -129,6 +129,7 @@ def _fraction(text: str) -> float:
     """A relative gap from 0 up to (not including) 1: a fraction below 0.01 (0.0005) or, as every output shows it, a
     percentage (0.05%). A bare number from 0.01 up is refused as ambiguous (``--gap 0.5``: 50 %, or half a percent?)
     and the message offers both readings."""
+    text = text.replace("％", "%")  # the full-width sign a Chinese input method types
     pct = text.strip().endswith("%")
     try:
         v = float(text.strip()[:-1]) / 100 if pct else float(text)

@@ -8,7 +8,7 @@ import sys
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, whole
 from cadrex.cli.plan import _progress, say_diagnosis, say_rejected
-from cadrex.i18n import say
+from cadrex.i18n import Join, Msg, say
 from cadrex.io import load_case
 
 
@@ -38,7 +38,8 @@ def cmd_horizon(args) -> int:
         my = s["myopic_total"] if s["myopic_total"] is not None else say("horizon.myopic_infeasible", lang)
         bound = whole(s["best_bound"], lang)
         print(say("horizon.done", lang, status=say(f"status.{h.status}", lang), years=h.years, total=h.total,
-                  parts=" + ".join(map(str, s["objectives"])), bound=bound, gap=gap, myopic=my, moves=s["moves"],
+                  parts=" + ".join(map(str, s["objectives"])), bound=bound, gap=gap, myopic=my,
+                  moves=Join([Msg("horizon.year_moves", year=k + 1, n=n) for k, n in enumerate(s["moves"])], sep="reason.list"),
                   secs=f"{s['timings']['total']:.1f}", out=args.out))
         if not s["exact"]:
             print(say("horizon.not_exact", lang), file=sys.stderr)
