@@ -228,6 +228,29 @@ def test_priced_joint_solve_equals_the_full_one(tmp_path, monkeypatch, seed):
     assert s.status == ref.status == "optimal" and s.total == ref.total and s.best_bound >= s.total
 
 
+@pytest.mark.parametrize(("n", "seed"), [(60, 2), (80, 3)])
+def test_priced_joint_solve_closes_its_master_with_a_closure_mip(tmp_path, monkeypatch, n, seed):
+    """When the restricted MIP's master is not closed (columns outside it could still improve on its plan), the
+    priced joint solve adds those columns and solves once more, so its bound holds for the whole model: the full
+    model's optimum, proven. Without the closure MIP (cap 0) the bound stays the Lagrangian one, above the plan."""
+    import cadrex.jobs.horizon as hz
+    import cadrex.solvers.cg.explicit as ex
+    from cadrex.jobs.generate import generate_case
+
+    generate_case(str(tmp_path / "c"), n, seed)
+    case = cadrex.load_case(str(tmp_path / "c"))
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 10**9)
+    full = hz.horizon(case, 2, time_limit=60)
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 0)
+    h = hz.horizon(case, 2, time_limit=60)
+    cg = h.summary["column_generation"]
+    assert full.status == h.status == "optimal" and h.total == full.total and h.best_bound == h.total
+    assert cg["closed"] and cg["closure_columns"] > 0
+    monkeypatch.setattr(ex, "CLOSURE_CAP", 0)
+    short = hz.horizon(case, 2, time_limit=60)
+    assert not short.summary["column_generation"]["closed"] and short.best_bound > short.total
+
+
 def test_quiet_still_writes_the_full_log_file(tmp_path, capsys):
     """--quiet silences the terminal, not --log-file (issue 16): the file gets the info lines of the run."""
     log = tmp_path / "run.log"

@@ -124,8 +124,10 @@ def solve_priced(model, start: np.ndarray, time_limit: float, seed: int = 0, gap
         sub_hint = _relax_and_fix(sub, st, 0.5 * max(1.0, deadline - time.perf_counter()), seed)
         if sub_hint is not None and np.any(sub_hint[len(cols):] > 1e-6):
             sub_hint = None
+    # the restricted MIP's own bound holds for its master only: the progress shows the Lagrangian one
+    shown = (lambda e, o, b: progress(e, o, best_L if math.isfinite(best_L) else None)) if progress is not None else None
     br = solve_model(sub, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, hint=sub_hint, gap=gap / 2,
-                     progress=progress)
+                     progress=shown)
     info = {"lp_rounds": rounds, "lp_value": lp, "lagrangian_bound": best_L, "columns": int(len(cols)),
             "pairs_master": int(inR[:n].sum()), "pairs_total": int(n)}
     if br.x is not None and np.any(br.x[len(cols):] > 1e-6):  # an artificial in use: not a plan of the model
@@ -142,12 +144,44 @@ def solve_priced(model, start: np.ndarray, time_limit: float, seed: int = 0, gap
     # the master has rc_j < obj − L, none can be in such a plan, and the restricted MIP's bound holds for the model
     if best_rc is not None and br.bound is not None and math.isfinite(br.bound):
         out = ~inR[:n] & (model.ub[:n] > 0)
-        closed = not np.any(best_rc[:n][out] >= obj - best_L - 1e-6)
-        info["closed"] = bool(closed)
+        more = np.flatnonzero(out & (best_rc[:n] >= obj - best_L - 1e-6))
+        info["closed"] = closed = not len(more)
         if closed:
             bound = min(bound, br.bound)
+        elif bound - obj >= 0.5 and len(more) <= CLOSURE_CAP and deadline - time.perf_counter() > 1.0:
+            x, bound = _closure_mip(model, inR, more, x, bound, deadline, seed, gap, progress, t0)
+            obj, info["closed"], info["closure_columns"] = model.objective_of(x), True, int(len(more))
     status = Status.OPTIMAL if bound - obj < 0.5 else Status.FEASIBLE
     return BackendResult(status, x, obj, bound, time.perf_counter() - t0, br.message), info
+
+
+#: the most columns the closure MIP of :func:`solve_priced` may add to its master
+CLOSURE_CAP = 300_000
+
+
+def _closure_mip(model, inR: np.ndarray, more: np.ndarray, x: np.ndarray, L: float, deadline: float, seed: int,
+                 gap: float, progress, t0: float) -> tuple[np.ndarray, float]:
+    """The restricted MIP again with the closure ``more`` added: every column a plan better than ``x`` could use
+    (reduced cost ≥ obj(x) − L at the bound's duals), so its bound, or ``x``'s value, holds for the whole model.
+    Returns the better plan and the bound min(L, max(obj(x), MIP bound)). Before, the bound stayed L and the joint
+    solve ended long before its limit (base, 200 in play, 2 years: 19 s of 120, 0.16 % from the bound)."""
+    inR = inR.copy()
+    inR[more] = True
+    cols = np.flatnonzero(inR)
+    sub = _sub(model, cols, integer=True)
+    sub.ub[len(cols):] = 0.0
+    obj = model.objective_of(x)
+    log.info("priced closure MIP: %d columns added to its master (%d in all)", len(more), len(cols))
+    shown = (lambda e, o, b: progress(time.perf_counter() - t0, o, min(L, b) if b is not None else L)) if progress else None
+    br = solve_model(sub, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, gap=gap / 2, progress=shown,
+                     hint=np.concatenate([x[cols], np.zeros(2 * model.n_rows)]))
+    if br.x is not None and not np.any(br.x[len(cols):] > 1e-6):
+        x2 = np.zeros(model.n_vars)
+        x2[cols] = br.x[: len(cols)]
+        if model.objective_of(x2) > obj:
+            x, obj = x2, model.objective_of(x2)
+    b = br.bound if br.bound is not None and math.isfinite(br.bound) else math.inf
+    return x, min(L, max(obj, b))
 
 
 __all__ = ["lagrangian", "solve_priced"]
