@@ -247,6 +247,12 @@ def test_the_result_line_counts_the_cadres_left_without_a_post(tiny_path, tmp_pa
     line = capsys.readouterr().out.strip().splitlines()[-1]
     none = not (pd.read_csv(tmp_path / "s" / "assignments.csv", dtype=str)["action"] == "unassigned").any()
     assert none == ("without a post" not in line and "未安排职务" not in line), line
+    # posts the plan leaves empty (held before, empty after) are counted and said too (a newcomer found one only in
+    # plan.xlsx); the sample's plan leaves one
+    p = pd.read_csv(tmp_path / "s" / "posts.csv", dtype=str, keep_default_na=False)
+    left = int(((p["holder_before"] != "") & (p["holder_after"] == "")).sum())
+    assert left >= 1 and json.loads((tmp_path / "s" / "summary.json").read_text())["counts"]["left_vacant"] == left
+    assert (f"left vacant by a holder moving out: {left} (" if lang == "en" else f"，{left} 个职位因原任交流调出而空缺") in line, line
     bound = json.loads((tmp_path / "s" / "summary.json").read_text())["best_bound"]  # an integral bound as one: 4659
     assert (f"bound {int(bound)}，" if lang == "zh" else f"bound {int(bound)},") in line.replace("上界", "bound"), line
 

@@ -222,9 +222,11 @@ def _status_word(status: str, s: dict, lang: str) -> str:
 
 
 def _unassigned(s: dict, lang: str) -> str:
-    """The closing line's clause on cadres in play left without a post (none: nothing said)."""
+    """The closing line's clauses on cadres in play left without a post and on posts the plan leaves empty (none:
+    nothing said)."""
     n = int(s["counts"].get("unassigned", 0))
-    return say("cli.unassigned", lang, n=n) if n else ""
+    left = int(s["counts"].get("left_vacant", 0))  # held before, empty after: a vacancy the plan makes
+    return (say("cli.unassigned", lang, n=n) if n else "") + (say("cli.left_vacant", lang, n=left) if left else "")
 
 
 def _short_of_goal(s: dict) -> bool:

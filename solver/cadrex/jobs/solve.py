@@ -376,6 +376,7 @@ def _assemble(case: Case, ctx: Context, model: Model, br, base: dict, timings: d
     counts = base["counts"] | {"moves": moves, "stays": int((assign["action"] == "stay").sum()),
                                "unassigned": int((assign["action"] == "unassigned").sum()),
                                "vacancies_filled": int(((posts["holder_before"] == "") & (posts["holder_after"] != "")).sum()),
+                               "left_vacant": int(((posts["holder_before"] != "") & (posts["holder_after"] == "")).sum()),
                                "violations": len(violations)}
     summary = base | {"status": status.value, "objective": int(ev.objective), "best_bound": bound, "gap": gap, "counts": counts,
                       "terms": mv.terms, "timings": timings, "violations": violations,
