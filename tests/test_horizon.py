@@ -161,7 +161,7 @@ def test_cli_horizon_writes_rounds_that_verify(tmp_path, capsys):
     head = (out / "timeline.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert head == "cadre_id,name,year,action,post_id,province_id"
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "<svg" in html and "myopic" in html
+    assert "<svg" in html and "myopic" in html and "状态 / status: <b>最优 / optimal</b>" in html
     # year 2's case is round 1's plan applied and one year passed
     c2 = cadrex.load_case(out / "year-2" / "case")
     assert str(c2.as_of) == "2027-06-30"
@@ -194,6 +194,8 @@ def test_infeasible_round_exits_3_naming_it(tmp_path, capsys):
                                 capsys)
     d = json.loads((tmp_path / "o" / "diagnosis.json").read_text(encoding="utf-8"))
     assert d and all(x["year"] == 2 for x in d)
+    html = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")  # the status in words, no Python None
+    assert "无可行方案 / infeasible" in html and "None" not in html and "上界 / bound: —" in html
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -104,7 +104,8 @@ def test_kept_sample_rerun_alone_and_shares_equal_counts(plan, tmp_path):
         for item in filter(None, r["backups"].split(";")):
             h, share = item.split(":")
             assert float(share) == pytest.approx(c[h] / n, abs=1e-4)
-    assert (out / "report.html").read_text(encoding="utf-8").count("<svg") >= 1
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 1 and "均值 / mean" in html and "变动概率 P(changed)" in html and "–-0" not in html
 
 
 @pytest.mark.parametrize("text, where, what", [

@@ -7,6 +7,7 @@ import json
 import os
 from html import escape
 
+from cadrex.i18n import catalogue, say
 from cadrex.io.casewrite import write_case
 from cadrex.io.outdir import atomic_dir, write_marker
 from cadrex.io.plan import safe_frame, write_csv
@@ -55,10 +56,14 @@ def report_html(h) -> str:
     structure shortfalls over the years."""
     s = h.summary
     years = [f"第{t}年 / year {t}" for t in range(1, h.years + 1)]
-    gap = "" if s.get("gap") is None else f"{s['gap']:.4%}"
-    head = (f"<h1>多年度交流方案 / Multi-year rotation plan</h1><p>状态 / status: <b>{escape(str(s['status']))}</b>; "
-            f"年数 / years: {h.years}; 合计目标值 / total: <b>{s.get('total')}</b>; 上界 / bound: {s.get('best_bound')}; "
-            f"gap: {gap}; 逐年（短视）合计 / myopic total: {s.get('myopic_total')}</p>")
+    def val(v) -> str:  # a missing number as a dash, not Python's None
+        return "—" if v is None else escape(f"{v:.0f}" if isinstance(v, float) else str(v))
+    gap = "—" if s.get("gap") is None else f"{s['gap']:.4%}"
+    st = str(s["status"])
+    st = f"{say(f'status.{st}', 'zh')} / {say(f'status.{st}', 'en')}" if f"status.{st}" in catalogue() else st
+    head = (f"<h1>多年度交流方案 / Multi-year rotation plan</h1><p>状态 / status: <b>{escape(st)}</b>; "
+            f"年数 / years: {h.years}; 合计目标值 / total: <b>{val(s.get('total'))}</b>; 上界 / bound: {val(s.get('best_bound'))}; "
+            f"差距 / gap: {gap}; 逐年（短视）合计 / myopic total: {val(s.get('myopic_total'))}</p>")
     parts = [head]
     if h.diagnosis:
         parts.append("<h2>无可行方案 / Infeasible</h2><ul>" + "".join(

@@ -135,6 +135,16 @@ def aggregate(case: Case, baseline: Baseline, recs: list[dict], info: dict, keep
     return RobustnessReport(samples, posts, cadres, chains, summary, kept, case)
 
 
+def _num(v: float) -> str:
+    """A bin edge as a whole number, never "-0"."""
+    return f"{round(v) + 0:d}"
+
+
+#: the posts table's headings, zh and en
+POST_HEAD = {"post_id": "职位 post", "team_id": "班子 team", "holder_plan": "方案任职者 holder in the plan",
+             "p_changed": "变动概率 P(changed)", "p_vacant": "空缺概率 P(vacant)", "backups": "备选 backups"}
+
+
 def _hist_svg(loss: list[float], width: int = 560, height: int = 220) -> str:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
             'font-size="11">')
@@ -149,9 +159,9 @@ def _hist_svg(loss: list[float], width: int = 560, height: int = 220) -> str:
     for i, k in enumerate(counts):
         h = (height - 50) * k / top
         parts.append(f'<rect x="{50 + i * bw:.1f}" y="{height - 30 - h:.1f}" width="{bw - 1:.1f}" height="{h:.1f}" '
-                     f'fill="#c0392b"><title>{edges[i]:.0f}–{edges[i + 1]:.0f}: {k}</title></rect>')
-    parts.append(f'<text x="50" y="{height - 12}">{lo:.0f}</text>')
-    parts.append(f'<text x="{width - 10}" y="{height - 12}" text-anchor="end">{hi:.0f}</text>')
+                     f'fill="#c0392b"><title>{_num(edges[i])} – {_num(edges[i + 1])}: {k}</title></rect>')
+    parts.append(f'<text x="50" y="{height - 12}">{_num(lo)}</text>')
+    parts.append(f'<text x="{width - 10}" y="{height - 12}" text-anchor="end">{_num(hi)}</text>')
     parts.append(f'<text x="{width / 2:.0f}" y="{height - 2}" text-anchor="middle">目标值损失 / objective loss</text>')
     parts.append(f'<text x="45" y="25" text-anchor="end">{top}</text></svg>')
     return "".join(parts)
@@ -186,15 +196,15 @@ def report_html(r: RobustnessReport) -> str:
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse;font-size:90%}}
 td,th{{padding:2px 8px;border-bottom:1px solid #ddd}} th{{position:sticky;top:0;background:#fff}}</style></head><body>
 <h1>稳健性报告 / Robustness report</h1>
-<p>{s['samples']} 个样本 / samples (solved {s['solved']}, failed {s['failed']}); 种子 / seed {s['seed']};
+<p>{s['samples']} 个样本 / samples（已求解 / solved {s['solved']}，失败 / failed {s['failed']}）; 种子 / seed {s['seed']};
 不同意概率 / decline rate {s['decline_rate']}{'（部分干部单独给定 / per-cadre rates given）' if s['per_cadre_rates'] else ''};
 方案目标值 / plan objective {s['plan_objective']}; 交流人数 / movers {s['movers']}.</p>
-<p>目标值损失 / objective loss: mean {lq['mean']}, 5% {lq['q05']}, 50% {lq['q50']}, 95% {lq['q95']}.
-变动人数 / changes: mean {cq['mean']}, 5% {cq['q05']}, 50% {cq['q50']}, 95% {cq['q95']}.
+<p>目标值损失 / objective loss: 均值 / mean {lq['mean']}, 5% 分位 {lq['q05']}, 50% 分位 {lq['q50']}, 95% 分位 {lq['q95']}.
+变动人数 / changes: 均值 / mean {cq['mean']}, 5% 分位 {cq['q05']}, 50% 分位 {cq['q50']}, 95% 分位 {cq['q95']}.
 除不同意者外无人变动的样本比例 / share of samples with no change beyond the decliners:
 {s['share_no_change_beyond_decliners']}.</p>
 <h2>目标值损失分布 / Loss histogram</h2>{_hist_svg(loss)}
-<h2>岗位脆弱性 / Posts by fragility</h2>{table(r.posts)}
+<h2>岗位脆弱性 / Posts by fragility</h2>{table(r.posts.rename(columns=POST_HEAD))}
 <h2>连锁变动 / Chains (a decline pulling {CHAIN_MIN}+ others along)</h2>{ch}
 </body></html>
 """
