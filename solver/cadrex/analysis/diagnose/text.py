@@ -84,8 +84,16 @@ def _excl_text(ctx: Context, c: int, limit: int = 6) -> Text:
     return Msg("diag.and_more", items=out, more=more) if more > 0 else out
 
 
-def _who(ctx: Context, c: int) -> str:
-    return f"{ctx.case.cadres.at[ctx.cad_ids[c], 'name']} ({ctx.cad_ids[c]})"
+def _who(ctx: Context, c: int) -> Msg:
+    """A cadre by name and id: 魏国（C000074） in zh, 魏国 (C000074) in en."""
+    return Msg("diag.named", name=ctx.case.cadres.at[ctx.cad_ids[c], "name"], id=ctx.cad_ids[c])
+
+
+def _team(ctx: Context, t: int) -> Msg | str:
+    """A team by name and id (its id alone where the case names none)."""
+    tid = ctx.team_ids[t]
+    name = ctx.case.teams.at[tid, "name"] if "name" in ctx.case.teams.columns else ""
+    return Msg("diag.named", name=name.strip(), id=tid) if isinstance(name, str) and name.strip() else tid
 
 
 def _trivial(ctx: Context, model: Model, rule: str, label: str) -> dict:
@@ -156,10 +164,10 @@ def _phrase(ctx: Context, i: Instance) -> Text:
     if i.rule == "H3":
         return Msg("diag.h3_fill", post=ctx.post_ids[i.posts[0]])
     if i.rule == "H4" and i.kind == "col-ub":
-        return Msg("diag.h4_stay", who=_who(ctx, i.cadres[0]), team=ctx.team_ids[i.teams[0]])
+        return Msg("diag.h4_stay", who=_who(ctx, i.cadres[0]), team=_team(ctx, i.teams[0]))
     if i.rule == "H4":
         a, b = i.cadres
-        return Msg("diag.h4_pair", a=_who(ctx, a), b=_who(ctx, b), team=ctx.team_ids[i.teams[0]])
+        return Msg("diag.h4_pair", a=_who(ctx, a), b=_who(ctx, b), team=_team(ctx, i.teams[0]))
     if i.rule == "H5":
         return Msg("diag.h5", loc=ctx.t_locality[i.teams[0]], posts=", ".join(ctx.post_ids[p] for p in i.posts))
     if i.rule == "H6":
@@ -168,7 +176,7 @@ def _phrase(ctx: Context, i: Instance) -> Text:
         rule = next((w for w in str(i.label).split() if f"structure.{w}" in cat), "?")
         m = re.search(r"today \((\d+)\)|at most (\d+(?:\.\d+)?) \(today\)", str(i.label))
         today = Msg("diag.today", n=m.group(1) or m.group(2)) if m else ""
-        return Msg("diag.h6", team=ctx.team_ids[i.teams[0]], rule=Msg(f"structure.{rule}") if rule != "?" else rule,
+        return Msg("diag.h6", team=_team(ctx, i.teams[0]), rule=Msg(f"structure.{rule}") if rule != "?" else rule,
                    today=today)
     if i.rule == "H7":
         return Msg("diag.h7", who=_who(ctx, i.cadres[0]), post=ctx.post_ids[i.posts[0]])
