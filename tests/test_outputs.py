@@ -104,7 +104,7 @@ def test_h4_e8_reasons_say_which_rule_keeps_a_cadre_from_staying(tmp_path, lang)
     assert main(["solve", str(case), "--out", str(out), "--quiet", "--lang", lang]) == 0
     a = pd.read_csv(out / "assignments.csv", **read).set_index("cadre_id")
     words = {"E8": {"en": "E8: may not stay in own post: a forbid pin", "zh": "E8 不得留任：现职被禁止安排"},
-             "H4": {"en": "H4: may not stay in own post: a relative not in play", "zh": "H4 不得留任：同一班子中有不在列的亲属"}}
+             "H4": {"en": "H4: may not stay in own post: a relative not in play", "zh": "H4 不得留任：同一班子中有不参与本轮交流的亲属"}}
     for rule, c in (("E8", e8), ("H4", h4)):
         assert a.at[c, "action"] == "move", (rule, c, a.at[c, "reasons"])
         assert words[rule][lang] in a.at[c, "reasons"], (rule, a.at[c, "reasons"])
