@@ -43,7 +43,7 @@ def _problems(case: Path, capsys) -> list[str]:
 
 CELL_DEFECTS = [
     # (stem, row key, column, bad value, expected words)
-    ("cadres", "C000003", "gender", "男性", "gender"),
+    ("cadres", "C000003", "gender", "X", "gender"),
     ("cadres", "C000003", "birth_date", "1973-13-40", "date"),
     ("cadres", "C000004", "education", "小学", "education"),
     ("cadres", "C000004", "grade", "科员", "grade"),
@@ -192,6 +192,10 @@ def test_labels_and_ids_equivalent(tiny_path, tmp_path):
     _edit(case, "cadres", "C000003", "minority", "no")
     c = load_case(case)
     assert c.cadres.at["C000003", "grade"] == 4 and c.cadres.at["C000003", "gender"] == "M"
+    _edit(case, "cadres", "C000003", "grade", "副厅级")  # as analysts write them (a newcomer's were refused)
+    _edit(case, "cadres", "C000003", "gender", "女性")
+    c = load_case(case)
+    assert c.cadres.at["C000003", "grade"] == 4 and c.cadres.at["C000003", "gender"] == "F"
 
 
 def test_caseerror_lists_everything(tiny_path, tmp_path):

@@ -132,7 +132,7 @@ def _fraction(text: str) -> float:
     text = text.replace("％", "%")  # the full-width sign a Chinese input method types
     pct = text.strip().endswith("%")
     try:
-        v = float(text.strip()[:-1]) / 100 if pct else float(text)
+        v = round(float(text.strip()[:-1]) / 100, 12) if pct else float(text)  # 99.9% is 0.999, not 0.9990000000000001
     except ValueError:
         v = math.nan
     if not (math.isfinite(v) and 0 <= v < 1):

@@ -31,11 +31,11 @@ def _enum(ids: list[str], labels: list[str], extra: dict[str, str] | None = None
     return m
 
 
-GRADE_MAP = _enum(GRADES, GRADE_LABELS)
+GRADE_MAP = _enum(GRADES, GRADE_LABELS, {f"{b}级": a for a, b in zip(GRADES, GRADE_LABELS, strict=True)})  # 副厅级 too
 EDU_MAP = _enum(EDUCATION, EDUCATION_LABELS, {"大学专科": "college", "大学本科": "bachelor", "研究生": "master"})
 ROLE_MAP = {k: ROLES[v] for k, v in _enum(ROLES, ROLE_LABELS, {"政府首长": "government_head", "成员": "member"}).items()}
 KIND_MAP = {k: KINDS[v] for k, v in _enum(KINDS, KIND_LABELS).items()}
-GENDER_MAP = {"f": "F", "m": "M", "女": "F", "男": "M", "female": "F", "male": "M"}
+GENDER_MAP = {"f": "F", "m": "M", "女": "F", "男": "M", "女性": "F", "男性": "M", "female": "F", "male": "M"}
 PARTY_MAP = {"cpc": "cpc", "non_cpc": "non_cpc", "中共党员": "cpc", "党员": "cpc", "中共": "cpc",
              "非中共党员": "non_cpc", "非中共": "non_cpc", "民主党派": "non_cpc", "无党派": "non_cpc",
              "群众": "non_cpc"}

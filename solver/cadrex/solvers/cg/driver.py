@@ -163,7 +163,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             t_lp = time.perf_counter() - t0
             sol = h.getSolution()
             if status not in ("optimal", "partial") or not sol.dual_valid:
-                log.warning("master LP: %s", status)
+                (log.info if "time limit" in str(status).lower() else log.warning)("master LP: %s", status)  # a limit: expected
                 break
             partial = status == "partial"
             z = h.getInfo().objective_function_value
