@@ -174,6 +174,25 @@ def test_h4_kin_in_play_binds(base, tmp_path):
     _check(e, relaxed, strict, "H4")
 
 
+def test_h4_a_stay_beside_a_fixed_relative_is_one_breach(base, tmp_path):
+    """A cadre in play who stays in a team where a relative not in play holds a post breaks H4 once: verify says it
+    once (it also counted the pair in the team, and a relation listed both ways twice more: a newcomer saw one
+    breach as two)."""
+    d, res = base
+    case = cadrex.load_case(d)
+    a = res.assignments
+    inplay = set(a["cadre_id"])
+    stay = a[a["action"] == "stay"].iloc[0]
+    team = case.posts.at[stay["to_post"], "team_id"]
+    fixed = [h for h in case.posts[case.posts["team_id"] == team]["holder_id"] if h and h not in inplay]
+    e = _copy(d, tmp_path)
+    for x, y in ((stay["cadre_id"], fixed[0]), (fixed[0], stay["cadre_id"])):
+        _append(e, "relations", {"cadre_a": x, "cadre_b": y, "relation": "配偶"})
+    bad = evaluate(cadrex.load_case(e), _plan(res), res.summary["policy"]).violations
+    h4 = [v for v in bad if v.startswith("H4:")]
+    assert len(h4) == 1 and stay["cadre_id"] in h4[0] and fixed[0] in h4[0], bad
+
+
 def test_e8_forbid_pin_binds(base, tmp_path):
     d, relaxed = base
     mv = _moves(relaxed).iloc[0]

@@ -103,6 +103,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
     fixed_member = {r["holder_id"]: r["team_id"] for p, r in posts.items() if r["holder_id"] and p not in P}
     forbid = {(r["cadre_id"], r["post_id"]) for r in case.pins.to_dict("records") if r["mode"] == "forbid"}
     require = [(r["cadre_id"], r["post_id"]) for r in case.pins.to_dict("records") if r["mode"] == "require"]
+    stayed_beside: set[frozenset] = set()
     for c in sorted(in_play):
         r, d, o = cad[c], dest[c], own.get(c)
         if o and d is None:
@@ -119,6 +120,7 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
             for k in kin.get(c, ()):
                 if fixed_member.get(k) == t["team_id"]:
                     V.append(Msg("verify.h4_stay", c=c, team=t["team_id"], k=k))
+                    stayed_beside.add(frozenset((c, k)))
             continue
         kind = r["exchange_kind"]
         g, pg = int(r["grade"]), int(p["grade"])
@@ -175,12 +177,12 @@ def evaluate(case: Case, plan: dict[str, str | None], policy: dict | None = None
             members_before[r["team_id"]].append(r["holder_id"])
         if holder_after.get(p):
             members_after[r["team_id"]].append(holder_after[p])
-    seen = set()
+    seen = set(stayed_beside)  # a stay beside a fixed relative is one H4 breach, said above (a newcomer saw it twice)
     for a, bs in kin.items():
         for b in bs:
-            if (b, a) in seen:
+            if frozenset((a, b)) in seen:  # each pair once, whichever way round and however often it is listed
                 continue
-            seen.add((a, b))
+            seen.add(frozenset((a, b)))
             for t, mem in members_after.items():
                 if a in mem and b in mem and (a in in_play or b in in_play):
                     V.append(Msg("verify.h4_pair", a=a, b=b, team=t))
