@@ -26,6 +26,9 @@ def test_same_seed_byte_identical(tmp_path):
     assert "模拟案例" in name and "交流人选 300 人" in name and "synthetic, 300 in play, seed 7" in name, name
     n_cad = len(case.cadres)
     assert f"干部 {n_cad} 人" in desc and f"{n_cad} cadres" in desc, desc
+    assert main(["generate", "--cadres", "30", "--seed", "7", "--family", "tight", str(tmp_path / "g4")]) == 0
+    name = cadrex.load_case(str(tmp_path / "g4")).name  # a family in words, not as an option
+    assert "，类型 tight /" in name and name.endswith(", family tight") and "--family" not in name, name
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
