@@ -253,6 +253,26 @@ def test_priced_joint_solve_closes_its_master_with_a_closure_mip(tmp_path, monke
     assert not short.summary["column_generation"]["closed"] and short.best_bound > short.total
 
 
+def test_a_multi_year_plan_short_of_its_gap_goal_says_what_to_run(tmp_path, monkeypatch, capsys):
+    """A joint plan stopped short of its gap goal (here: the priced solve without its closure MIP) says so after
+    the result line, with a command for a tighter proof that runs (a newcomer's stopped at 19 s of 120, silent)."""
+    import cadrex.jobs.horizon as hz
+    import cadrex.solvers.cg.explicit as ex
+    from cadrex.jobs.generate import generate_case
+
+    generate_case(str(tmp_path / "c"), 60, 2)
+    monkeypatch.setattr(hz, "PRICE_ABOVE", 0)
+    monkeypatch.setattr(ex, "CLOSURE_CAP", 0)
+    out = tmp_path / "h"
+    assert main(["horizon", str(tmp_path / "c"), "--years", "2", "--out", str(out), "--time-limit", "30", "--quiet"]) == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "feasible" and s["gap"] > 0
+    hint = capsys.readouterr().err.strip().splitlines()[-1]
+    want = f"cadrex horizon {tmp_path / 'c'} --years 2 --out {out}-proof --time-limit 60"
+    assert hint.startswith("the multi-year plan is within ") and hint.endswith(want), hint
+    assert main(hint.split("cadrex ", 1)[1].split() + ["--quiet"]) == 0 and (tmp_path / "h-proof" / "summary.json").exists()
+
+
 def test_quiet_still_writes_the_full_log_file(tmp_path, capsys):
     """--quiet silences the terminal, not --log-file (issue 16): the file gets the info lines of the run."""
     log = tmp_path / "run.log"

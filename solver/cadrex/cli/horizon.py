@@ -7,7 +7,7 @@ import os
 import sys
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, whole
-from cadrex.cli.plan import _progress, say_diagnosis, say_rejected
+from cadrex.cli.plan import _gap_option, _progress, _same_options, _sh, _sh_out, say_diagnosis, say_rejected
 from cadrex.i18n import Join, Msg, say
 from cadrex.io import load_case
 
@@ -43,6 +43,11 @@ def cmd_horizon(args) -> int:
                   secs=f"{s['timings']['total']:.1f}", out=args.out))
         if not s["exact"]:
             print(say("horizon.not_exact", lang), file=sys.stderr)
+        elif h.status == "feasible" and s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12:
+            # stopped short of its gap goal (the time limit): say so, and what to run (a newcomer saw none)
+            print(say("horizon.tighter", lang, gap=gap, case=_sh(args.case), years=h.years, out=_sh_out(args.out),
+                      opts=_same_options(args, _gap_option(args.gap) if args.gap is not None else ""),
+                      limit=f"{2 * float(s['time_limit']):.15g}"), file=sys.stderr)
         return EXIT_OK
     if h.status == "infeasible":
         t = s.get("infeasible_year")
