@@ -254,23 +254,30 @@ def test_priced_joint_solve_closes_its_master_with_a_closure_mip(tmp_path, monke
 
 
 def test_a_multi_year_plan_short_of_its_gap_goal_says_what_to_run(tmp_path, monkeypatch, capsys):
-    """A joint plan stopped short of its gap goal (here: the priced solve without its closure MIP) says so after
-    the result line, with a command for a tighter proof that runs (a newcomer's stopped at 19 s of 120, silent)."""
+    """A joint plan short of its gap goal says so after the result line (a newcomer's stopped at 19 s of 120,
+    silent): with a command for a tighter proof that runs when more time may help (here the closure MIP gives no
+    bound, as when cut by time), and without one when its closure was over the cap (more time cannot lower a
+    Lagrangian bound)."""
     import cadrex.jobs.horizon as hz
     import cadrex.solvers.cg.explicit as ex
     from cadrex.jobs.generate import generate_case
 
     generate_case(str(tmp_path / "c"), 60, 2)
     monkeypatch.setattr(hz, "PRICE_ABOVE", 0)
-    monkeypatch.setattr(ex, "CLOSURE_CAP", 0)
+    monkeypatch.setattr(ex, "_closure_mip", lambda model, inR, more, x, L, *a: (x, L, False))
     out = tmp_path / "h"
     assert main(["horizon", str(tmp_path / "c"), "--years", "2", "--out", str(out), "--time-limit", "30", "--quiet"]) == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert s["status"] == "feasible" and s["gap"] > 0
+    assert s["status"] == "feasible" and s["gap"] > 0 and s["column_generation"]["closed"] is False
     hint = capsys.readouterr().err.strip().splitlines()[-1]
     want = f"cadrex horizon {tmp_path / 'c'} --years 2 --out {out}-proof --time-limit 60"
     assert hint.startswith("the multi-year plan is within ") and hint.endswith(want), hint
     assert main(hint.split("cadrex ", 1)[1].split() + ["--quiet"]) == 0 and (tmp_path / "h-proof" / "summary.json").exists()
+    capsys.readouterr()
+    monkeypatch.setattr(ex, "CLOSURE_CAP", 0)  # the closure over its cap: no command, the reason instead
+    assert main(["horizon", str(tmp_path / "c"), "--years", "2", "--out", str(tmp_path / "u"), "--quiet", "--lang", "zh"]) == 0
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said.startswith("多年度方案与最优值的差距不超过") and "延长时限也不会降低该上界" in said and "cadrex" not in said, said
 
 
 def test_quiet_still_writes_the_full_log_file(tmp_path, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -105,7 +106,8 @@ def test_kept_sample_rerun_alone_and_shares_equal_counts(plan, tmp_path):
             h, share = item.split(":")
             assert float(share) == pytest.approx(c[h] / n, abs=1e-4)
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert html.count("<svg") >= 1 and "均值 / mean" in html and "变动概率 P(changed)" in html and "–-0" not in html
+    assert html.count("<svg") >= 1 and "均值 / mean" in html and "变动概率 P(changed)" in html
+    assert not re.search(r"(?<![\d.])-0(?![\d.])", html)  # a bin edge is never "-0"
 
 
 @pytest.mark.parametrize("text, where, what", [
@@ -159,3 +161,11 @@ def test_a_failed_sample_is_recorded_not_fatal(plan, monkeypatch):
     row = rep.samples.set_index("sample").loc[3]
     assert row["status"] == "error" and "solver crashed" in row["error"]
     assert rep.summary["failed"] == 1 and rep.summary["solved"] == 5
+
+
+def test_loss_histogram_edges_never_read_minus_zero():
+    """Bin edges are whole numbers without a "-0" (a newcomer saw a bin "-10–-0"): losses just below 0 included."""
+    from cadrex.reports.robustness import _hist_svg
+
+    svg = _hist_svg([-10.0, -7.5, -3.2, -0.4, -0.2])
+    assert "<rect" in svg and not re.search(r"(?<![\d.])-0(?![\d.])", svg), svg

@@ -44,7 +44,11 @@ def cmd_horizon(args) -> int:
         if not s["exact"]:
             print(say("horizon.not_exact", lang), file=sys.stderr)
         elif h.status == "feasible" and s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12:
-            # stopped short of its gap goal (the time limit): say so, and what to run (a newcomer saw none)
+            # stopped short of its gap goal: say so, and what to run (a newcomer saw none); more time does not help
+            # when the closure was over its cap (the bound stays the Lagrangian one)
+            if (s.get("column_generation") or {}).get("closure_skipped") == "cap":
+                print(say("horizon.unclosed", lang, gap=gap), file=sys.stderr)
+                return EXIT_OK
             print(say("horizon.tighter", lang, gap=gap, case=_sh(args.case), years=h.years, out=_sh_out(args.out),
                       opts=_same_options(args, _gap_option(args.gap) if args.gap is not None else ""),
                       limit=f"{2 * float(s['time_limit']):.15g}"), file=sys.stderr)
