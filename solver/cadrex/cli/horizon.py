@@ -7,7 +7,16 @@ import os
 import sys
 
 from cadrex.cli.common import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NO_PLAN, EXIT_OK, whole
-from cadrex.cli.plan import _gap_option, _progress, _same_options, _sh, _sh_out, say_diagnosis, say_rejected
+from cadrex.cli.plan import (
+    _gap_option,
+    _progress,
+    _same_options,
+    _sh,
+    _sh_out,
+    _short_of_goal,
+    say_diagnosis,
+    say_rejected,
+)
 from cadrex.i18n import Join, Msg, say
 from cadrex.io import load_case
 
@@ -43,7 +52,7 @@ def cmd_horizon(args) -> int:
                   secs=f"{s['timings']['total']:.1f}", out=args.out))
         if not s["exact"]:
             print(say("horizon.not_exact", lang), file=sys.stderr)
-        elif h.status == "feasible" and s["gap"] is not None and s["gap"] > (s.get("gap_goal") or 0.0) + 1e-12:
+        elif h.status == "feasible" and _short_of_goal(s):
             # stopped short of its gap goal: say so, and what to run (a newcomer saw none); more time does not help
             # when the closure was over its cap (the bound stays the Lagrangian one)
             if (s.get("column_generation") or {}).get("closure_skipped") == "cap":

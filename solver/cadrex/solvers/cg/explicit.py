@@ -54,6 +54,23 @@ def _sub(model, cols: np.ndarray, integer: bool):
                                                        np.zeros(2 * m, np.uint8)]))
 
 
+def _plans_over(model, cols: np.ndarray):
+    """The integer master over ``cols`` with its artificial columns at 0: a MIP over plans of the model only."""
+    sub = _sub(model, cols, integer=True)
+    sub.ub[len(cols):] = 0.0
+    return sub
+
+
+def _lift(model, cols: np.ndarray, x_sub: np.ndarray | None) -> np.ndarray | None:
+    """A solution of :func:`_plans_over` over every variable of ``model``; None without one, or when it uses an
+    artificial column (then it is no plan of the model)."""
+    if x_sub is None or np.any(x_sub[len(cols):] > 1e-6):
+        return None
+    x = np.zeros(model.n_vars)
+    x[cols] = x_sub[: len(cols)]
+    return x
+
+
 def _relax_and_fix(sub, stage: np.ndarray, time_limit: float, seed: int) -> np.ndarray | None:
     """A first plan of the master ``sub`` when none is given: stage by stage (rounds), the pairs of stages ≤ s
     integer and the later ones relaxed, each stage's choices then fixed. None when a stage finds nothing."""
@@ -116,8 +133,7 @@ def solve_priced(model, start: np.ndarray, time_limit: float, seed: int = 0, gap
                   model.ub[new].astype(np.float64), int(blk.nnz), blk.indptr[:-1].astype(np.int32),
                   blk.indices.astype(np.int32), blk.data.astype(np.float64))
     cols = np.flatnonzero(inR)
-    sub = _sub(model, cols, integer=True)
-    sub.ub[len(cols):] = 0.0  # no artificial in a plan: the MIP searches plans of the model only
+    sub = _plans_over(model, cols)
     sub_hint = np.concatenate([hint[cols], np.zeros(2 * model.n_rows)]) if hint is not None else None
     if sub_hint is None and stages is not None:
         st = np.concatenate([np.where(cols < n, stages[np.minimum(cols, n - 1)], -1), np.full(2 * model.n_rows, -1)])
@@ -130,14 +146,13 @@ def solve_priced(model, start: np.ndarray, time_limit: float, seed: int = 0, gap
                      progress=shown, guard_above=FULL_GUARD_ABOVE)  # the user's time limit, as a full model's
     info = {"lp_rounds": rounds, "lp_value": lp, "lagrangian_bound": best_L, "columns": int(len(cols)),
             "pairs_master": int(inR[:n].sum()), "pairs_total": int(n)}
-    if br.x is not None and np.any(br.x[len(cols):] > 1e-6):  # an artificial in use: not a plan of the model
+    x = _lift(model, cols, br.x)
+    if br.x is not None and x is None:
         log.warning("priced MIP: no plan of the model among the master's columns")
         br = dataclasses.replace(br, x=None, status=Status.NO_SOLUTION)
-    if br.x is None:
+    if x is None:
         return BackendResult(br.status if br.status == Status.INFEASIBLE and rounds == 0 else Status.NO_SOLUTION, None,
                              None, best_L if math.isfinite(best_L) else None, time.perf_counter() - t0, br.message), info
-    x = np.zeros(model.n_vars)
-    x[cols] = br.x[: len(cols)]
     obj = model.objective_of(x)
     bound = best_L
     # closure: a plan better than this one would need Σ rc_j over its columns ≥ obj − L; if every column outside
@@ -172,8 +187,7 @@ def _closure_mip(model, inR: np.ndarray, more: np.ndarray, x: np.ndarray, L: flo
     inR = inR.copy()
     inR[more] = True
     cols = np.flatnonzero(inR)
-    sub = _sub(model, cols, integer=True)
-    sub.ub[len(cols):] = 0.0
+    sub = _plans_over(model, cols)
     obj = model.objective_of(x)
     log.info("priced closure MIP: %d columns added to its master (%d in all)", len(more), len(cols))
     shown = (lambda e, o, b: progress(time.perf_counter() - t0, o, min(L, b) if b is not None else L)) if progress else None
@@ -182,11 +196,9 @@ def _closure_mip(model, inR: np.ndarray, more: np.ndarray, x: np.ndarray, L: flo
     br = solve_model(sub, time_limit=max(1.0, deadline - time.perf_counter()), seed=seed, gap=gap / 2, progress=shown,
                      hint=np.concatenate([x[cols], np.zeros(2 * model.n_rows)]), stop_bound=goal,
                      guard_above=FULL_GUARD_ABOVE)
-    if br.x is not None and not np.any(br.x[len(cols):] > 1e-6):
-        x2 = np.zeros(model.n_vars)
-        x2[cols] = br.x[: len(cols)]
-        if model.objective_of(x2) > obj:
-            x, obj = x2, model.objective_of(x2)
+    x2 = _lift(model, cols, br.x)
+    if x2 is not None and model.objective_of(x2) > obj:
+        x, obj = x2, model.objective_of(x2)
     b = br.bound if br.bound is not None and math.isfinite(br.bound) else math.inf
     return x, min(L, max(obj, b)), math.isfinite(b)
 
