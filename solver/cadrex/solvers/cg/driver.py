@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from cadrex.model import Model, assemble, build_rows, pair_objective, summarize
+from cadrex.model import Model, build_rows, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, give_back_memory, report
 from cadrex.solvers.cg import pricing
@@ -59,8 +59,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         # 83 MB more on two threads with 1M pairs each, 29 MB with half that; the same seconds at 5,000)
         chunk = chunk or PAIRS_IN_FLIGHT // max(1, pricing.THREADS)
         pool = build_pool(ctx, chunk, self.extensions)
-        self.pairs, self.obj, self.score = pool.pairs, pool.obj, pool.score
-        self.n_eligible, self.short_list = pool.n_eligible, pool.short_list
+        self.pairs, self.obj, self.score, self.n_eligible, self.short_list = pool.pairs, pool.obj, pool.score, pool.n_eligible, pool.short_list
         n = len(self.pairs)
         self.blocked = np.flatnonzero(~self.pairs.ok)
         self.rows = build_rows(ctx, summarize(ctx, self.pairs), self.extensions)
@@ -99,21 +98,6 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         log.info("column generation: %d eligible pairs, %d in the first master (%.2fs, peak %.0f MB)", n, int(keep.sum()),
                  self.timings["setup"], peak_mb())
 
-    def model(self, idx: np.ndarray | None = None) -> Model:
-        idx = np.flatnonzero(self.in_R) if idx is None else idx
-        sub = self.pairs.take(idx)
-        terms, score, obj = pair_objective(self.ctx, sub, self.extensions)
-        return assemble(self.ctx, self.rows, sub, terms, score, obj, pair_index=idx)
-
-    def master_rc(self, idx: np.ndarray) -> np.ndarray:
-        """The last exact LP's reduced costs of the pool pairs ``idx`` (0 for pairs added since)."""
-        k = len(self.rc_master)
-        if k == 0:
-            return np.zeros(len(idx))
-        order = np.argsort(self.cols[:k], kind="stable")
-        pos = np.minimum(np.searchsorted(self.cols[:k], idx, sorter=order), k - 1)
-        return np.where(self.cols[:k][order[pos]] == idx, self.rc_master[order[pos]], 0.0)
-
     def price(self, y: np.ndarray, objective: bool = True) -> tuple[np.ndarray, float]:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc); with
         ``objective=False`` the costs are 0 (phase I: −Aᵀy)."""
@@ -147,16 +131,19 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             self._pending = None
         close = cut = False
 
-        # the deadline, or `until` while the last exact LP solution (or the lack of one) needs artificials
+        # the deadline, or `until` while the last exact LP solution (or the lack of one) needs artificials or the
+        # last round was partial (its LP solution is an older round's: the dive starts from it; 10,000 in play)
         def lp_end() -> float:
-            return deadline if until is None or (self.rounds and self.artificial <= 1e-6) else max(deadline, until)
+            ok = self.rounds and self.artificial <= 1e-6 and not self.rounds[-1].partial
+            return deadline if until is None or ok else max(deadline, until)
         while True:
             t0 = time.perf_counter()
-            # partial while the last round priced many pairs, unless max_rounds makes this the last (end on an exact LP)
-            last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds
+            # partial while the last round priced many pairs, unless max_rounds makes this the last or the deadline
+            # passed (end on an exact LP), or the last exact LP needed artificials (partial duals carry the big M)
+            last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds or t0 > deadline
             many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
             few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
-            cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
+            cap = PARTIAL_ITERATIONS if many and few_so_far and not last and self.artificial <= 1e-6 else None
             if cap is None:
                 self.park()  # a smaller LP for an exact re-solve (the pairs unparked when priced positive)
             status = self.run_master(lp_end(), cap)
@@ -352,6 +339,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s), for at most the LP phase's own time (only
     # where keep_open kept the master: a small pool, no extension, since re-plans were not measured)
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
+    x_before = cg.x_lp  # the LP solution the dive started from
     if (resumable or shrink) and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
         # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
         # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
@@ -366,6 +354,15 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         info["lp_rounds_after_dive"] = len(cg.rounds) - n_before
     if resumable or keep_open:
         free_master()
+    if (resumable or shrink) and B > T and cg.x_lp is not x_before and np.isfinite(lp.z) and lp.z > T:
+        # a newer LP solution, worth more than the plan and its gap: the dive again, near it (10,000 in play,
+        # vacancies: the first dive came from round 2's LP, 2.2 % below the LP after the resumed rounds)
+        t3, m3 = time.perf_counter(), cg.model()
+        r3, near3 = dive(cg, m3, seed, max(1.0, DIVE_SHARE * (deadline - t3)), gap)
+        if r3 is not None and r3.objective > z1:
+            r, m, z1, T = r3, m3, r3.objective, closure_target(r3.objective, gap)
+            info["first_plan"] = "dive near the LP, again" if near3 else "dive over every master pair, again"
+        cg.timings["first_plan"] += time.perf_counter() - t3
     if B <= T:  # certified already
         info |= {"closure_pairs": 0, "closed": True}
         return finish("optimal" if B - z1 < 1 - 1e-6 else "feasible", r, B)

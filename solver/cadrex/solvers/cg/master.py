@@ -4,7 +4,7 @@ to the pool, and the zero-cost phase I (:meth:`MasterLP.confirm_infeasible`) tha
 
 :class:`MasterLP` is the master half of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`; it uses the pool state
 set there: ``ctx``, ``rows``, ``pairs``, ``obj``, ``in_R``, ``lazy``, ``row_lo``/``row_hi``, ``add_per_cadre``,
-``add_per_post``, ``resolve_strategy`` and ``price``."""
+``add_per_post``, ``resolve_strategy``, ``extensions`` and ``price``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from cadrex.model import Model, pair_columns
+from cadrex.model import Model, assemble, pair_columns, pair_objective
 from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.cg.pricing import _top_k
@@ -105,6 +105,22 @@ class MasterLP:
         self.cols = np.flatnonzero(self.in_R)  # master pairs in LP order (see _lp_col_of_master)
         self.parked = np.zeros(0, bool)  # per master pair (``self.cols`` order, grown on demand): fixed at 0 (park)
         self._unpark_next = np.zeros(0, np.int64)  # parked pairs to free at the next _grow (unpark)
+
+    def model(self, idx: np.ndarray | None = None) -> Model:
+        """The model over the pool pairs ``idx`` (None: the master's), with every row."""
+        idx = np.flatnonzero(self.in_R) if idx is None else idx
+        sub = self.pairs.take(idx)
+        terms, score, obj = pair_objective(self.ctx, sub, self.extensions)
+        return assemble(self.ctx, self.rows, sub, terms, score, obj, pair_index=idx)
+
+    def master_rc(self, idx: np.ndarray) -> np.ndarray:
+        """The last exact LP's reduced costs of the pool pairs ``idx`` (0 for pairs added since)."""
+        k = len(self.rc_master)
+        if k == 0:
+            return np.zeros(len(idx))
+        order = np.argsort(self.cols[:k], kind="stable")
+        pos = np.minimum(np.searchsorted(self.cols[:k], idx, sorter=order), k - 1)
+        return np.where(self.cols[:k][order[pos]] == idx, self.rc_master[order[pos]], 0.0)
 
     def run_master(self, end: float, iteration_cap: int | None = None) -> str:
         """One solve of the master LP, until ``end`` (wall clock): "optimal"; "partial" when stopped after

@@ -122,6 +122,34 @@ WARM_K_INIT = 2
 K_INIT, K_INIT_SMALL, SMALL_POOL = 20, 10, 3_000_000
 
 
+MATCH_REPAIR = True
+
+
+def _matching(c: np.ndarray, p: np.ndarray, value: np.ndarray, n_c: int, n_p: int) -> np.ndarray:
+    """Indices of the pairs of a matching of cadres ``c`` to posts ``p`` that covers as many cadres as any matching
+    does, of the largest total ``value`` among those when one covers every cadre (else of most cadres only)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+
+    if not len(c):
+        return np.zeros(0, np.int64)
+    uc, ci = np.unique(c, return_inverse=True)
+    up, pi = np.unique(p, return_inverse=True)
+    w = (float(value.max()) + 1.0 - value).astype(float)  # positive: explicit entries are edges
+    g = sp.csr_matrix((w, (ci, pi)), shape=(len(uc), len(up)))
+    try:
+        rows, cols = min_weight_full_bipartite_matching(g) if len(uc) <= len(up) else (None, None)
+    except ValueError:  # no matching covers every cadre: one of most cadres
+        rows = None
+    if rows is None:
+        m = maximum_bipartite_matching(g.astype(bool).tocsr(), perm_type="column")
+        rows = np.flatnonzero(m >= 0)
+        cols = m[rows]
+    key = ci.astype(np.int64) * len(up) + pi
+    want = np.asarray(rows, np.int64) * len(up) + np.asarray(cols, np.int64)
+    return np.flatnonzero(np.isin(key, want))
+
+
 def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int | None = None, extensions: tuple = ()) -> np.ndarray:
     """Mask of the pairs of the first master: every stay option (blocked ones too: the diagnosis relies on them),
     the ``k_init`` best pairs of each cadre and of each post (None: :data:`K_INIT` or, on a small pool,
@@ -146,6 +174,8 @@ def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int | None
     rep = np.flatnonzero(ok & must[pairs.c] & openp[pairs.p])
     keep[rep[_top_per_group(pairs.c[rep], obj[rep], k_init)]] = True
     keep[rep[_top_per_group(pairs.p[rep], obj[rep], k_init)]] = True
+    if MATCH_REPAIR:
+        keep[rep[_matching(pairs.c[rep], pairs.p[rep], obj[rep], ctx.n_cad, ctx.n_post)]] = True
     keep |= _pinned(ctx, pairs)  # H7 require pins
     for want in warm:
         keep |= want & ok

@@ -1,0 +1,117 @@
+"""The first master of column generation: the matching that repairs the status quo for cadres who must move, and
+the exact rounds that follow a master which still needed artificial columns."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cadrex
+from cadrex.jobs.generate import generate_case
+from cadrex.rules import Context
+from cadrex.solvers.cg import ColumnGeneration
+from cadrex.solvers.cg.pool import _matching
+
+
+def _brute(edges: dict[tuple[int, int], float], cadres: list[int]) -> tuple[int, float]:
+    """Most cadres any matching covers, and the best total value among matchings covering them all (-inf if none):
+    by trying every assignment of each cadre to one of its posts or to none."""
+    best_n, best_full = 0, -np.inf
+    options = [[None] + [p for (c2, p) in edges if c2 == c] for c in cadres]
+    for pick in itertools.product(*options):
+        used = [p for p in pick if p is not None]
+        if len(used) != len(set(used)):
+            continue
+        best_n = max(best_n, len(used))
+        if len(used) == len(cadres):
+            best_full = max(best_full, sum(edges[(c, p)] for c, p in zip(cadres, pick, strict=True)))
+    return best_n, best_full
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 6), st.data())
+def test_matching_covers_most_cadres_and_is_best_when_it_covers_all(n_c, n_p, data):
+    grid = [(c, p) for c in range(n_c) for p in range(n_p)]
+    chosen = data.draw(st.lists(st.sampled_from(grid), min_size=1, max_size=len(grid), unique=True))
+    values = data.draw(st.lists(st.integers(-50, 200), min_size=len(chosen), max_size=len(chosen)))
+    c = np.array([e[0] for e in chosen]) * 7 + 3  # ids need not be 0..n-1
+    p = np.array([e[1] for e in chosen]) * 5 + 1
+    v = np.array(values, np.float32)
+    k = _matching(c, p, v, 100, 100)
+    assert len(set(c[k])) == len(k) == len(set(p[k]))  # a matching
+    edges = {(int(a), int(b)): float(x) for a, b, x in zip(c, p, v, strict=True)}
+    most, best_full = _brute(edges, sorted(set(c.tolist())))
+    assert len(k) == most
+    if len(k) == len(set(c.tolist())):  # every cadre covered: of the largest value
+        assert float(v[k].sum()) == best_full
+
+
+def _must_open(ctx, pairs):
+    """Pairs between cadres who must move and posts open if everyone else stays (the status-quo repair's)."""
+    must = np.zeros(ctx.n_cad, bool)
+    must[ctx.I[ctx.c_must[ctx.I]]] = True
+    holder = ctx.p_holder
+    openp = (holder < 0) | must[np.maximum(holder, 0)] & (holder >= 0)
+    return pairs.ok & must[pairs.c] & openp[pairs.p]
+
+
+def _most_matched(ctx, pairs, mask) -> int:
+    """Cadres of the largest matching over the pairs ``mask`` (scipy's Hopcroft–Karp)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    g = sp.csr_matrix((np.ones(int(mask.sum())), (pairs.c[mask], pairs.p[mask])), shape=(ctx.n_cad, ctx.n_post))
+    return int((maximum_bipartite_matching(g, perm_type="column") >= 0).sum())
+
+
+@pytest.mark.parametrize("family,seed", [("must_move", 1), ("tight", 3), ("vacancies", 4)])
+def test_first_master_moves_every_must_move_cadre_the_pool_can_and_needs_fewer_artificials(tmp_path, monkeypatch, family, seed):
+    """The status-quo repair's matching: the first master (here with 1 best pair per cadre and post) holds as large
+    a matching of must-move cadres into open posts as the whole pool; round 1's master then needs fewer artificial
+    columns than without it."""
+    from cadrex.solvers.cg import pool
+
+    generate_case(str(tmp_path / "g"), 200, seed, family=family)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    art = {}
+    for repair in (False, True):
+        monkeypatch.setattr(pool, "MATCH_REPAIR", repair)
+        cg = ColumnGeneration(ctx, k_init=1)
+        rep = _must_open(ctx, cg.pairs)
+        if repair:
+            assert _most_matched(ctx, cg.pairs, rep & cg.in_R) == _most_matched(ctx, cg.pairs, rep) > 0
+        cg.solve_lp(1e18, max_rounds=1)
+        art[repair] = cg.artificial
+    assert art[True] < art[False]
+
+
+def test_a_round_after_an_exact_lp_on_artificials_is_exact(tmp_path, monkeypatch):
+    """Partial rounds (here after any round that priced a pair) only once an exact LP solution needs no artificial
+    column: a partial solve's duals would still carry the big M."""
+    from cadrex.solvers.cg import driver, master, pool
+
+    monkeypatch.setattr(driver, "PARTIAL_PER_CADRE", 0)
+    monkeypatch.setattr(driver, "PARTIAL_ITERATIONS", 20)
+    monkeypatch.setattr(pool, "MATCH_REPAIR", False)  # round 1 then needs artificials on this case
+    seen = []  # per exact solve: its artificials' total
+    keep = master.MasterLP._keep_solution
+
+    def recorded(self, sol):
+        keep(self, sol)
+        seen.append(self.artificial)
+    monkeypatch.setattr(master.MasterLP, "_keep_solution", recorded)
+    generate_case(str(tmp_path / "g"), 200, 1, family="must_move")
+    cg = ColumnGeneration(Context(cadrex.load_case(tmp_path / "g")), k_init=1)
+    lp = cg.solve_lp(1e18)
+    assert seen[0] > 0 and lp.converged and seen[-1] == 0
+    assert any(r.partial for r in cg.rounds)
+    last = None  # the artificials of the last exact LP before each round
+    for r in cg.rounds:
+        if last is not None and last > 1e-6:
+            assert not r.partial
+        if not r.partial:
+            last = seen.pop(0)
