@@ -151,6 +151,8 @@ def test_zh_no_english_sentence_reaches_the_user(tmp_path):
     out = tmp_path / "plan"
     code, seen["solve"] = _run("solve", str(SAMPLE), "--out", str(out))
     assert code == 0 and "最优" in seen["solve"]
+    # the console's log lines name their level in Chinese (信息, not INFO)
+    assert re.search(r"^\d\d:\d\d:\d\d 信息 ", seen["solve"], flags=re.M) and " INFO " not in seen["solve"]
     seen["reasons"] = "\n".join(pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")["reasons"].astype(str))
     assert re.search(r"在\w+[省市区]任职\d+年", seen["reasons"])  # the province by its name, not its code
     code, seen["verify"] = _run("verify", str(SAMPLE), str(out))

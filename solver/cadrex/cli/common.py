@@ -45,6 +45,7 @@ def _setup_logging(args) -> None:
         err.addFilter(lambda r: r.levelno >= logging.WARNING or getattr(r, "user", False))
     err.addFilter(_speaks(lang))
     err.addFilter(lambda r: LiveLine.clear())  # last: only for a record that is written
+    err.setFormatter(_Levels(lang))
     handlers: list[logging.Handler] = [err]
     if getattr(args, "log_file", None):
         fh = logging.FileHandler(_log_path(args), encoding="utf-8")
@@ -52,6 +53,22 @@ def _setup_logging(args) -> None:
         handlers.append(fh)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
                         handlers=handlers, force=True)
+
+
+class _Levels(logging.Formatter):
+    """The console's log format, its level names in the user's language (警告, not WARNING, with --lang zh)."""
+
+    def __init__(self, lang: str):
+        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+        self.lang = lang
+
+    def format(self, record: logging.LogRecord) -> str:
+        shown = logging.makeLogRecord(record.__dict__)  # the file handler keeps the English level name
+        names = {"DEBUG": say("cli.level_DEBUG", self.lang), "INFO": say("cli.level_INFO", self.lang),
+                 "WARNING": say("cli.level_WARNING", self.lang), "ERROR": say("cli.level_ERROR", self.lang),
+                 "CRITICAL": say("cli.level_CRITICAL", self.lang)}
+        shown.levelname = names.get(record.levelname, record.levelname)
+        return super().format(shown)
 
 
 def whole(v: float | None, lang: str) -> str:
