@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cadrex
 from cadrex.cli import main
@@ -169,3 +171,13 @@ def test_loss_histogram_edges_never_read_minus_zero():
 
     svg = _hist_svg([-10.0, -7.5, -3.2, -0.4, -0.2])
     assert "<rect" in svg and not re.search(r"(?<![\d.])-0(?![\d.])", svg), svg
+
+
+@given(st.lists(st.integers(-50, 50), min_size=1, max_size=40))
+def test_summary_quantiles_are_observed_values(values):
+    """A quantile of changes (people) or of loss is a value some sample had: 3 people, never an interpolated 3.1."""
+    from cadrex.reports.robustness import _q
+
+    q = _q(values)
+    assert {q["q05"], q["q50"], q["q95"]} <= set(values)
+    assert min(values) <= q["q05"] <= q["q50"] <= q["q95"] <= max(values)

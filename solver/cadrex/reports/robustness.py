@@ -59,10 +59,12 @@ class RobustnessReport:
 
 
 def _q(values: list[float]) -> dict:
+    """Mean and the 5/50/95 % quantiles: each quantile an observed sample value (the empirical distribution's,
+    ``inverted_cdf``), so a count of people reads as whole people (3, not an interpolated 3.1)."""
     if not values:
         return {"mean": None, "q05": None, "q50": None, "q95": None}
     a = np.asarray(values, float)
-    q = np.quantile(a, [0.05, 0.5, 0.95])
+    q = np.quantile(a, [0.05, 0.5, 0.95], method="inverted_cdf")
     return {"mean": round(float(a.mean()), 6), "q05": round(float(q[0]), 6), "q50": round(float(q[1]), 6),
             "q95": round(float(q[2]), 6)}
 
