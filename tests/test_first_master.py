@@ -41,7 +41,7 @@ def test_matching_covers_most_cadres_and_is_best_when_it_covers_all(n_c, n_p, da
     c = np.array([e[0] for e in chosen]) * 7 + 3  # ids need not be 0..n-1
     p = np.array([e[1] for e in chosen]) * 5 + 1
     v = np.array(values, np.float32)
-    k = _matching(c, p, v, 100, 100)
+    k = _matching(c, p, v)
     assert len(set(c[k])) == len(k) == len(set(p[k]))  # a matching
     edges = {(int(a), int(b)): float(x) for a, b, x in zip(c, p, v, strict=True)}
     most, best_full = _brute(edges, sorted(set(c.tolist())))

@@ -122,10 +122,12 @@ WARM_K_INIT = 2
 K_INIT, K_INIT_SMALL, SMALL_POOL = 20, 10, 3_000_000
 
 
+#: the status-quo repair also takes a matching of must-move cadres into open posts (round-1 artificial units at
+#: 10,000 in play, vacancies: 94 -> 4; benchmarks/README.md, sessions 22-23)
 MATCH_REPAIR = True
 
 
-def _matching(c: np.ndarray, p: np.ndarray, value: np.ndarray, n_c: int, n_p: int) -> np.ndarray:
+def _matching(c: np.ndarray, p: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Indices of the pairs of a matching of cadres ``c`` to posts ``p`` that covers as many cadres as any matching
     does, of the largest total ``value`` among those when one covers every cadre (else of most cadres only)."""
     import scipy.sparse as sp
@@ -175,7 +177,7 @@ def first_master(ctx: Context, pairs: Pairs, obj: np.ndarray, k_init: int | None
     keep[rep[_top_per_group(pairs.c[rep], obj[rep], k_init)]] = True
     keep[rep[_top_per_group(pairs.p[rep], obj[rep], k_init)]] = True
     if MATCH_REPAIR:
-        keep[rep[_matching(pairs.c[rep], pairs.p[rep], obj[rep], ctx.n_cad, ctx.n_post)]] = True
+        keep[rep[_matching(pairs.c[rep], pairs.p[rep], obj[rep])]] = True
     keep |= _pinned(ctx, pairs)  # H7 require pins
     for want in warm:
         keep |= want & ok
