@@ -1,5 +1,5 @@
 """The first master of column generation: the matching that repairs the status quo for cadres who must move, and
-the exact rounds that follow a master which still needed artificial columns."""
+the rounds that follow a master which still needed artificial columns."""
 
 from __future__ import annotations
 
@@ -89,14 +89,19 @@ def test_first_master_moves_every_must_move_cadre_the_pool_can_and_needs_fewer_a
     assert art[True] < art[False]
 
 
-def test_a_round_after_an_exact_lp_on_artificials_is_exact(tmp_path, monkeypatch):
-    """Partial rounds (here after any round that priced a pair) only once an exact LP solution needs no artificial
-    column: a partial solve's duals would still carry the big M."""
+def test_rounds_after_an_lp_on_artificials_may_be_partial_and_the_lp_still_ends_exact(tmp_path, monkeypatch):
+    """A round after an exact LP that still needs artificial columns may be partial: its duals carry the big M, so its
+    bound is weak but valid, and the pairs it prices are the ones that remove the artificials. Keeping such rounds
+    exact cost 50 s of 363 at 5,000 in play (`tight`, benchmarks/README.md, session 24). The LP phase still ends on
+    an exact round, at the LP optimum of a run with exact rounds only."""
     from cadrex.solvers.cg import driver, master, pool
 
+    monkeypatch.setattr(pool, "MATCH_REPAIR", False)  # round 1 then needs artificials on this case
+    generate_case(str(tmp_path / "g"), 200, 1, family="must_move")
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    exact = ColumnGeneration(ctx, k_init=1).solve_lp(1e18)  # every round exact (none priced many pairs)
     monkeypatch.setattr(driver, "PARTIAL_PER_CADRE", 0)
     monkeypatch.setattr(driver, "PARTIAL_ITERATIONS", 20)
-    monkeypatch.setattr(pool, "MATCH_REPAIR", False)  # round 1 then needs artificials on this case
     seen = []  # per exact solve: its artificials' total
     keep = master.MasterLP._keep_solution
 
@@ -104,14 +109,9 @@ def test_a_round_after_an_exact_lp_on_artificials_is_exact(tmp_path, monkeypatch
         keep(self, sol)
         seen.append(self.artificial)
     monkeypatch.setattr(master.MasterLP, "_keep_solution", recorded)
-    generate_case(str(tmp_path / "g"), 200, 1, family="must_move")
-    cg = ColumnGeneration(Context(cadrex.load_case(tmp_path / "g")), k_init=1)
+    cg = ColumnGeneration(ctx, k_init=1)
     lp = cg.solve_lp(1e18)
-    assert seen[0] > 0 and lp.converged and seen[-1] == 0
-    assert any(r.partial for r in cg.rounds)
-    last = None  # the artificials of the last exact LP before each round
-    for r in cg.rounds:
-        if last is not None and last > 1e-6:
-            assert not r.partial
-        if not r.partial:
-            last = seen.pop(0)
+    assert seen[0] > 0 and lp.converged and seen[-1] == 0 and not cg.rounds[-1].partial
+    assert not cg.rounds[0].partial and cg.rounds[1].partial  # right after the LP on artificials
+    assert lp.z == pytest.approx(exact.z, abs=1e-4) and lp.bound == pytest.approx(exact.z, abs=1e-4)
+    assert all(r.bound >= exact.z - 1e-6 for r in cg.rounds)

@@ -60,14 +60,11 @@ class _Levels(logging.Formatter):
 
     def __init__(self, lang: str):
         super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-        self.lang = lang
+        self.names = {lv: say(f"cli.level_{lv}", lang) for lv in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
     def format(self, record: logging.LogRecord) -> str:
         shown = logging.makeLogRecord(record.__dict__)  # the file handler keeps the English level name
-        names = {"DEBUG": say("cli.level_DEBUG", self.lang), "INFO": say("cli.level_INFO", self.lang),
-                 "WARNING": say("cli.level_WARNING", self.lang), "ERROR": say("cli.level_ERROR", self.lang),
-                 "CRITICAL": say("cli.level_CRITICAL", self.lang)}
-        shown.levelname = names.get(record.levelname, record.levelname)
+        shown.levelname = self.names.get(record.levelname, record.levelname)
         return super().format(shown)
 
 

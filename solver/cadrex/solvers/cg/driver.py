@@ -139,11 +139,11 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         while True:
             t0 = time.perf_counter()
             # partial while the last round priced many pairs, unless max_rounds makes this the last or the deadline
-            # passed (end on an exact LP), or the last exact LP needed artificials (partial duals carry the big M)
+            # passed (end on an exact LP); also after an LP on artificials (docs/guide.md, partial rounds)
             last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds or t0 > deadline
             many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
             few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
-            cap = PARTIAL_ITERATIONS if many and few_so_far and not last and self.artificial <= 1e-6 else None
+            cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
             if cap is None:
                 self.park()  # a smaller LP for an exact re-solve (the pairs unparked when priced positive)
             status = self.run_master(lp_end(), cap)
