@@ -89,11 +89,12 @@ def test_first_master_moves_every_must_move_cadre_the_pool_can_and_needs_fewer_a
     assert art[True] < art[False]
 
 
-def test_rounds_after_an_lp_on_artificials_may_be_partial_and_the_lp_still_ends_exact(tmp_path, monkeypatch):
+def test_rounds_after_an_lp_on_artificials_are_partial_on_small_pools_and_the_lp_ends_exact(tmp_path, monkeypatch):
     """A round after an exact LP that still needs artificial columns may be partial: its duals carry the big M, so its
     bound is weak but valid, and the pairs it prices are the ones that remove the artificials. Keeping such rounds
-    exact cost 50 s of 363 at 5,000 in play (`tight`, benchmarks/README.md, session 24). The LP phase still ends on
-    an exact round, at the LP optimum of a run with exact rounds only."""
+    exact cost 50 s of 363 at 5,000 in play (`tight`, benchmarks/README.md, session 24). On pools of more than
+    EXACT_AFTER_ARTIFICIALS pairs (10,000 in play) that round stays exact. The LP phase ends on an exact round, at the
+    LP optimum of a run with exact rounds only."""
     from cadrex.solvers.cg import driver, master, pool
 
     monkeypatch.setattr(pool, "MATCH_REPAIR", False)  # round 1 then needs artificials on this case
@@ -115,3 +116,7 @@ def test_rounds_after_an_lp_on_artificials_may_be_partial_and_the_lp_still_ends_
     assert not cg.rounds[0].partial and cg.rounds[1].partial  # right after the LP on artificials
     assert lp.z == pytest.approx(exact.z, abs=1e-4) and lp.bound == pytest.approx(exact.z, abs=1e-4)
     assert all(r.bound >= exact.z - 1e-6 for r in cg.rounds)
+    monkeypatch.setattr(driver, "EXACT_AFTER_ARTIFICIALS", 0)  # a large pool: exact right after an LP on artificials
+    big = ColumnGeneration(ctx, k_init=1)
+    assert big.solve_lp(1e18).z == pytest.approx(exact.z, abs=1e-4)
+    assert not big.rounds[1].partial and any(r.partial for r in big.rounds)

@@ -7,8 +7,7 @@ full model — the LP loop of rounds, the dive and the closure MIP of :func:`sol
    plus :func:`core_dot`), adds the best pairs with positive reduced cost and the lazy rows (H4, max_same_specialty)
    the LP solution violates. With any duals y, the Lagrangian bound that keeps each cadre's (or each post's) one-post
    row in the subproblem is valid for the full model (:meth:`ColumnGeneration.lagrangian`). 3. An LP dive gives a
-   first plan; the reduced-cost closure for a target (that plan, or that plan plus the allowed gap) and one MIP over
-   it give the certificate. ``best_bound`` is floored (the objective is integral).
+   first plan; the closure for a target (that plan, or it plus the allowed gap) and one MIP over it certify it.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ log = logging.getLogger(__name__)
 PARTIAL_PER_CADRE = 10
 PARTIAL_ITERATIONS = 3000
 PARTIAL_MAX = 8
+EXACT_AFTER_ARTIFICIALS = 30_000_000  # pools above: exact after an LP on artificials (docs/guide.md, partial rounds)
 #: Wentges smoothing weight (see :meth:`ColumnGeneration.solve_lp`)
 SMOOTHING = 0.5
 #: pairs the passes over the pool hold at once, over all threads (their chunks are this divided by the threads)
@@ -139,11 +139,12 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         while True:
             t0 = time.perf_counter()
             # partial while the last round priced many pairs, unless max_rounds makes this the last or the deadline
-            # passed (end on an exact LP); also after an LP on artificials (docs/guide.md, partial rounds)
+            # passed (end on an exact LP), or on a large pool the last exact LP needed artificials (big-M duals)
             last = max_rounds is not None and len(self.rounds) + 1 >= max_rounds or t0 > deadline
             many = self.rounds and self.rounds[-1].added > PARTIAL_PER_CADRE * len(self.ctx.I)
             few_so_far = sum(r.partial for r in self.rounds) < PARTIAL_MAX
-            cap = PARTIAL_ITERATIONS if many and few_so_far and not last else None
+            big_m = self.artificial > 1e-6 and self.n_eligible > EXACT_AFTER_ARTIFICIALS  # big-M duals, large pool
+            cap = PARTIAL_ITERATIONS if many and few_so_far and not last and not big_m else None
             if cap is None:
                 self.park()  # a smaller LP for an exact re-solve (the pairs unparked when priced positive)
             status = self.run_master(lp_end(), cap)
