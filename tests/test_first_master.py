@@ -120,3 +120,32 @@ def test_rounds_after_an_lp_on_artificials_are_partial_on_small_pools_and_the_lp
     big = ColumnGeneration(ctx, k_init=1)
     assert big.solve_lp(1e18).z == pytest.approx(exact.z, abs=1e-4)
     assert not big.rounds[1].partial and any(r.partial for r in big.rounds)
+
+
+def test_a_master_lp_cut_by_the_time_limit_still_gives_its_bound_as_a_last_partial_round(tmp_path, monkeypatch):
+    """At the LP phase's time limit HiGHS stops the master mid-solve and flags its duals invalid; any finite duals
+    give a valid Lagrangian bound, so that solve is priced as a last, partial round (10,000 in play kept round 2's
+    bound, 7.6 % above the plan, when the exact round after it was cut). The cut is simulated: the third solve stops
+    after 20 dual simplex iterations and reports HiGHS's time-limit status."""
+    from cadrex.solvers.cg import master
+
+    generate_case(str(tmp_path / "g"), 200, 2, family="tight")
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    exact = ColumnGeneration(ctx, k_init=1).solve_lp(1e18)
+    run = master.MasterLP.run_master
+    calls = []
+
+    def cut_third(self, end, iteration_cap=None):
+        calls.append(1)
+        if len(calls) < 3:
+            return run(self, end, iteration_cap)
+        run(self, end, 20)
+        return "Time limit reached"
+    monkeypatch.setattr(master.MasterLP, "run_master", cut_third)
+    cg = ColumnGeneration(ctx, k_init=1)
+    lp = cg.solve_lp(1e18)
+    assert len(cg.rounds) == 3 and cg.rounds[2].partial and not cg.rounds[1].partial
+    assert lp.stopped_early and not lp.converged
+    assert lp.z == cg.rounds[1].lp  # the value and solution stay the last exact round's
+    assert lp.bound == min(r.bound for r in cg.rounds) >= exact.z - 1e-6
+    assert cg.rounds[2].bound >= exact.z - 1e-6  # the cut round's own bound is valid

@@ -58,13 +58,13 @@ def test_cg_round_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, s
 class _LPCut:
     """new_highs() whose LP status reads 'time limit reached' from its ``k``-th run on (the master LP cut short)."""
 
-    def __init__(self, k: int):
-        self.k = k
+    def __init__(self, k: int, nan_duals: bool = False):
+        self.k, self.nan_duals = k, nan_duals
 
     def __call__(self):
         from cadrex.solvers.highs import silence_stdout
 
-        k = self.k
+        k, nan_duals = self.k, self.nan_duals
 
         class Cut(highspy.Highs):
             runs = 0
@@ -78,6 +78,12 @@ class _LPCut:
                     return highspy.HighsModelStatus.kTimeLimit
                 return super().getModelStatus()
 
+            def getSolution(self):
+                sol = super().getSolution()
+                if nan_duals and Cut.runs >= k:  # a cut solve without usable duals
+                    sol.row_dual = [float("nan")] * len(sol.row_dual)
+                return sol
+
         with silence_stdout():
             h = Cut()
         h.setOptionValue("output_flag", False)
@@ -86,16 +92,21 @@ class _LPCut:
 
 @pytest.mark.parametrize("n,seed", CASES)
 def test_cg_lp_time_limit_at_every_round_keeps_bound_valid(root, monkeypatch, n, seed):
-    """Round 1 cut: no bound at all (was: an infinite bound and a crash in math.floor, the plan lost)."""
+    """A solve cut by the time limit is priced as a last, partial round (its duals' bound is valid, checked against
+    the full model's optimum). Without finite duals, round 1 cut: no bound at all (was: an infinite bound and a crash
+    in math.floor, the plan lost)."""
     case, full = _case_and_optimum(n, seed, root)
     rounds = cadrex.solve(case, method="cg", gap=0, time_limit=120).summary["column_generation"]["lp_rounds"]
     for k in range(1, rounds + 1):
-        monkeypatch.setattr(cadrex.solvers.cg, "new_highs", _LPCut(k))
-        res = cadrex.solve(case, method="cg", gap=0, time_limit=120)
-        _check(res, full.objective)
-        if k == 1:
-            assert res.best_bound is None and res.status == "feasible"
-            assert res.summary["column_generation"]["lagrangian_bound"] is None
+        for nan_duals in (False, True):
+            monkeypatch.setattr(cadrex.solvers.cg, "new_highs", _LPCut(k, nan_duals))
+            res = cadrex.solve(case, method="cg", gap=0, time_limit=120)
+            _check(res, full.objective)
+            cg = res.summary["column_generation"]
+            assert cg["lp_rounds"] == k - nan_duals and cg["lp_partial_rounds"] >= (not nan_duals)
+            if k == 1 and nan_duals:
+                assert res.best_bound is None and res.status == "feasible"
+                assert cg["lagrangian_bound"] is None
 
 
 @pytest.mark.parametrize("n,seed", CASES)
