@@ -150,7 +150,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             t_lp = time.perf_counter() - t0
             sol = h.getSolution()
             # cut by the time limit: any finite duals give a valid bound, so it is the last, partial round (10,000 in
-            # play lost an exact round's progress so: the bound stayed round 2's, 7.6 % above the plan)
+            # play lost an exact round's progress so: the bound stayed the partial rounds', 7.6 % above the plan)
             timed_out = "time limit" in str(status).lower() and len(sol.row_dual) == len(self.active) and np.isfinite(sol.row_dual).all()
             if not (status in ("optimal", "partial") and sol.dual_valid or timed_out):
                 (log.info if "time limit" in str(status).lower() else log.warning)("master LP: %s", status)  # a limit: expected
