@@ -230,7 +230,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     rc > −(B − T). With the master holding all of those (the closure), the global optimum is at most
     max(T, bound of the MIP over the master). B and rc always come from the same round (:class:`LPOutcome`). T is
     the first plan's value z₁ for a proof of optimality, or z₁ plus the allowed gap, which needs far fewer pairs.
-    If B ≤ T already, the first plan is certified without another MIP. When no LP round finished there is no bound
+    If B ≤ T already, the first plan is certified without another MIP. When no LP round gave duals there is no bound
     at all: the result is ``feasible`` with bound None, never ``optimal``. ``max_rounds`` caps the LP rounds;
     ``extensions`` add terms and rows (:mod:`cadrex.model.core`), priced like the rest."""
     t0 = time.perf_counter()
@@ -373,7 +373,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     closed = has_bound and len(more) <= closure_cap
     log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
-                                ": no LP round finished, so no bound"))
+                                ": no LP round gave duals, so no bound"))
     settled = lp.converged or (np.isfinite(lp.plain) and lp.plain - lp.z <= gap / 4 * max(1.0, abs(lp.z)) + 1e-6)
     if has_bound and not closed and gap > 0 and settled and r.status == "optimal":
         # a MIP over an unclosed master cannot lower B, only polish the plan, which after a settled LP and a dive that

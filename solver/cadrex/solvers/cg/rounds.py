@@ -38,7 +38,7 @@ class LPRound:
 
 @dataclass
 class LPOutcome:
-    """The LP phase of column generation. ``bound`` (inf when no round finished) is the lowest Lagrangian bound
+    """The LP phase of column generation. ``bound`` (inf when no round gave duals) is the lowest Lagrangian bound
     over the rounds, partial ones included, and ``rc`` the closure costs δ *of that same bound* (float32, rounded up;
     see :class:`cadrex.solvers.cg.bound.Lagrangian`), so that the closure ``rc > −(B − T)`` is valid; ``z`` is the
     restricted LP value of the last exact round (not partial); ``converged``: no pair with a positive reduced cost and
