@@ -125,8 +125,8 @@ def test_rounds_after_an_lp_on_artificials_are_partial_on_small_pools_and_the_lp
 def test_a_master_lp_cut_by_the_time_limit_still_gives_its_bound_as_a_last_partial_round(tmp_path, monkeypatch):
     """At the LP phase's time limit HiGHS stops the master mid-solve and flags its duals invalid; any finite duals
     give a valid Lagrangian bound, so that solve is priced as a last, partial round (10,000 in play kept the partial
-    rounds' bound, 7.6 % above the plan, when the exact round after them was cut). The cut is simulated: the third solve stops
-    after 20 dual simplex iterations and reports HiGHS's time-limit status."""
+    rounds' bound, 7.6 % above the plan, when the exact round after them was cut). The cut is simulated: the third
+    solve stops after 20 dual simplex iterations and reports HiGHS's time-limit status."""
     from cadrex.solvers.cg import master
 
     generate_case(str(tmp_path / "g"), 200, 2, family="tight")

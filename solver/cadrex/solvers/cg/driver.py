@@ -151,14 +151,15 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             sol = h.getSolution()
             # cut by the time limit: any finite duals give a valid bound, so it is the last, partial round (10,000 in
             # play lost an exact round's progress so: the bound stayed the partial rounds', 7.6 % above the plan)
-            timed_out = "time limit" in str(status).lower() and len(sol.row_dual) == len(self.active) and np.isfinite(sol.row_dual).all()
+            at_limit, duals = "time limit" in str(status).lower(), np.asarray(sol.row_dual)
+            timed_out = at_limit and len(duals) == len(self.active) and bool(np.isfinite(duals).all())
             if not (status in ("optimal", "partial") and sol.dual_valid or timed_out):
-                (log.info if "time limit" in str(status).lower() else log.warning)("master LP: %s", status)  # a limit: expected
+                (log.info if at_limit else log.warning)("master LP: %s", status)  # a limit: expected
                 break
             partial = status != "optimal"
             z = h.getInfo().objective_function_value
             y = np.zeros(self.rows.n)
-            y[self.active] = np.asarray(sol.row_dual)
+            y[self.active] = duals
             if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
                 self._keep_solution(sol)
             rc, _ = self.price(y)
