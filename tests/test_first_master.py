@@ -149,3 +149,36 @@ def test_a_master_lp_cut_by_the_time_limit_still_gives_its_bound_as_a_last_parti
     assert lp.z == cg.rounds[1].lp  # the value and solution stay the last exact round's
     assert lp.bound == min(r.bound for r in cg.rounds) >= exact.z - 1e-6
     assert cg.rounds[2].bound >= exact.z - 1e-6  # the cut round's own bound is valid
+
+
+
+@pytest.mark.parametrize("n,seed,family", [(250, 9, "base"), (300, 2, "vacancies"), (300, 4, "tight")])
+def test_lp_gap_rule_reads_the_kept_side_bound_on_large_pools_and_the_plain_bound_on_small_ones(
+        tmp_path, monkeypatch, n, seed, family):
+    """The LP phase stops at the first exact round whose bound is within ``stop_gap`` of its LP value: the
+    kept-side bound B on pools above KEPT_STOP_ABOVE, the plain bound (every row relaxed, never below B) on smaller
+    ones. A gap between the two rules' readings at some round makes them stop at different rounds; the bound
+    returned is valid either way."""
+    from cadrex.solvers.cg import driver
+    from cadrex.solvers.cg.pool import SMALL_POOL
+
+    assert driver.KEPT_STOP_ABOVE == SMALL_POOL  # the documented default: 2,000 in play keep the plain rule
+    generate_case(str(tmp_path / "g"), n, seed, family=family)
+    ctx = Context(cadrex.load_case(tmp_path / "g"))
+    whole = ColumnGeneration(ctx)
+    full = whole.solve_lp(1e18)
+    rel = lambda b, z: (b - z) / max(1.0, abs(z))  # noqa: E731
+    best = np.minimum.accumulate([r.bound for r in whole.rounds])  # B after each round
+    low = np.minimum.accumulate([r.plain for r in whole.rounds])  # the lowest plain bound after each round
+    assert np.all(low >= best - 1e-6)  # the plain bound relaxes more: never below B
+    # a round where B is within some gap and the plain bound not: the two rules part there
+    k = next(i for i, r in enumerate(whole.rounds) if not r.partial and rel(low[i], r.lp) > 2 * max(rel(best[i], r.lp), 1e-9))
+    stop = 1.5 * max(rel(best[k], whole.rounds[k].lp), 1e-9)
+    first = lambda ref: next(i for i, r in enumerate(whole.rounds) if not r.partial and rel(ref[i], r.lp) <= stop)  # noqa: E731
+    for above, expect in ((0, first(best)), (10**12, first(low))):
+        monkeypatch.setattr(driver, "KEPT_STOP_ABOVE", above)
+        cg = ColumnGeneration(ctx)
+        lp = cg.solve_lp(1e18, stop_gap=stop)
+        assert len(cg.rounds) == expect + 1
+        assert lp.bound >= full.z - 1e-6 and lp.z <= full.z + 1e-6  # valid, stopped early or not
+    assert first(best) <= k < first(low)

@@ -26,7 +26,7 @@ from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import pricing_cache, reduced_costs
-from cadrex.solvers.cg.rounds import LPOutcome, LPRound, PoolValues
+from cadrex.solvers.cg.rounds import KEPT_STOP_ABOVE, LPOutcome, LPRound, PoolValues, gap_reached
 from cadrex.solvers.highs import solve_model as solve_mip
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             n_pos = int(np.count_nonzero(positive)) + self.unpark(rc)  # parked pairs priced positive count too
             new_rows = self._violated_lazy_rows() if not partial else np.zeros(0, np.int64)
             rec = LPRound(len(self.rounds) + 1, z, bound, y, n_pos, len(new_rows), time.perf_counter() - t0,
-                          self.closure_costs(lag), partial, self.iterations)
+                          self.closure_costs(lag), partial, self.iterations, lag.plain)
             plain = out.plain_low = min(plain, lag.plain)
             if np.isfinite(bound) and bound < out.bound:  # this round's bound, with this round's closure costs
                 out.bound, out.rc, out.bound_round, out.duals, out.plain = bound, rec.rc, rec.index, y, lag.plain
@@ -187,6 +187,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                     center = ys
                     rec.bound = min(rec.bound, sm.bound)
                 plain = out.plain_low = min(plain, sm.plain)
+                rec.plain = min(rec.plain, sm.plain)
                 if np.any((sm.rc > 1e-6) & ~self.in_R):
                     pick = sm.rc
             if self.rounds and self.rounds[-1].index != out.bound_round:
@@ -200,9 +201,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                      z, bound, n_pos, len(new_rows), t_lp, self.iterations, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
-            # measured on the plain bound: the kept-side bound reaches the gap rounds earlier, at duals whose closure
-            # is far larger (base family, 2,000 in play: 181k pairs instead of 20k, 73 s instead of 31 s)
-            close = not partial and stop_gap > 0 and plain - z <= stop_gap * max(1.0, abs(z))
+            # the gap rule: the plain bound on small pools, B on large ones (:data:`KEPT_STOP_ABOVE`)
+            close = not partial and stop_gap > 0 and gap_reached(plain if len(self.pairs) <= KEPT_STOP_ABOVE else out.bound, z, stop_gap)
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
             # what this round would add: added at once, or first thing when the rounds are resumed
             self._pending = (new_rows, pick if n_pos else None)
@@ -375,7 +375,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     log.info("closure for target %.0f (first plan %.0f, bound %s): %d pairs%s", T, z1, B if has_bound else "none", len(more),
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
                                 ": no LP round gave duals, so no bound"))
-    settled = lp.converged or (np.isfinite(lp.plain) and lp.plain - lp.z <= gap / 4 * max(1.0, abs(lp.z)) + 1e-6)
+    settled = lp.converged or gap_reached(lp.plain if len(cg.pairs) <= KEPT_STOP_ABOVE else lp.bound, lp.z, gap / 4)
     if has_bound and not closed and gap > 0 and settled and r.status == "optimal":
         # a MIP over an unclosed master cannot lower B, only polish the plan, which after a settled LP and a dive that
         # reached its own gap it did not do (tight, vacancies, preferences at 2,000 in play: the same plan, after

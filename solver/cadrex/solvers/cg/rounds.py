@@ -7,6 +7,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cadrex.solvers.cg.pool import SMALL_POOL
+
+#: the LP phase's gap rule (``stop_gap``) reads the plain bound (every row relaxed) on pools of at most KEPT_STOP_ABOVE
+#: pairs, the kept-side bound B above. At 2,000 in play B met it a round earlier at duals whose closure was far larger
+#: (base: 181k pairs instead of 20k, 73 s instead of 31 s, session 16); at 5,000 the dive's plan was certified by B
+#: alone in every family but `tight`, which stopped at the same round either way, and B saved an exact round on `base`,
+#: `preferences` and `vacancies` (8-14 s each; benchmarks/README.md, session 26)
+KEPT_STOP_ABOVE = SMALL_POOL
+
+
+def gap_reached(reading: float, z: float, gap: float) -> bool:
+    """Whether a bound ``reading`` is within the relative ``gap`` of the LP value ``z``."""
+    return bool(np.isfinite(reading)) and reading - z <= gap * max(1.0, abs(z)) + 1e-6
+
 
 @dataclass
 class LPRound:
@@ -27,13 +41,16 @@ class LPRound:
     partial: bool = False
     #: dual simplex iterations of this round's master solve (its work: the machine's load does not change it)
     iterations: int = 0
+    #: the plain bound (every row relaxed) of its duals, or of its smoothed point's if lower (the small pools' gap rule)
+    plain: float = np.inf
 
     def __getitem__(self, key: str):
         return getattr(self, key)
 
     def summary(self) -> dict:
         return {"lp": self.lp, "bound": self.bound, "added": self.added, "rows_added": self.rows_added, "secs": self.secs,
-                "partial": self.partial, "iterations": self.iterations}
+                "partial": self.partial, "iterations": self.iterations,
+                "plain": float(self.plain) if np.isfinite(self.plain) else None}
 
 
 @dataclass
