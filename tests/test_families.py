@@ -253,6 +253,10 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     full = solve_model(dataclasses.replace(m, lb=lb), time_limit=60)
     sub = fix_out(m, fix)
     small = solve_model(sub, time_limit=60, options=DIVE_OPTIONS)  # as the dive solves it
+    import highspy
+
+    h = highspy.Highs()
+    assert all(h.setOptionValue(k, v) == highspy.HighsStatus.kOk for k, v in DIVE_OPTIONS.items())  # none renamed
     assert full.status == small.status == "optimal" and 0 < sub.n_pairs < m.n_pairs and sub.n_rows < m.n_rows
     assert small.objective == full.objective
     x = sub.lift(small.x)

@@ -42,8 +42,12 @@ SHRINK_POOL = SMALL_POOL  # the pools where the first master is small too (pool.
 DIVE_GAP_SHARE = 0.25
 
 #: HiGHS's presolve for the dive: the initial sweep only (5,000 in play, base: its probing took 13 s of a 55 s dive
-#: over the reduced MIP; 17 s in all with the sweep, the same plan. benchmarks/README.md, session 11)
-DIVE_OPTIONS = {"presolve_mode": 1}
+#: over the reduced MIP; 17 s in all with the sweep, the same plan. benchmarks/README.md, session 11). A cut pool of
+#: 1,000 (HiGHS's default 10,000): the dive wants a plan, and HiGHS found it sooner with fewer root cuts kept. Measured
+#: on the near dives' MIPs written out at 5,000 in play (seed 1): base 13.3 -> 7.7 s, vacancies 36.5 -> 24.8 s,
+#: preferences 8.1 -> 7.7 s, big_provinces 6.9 -> 7.6 s; at 2,000 (seed 2) tight 40.5 -> 38.0 s with a better plan
+#: (266,010 for 265,984), vacancies 3.8 -> 4.3 s, preferences 2.5 -> 1.6 s (benchmarks/README.md, session 26)
+DIVE_OPTIONS = {"presolve_mode": 1, "mip_pool_soft_limit": 1000}
 
 
 def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
