@@ -151,7 +151,6 @@ def test_a_master_lp_cut_by_the_time_limit_still_gives_its_bound_as_a_last_parti
     assert cg.rounds[2].bound >= exact.z - 1e-6  # the cut round's own bound is valid
 
 
-
 @pytest.mark.parametrize("n,seed,family", [(250, 9, "base"), (300, 2, "vacancies"), (300, 4, "tight")])
 def test_lp_gap_rule_reads_the_kept_side_bound_on_large_pools_and_the_plain_bound_on_small_ones(
         tmp_path, monkeypatch, n, seed, family):
