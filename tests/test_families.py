@@ -280,3 +280,54 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     lb2[: m.n_pairs][two] = 1.0
     assert solve_model(dataclasses.replace(m, lb=lb2), time_limit=60).status == "infeasible"
     assert clash.conflict >= 0 and solve_model(clash, time_limit=60).status == "infeasible"
+
+
+def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
+    """``stop_near``: a restricted MIP whose bound is at most ``below`` stops at a plan within ``share`` of the distance
+    from its bound to the outer bound (message STOPPED_NEAR, which :func:`dive_done` takes as the dive's goal
+    reached); with ``below`` under every bound it runs as without."""
+    import numpy as np
+
+    from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.fixing import solve_fixed
+    from cadrex.solvers.highs import solve_model
+    from cadrex.solvers.highs.translate import STOPPED_NEAR
+
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
+    lp = cg.solve_lp(1e18)
+    m = cg.model()
+    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+
+    def run(stop_near):
+        return solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, stop_near=stop_near)[0]
+
+    plain = run(None)
+    assert plain.status == "optimal" and dive_done(plain)
+    off = run((lp.bound, 1.0, -np.inf))  # no bound is below -inf: as without
+    assert (off.status, off.objective, off.message) == (plain.status, plain.objective, plain.message)
+    outer = lp.bound + 1e6  # any plan is near so distant a bound: the first one stops the MIP
+    near = run((outer, 1.0, np.inf))
+    assert near.message == STOPPED_NEAR and near.status == "feasible" and dive_done(near)
+    assert near.objective < plain.objective and near.bound - near.objective <= outer - near.bound
+    act = m.A @ near.x  # the plan stopped near is a plan of the master
+    assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
+    assert m.objective_of(near.x) == pytest.approx(near.objective, abs=1e-6)
+
+
+def test_closable_from_is_where_a_plans_closure_fits_the_cap():
+    """:func:`closable_from`: plans a little above it leave at most k pairs in their closure (the driver's rule: rc
+    above -(B - target)), plans a little below it more."""
+    import numpy as np
+
+    from cadrex.solvers.cg.bound import closable_from, closure_target
+
+    rng = np.random.default_rng(5)
+    rc = (-rng.exponential(400.0, 50_000)).astype(np.float32)
+    in_R = rng.random(50_000) < 0.2
+    B, gap = 300_000.0, 0.0005
+    for k in (10, 1000, 20_000):
+        z = closable_from(rc, in_R, B, gap, k)
+        size = [int(np.count_nonzero(~in_R & (rc > -(B - closure_target(v, gap))))) for v in (z + 2, z - 2)]
+        assert size[0] <= k < size[1]
+    assert closable_from(rc, in_R, B, gap, int((~in_R).sum())) == -np.inf

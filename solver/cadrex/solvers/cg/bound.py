@@ -154,3 +154,14 @@ def down32(v: float) -> np.float32:
 def closure_target(z1: float, gap: float) -> float:
     """The value a plan must beat for the gap to be missed: z1 itself, or z1 plus the allowed gap (integers)."""
     return z1 + np.floor(gap * max(1.0, abs(z1)) + 1e-9) if gap > 0 else z1
+
+
+def closable_from(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, k: int) -> float:
+    """About the lowest plan value whose closure under bound ``B`` and reduced costs ``rc`` has at most ``k`` pairs
+    outside the master ``in_R`` (-inf: every plan's): a closure is the pairs with rc above -(B - target), and a
+    plan's target (:func:`closure_target`) is about the plan times 1 + ``gap``."""
+    out = rc[~in_R]
+    if len(out) <= k or not np.isfinite(B):
+        return -np.inf
+    t = float(np.partition(out, len(out) - k - 1)[len(out) - k - 1])  # the (k+1)-th largest: above it, k pairs at most
+    return (B + t) / (1.0 + gap)

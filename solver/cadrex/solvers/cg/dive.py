@@ -13,9 +13,11 @@ import numpy as np
 
 from cadrex.model import Model
 from cadrex.solvers.base import BackendResult
+from cadrex.solvers.cg.bound import closable_from
 from cadrex.solvers.cg.fixing import solve_fixed
 from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.highs import solve_model as solve_mip
+from cadrex.solvers.highs.translate import STOPPED_NEAR
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +52,31 @@ DIVE_GAP_SHARE = 0.25
 DIVE_OPTIONS = {"presolve_mode": 1, "mip_pool_soft_limit": 1000}
 
 
+def hopeless_below(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, cap: int) -> tuple | None:
+    """:func:`dive`'s ``hopeless`` for the bound ``B`` and its reduced costs ``rc`` (None with no gap goal: a proof
+    wants the best plan the dive can give)."""
+    if gap <= 0:
+        return None
+    return (B, closable_from(rc, in_R, B, gap, DIVE_AGAIN * cap), closable_from(rc, in_R, B, gap, cap))
+
+
+def dive_done(r: BackendResult) -> bool:
+    """The dive's MIP reached its own goal: its gap, or a plan near its bound (``hopeless``), not its time cap."""
+    return r.status == "optimal" or r.message == STOPPED_NEAR
+
+
 def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
-         near: bool = True) -> tuple[BackendResult | None, bool]:
+         near: bool = True, hopeless: tuple[float, float, float] | None = None) -> tuple[BackendResult | None, bool]:
     """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
     ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it). ``cg``: the
     :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
     the pairs near the LP optimum only (:data:`DIVE_RC`, half of ``time_cap`` at most), over all of them if that MIP
     has no plan; not when the last LP solution still needs artificial columns (its reduced costs then carry the
-    big-M duals). Returns the plan (None: no plan) and whether it came from the MIP near the LP."""
+    big-M duals). ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the
+    one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap:
+    there the MIP stops once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
+    (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). Returns the plan (None: no plan) and whether it came from
+    the MIP near the LP."""
     if cg.x_lp is None:
         return None, False
     one = cg.x_lp[m.pair_index] > 1 - 1e-6
@@ -70,6 +89,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         one[on_bad[on_bad < m.n_pairs]] = False
         log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
     end = time.perf_counter() + time_cap
+    all_kw = {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[2])} if hopeless else {}
     kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True}  # it logs its own lines
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
@@ -77,7 +97,9 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0)
         ub = m.ub.copy()
         ub[: m.n_pairs][far] = 0.0
-        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, 0.5 * time_cap), **kw)
+        near_kw = {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[1])} if hopeless else {}
+        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, 0.5 * time_cap),
+                             **kw, **near_kw)
         log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP "
                  "-> %s %s", int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
         if r.x is not None:
@@ -86,7 +108,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     # at 1 fixed: the status quo of most of the case, the moves left to the MIP
     for fix in (one, one & m.pair_stay):
         # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
-        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw)
+        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw, **all_kw)
         log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
                  sub.n_pairs, r.status, r.objective)
         if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:

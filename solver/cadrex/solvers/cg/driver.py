@@ -22,7 +22,7 @@ from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, give_back_memory, report
 from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
-from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive
+from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive, dive_done, hopeless_below
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
 from cadrex.solvers.cg.pricing import pricing_cache, reduced_costs
@@ -75,9 +75,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         self.AT = pricing_cache(ctx, self.rows, self.pairs, chunk, cache_nnz)
         # rows that enter the LP only when violated: H4 kinship and max_same_specialty (most are never binding)
         self.lazy = np.zeros(self.rows.n, bool)
-        for rid in (self.rows.spec_rowid, self.rows.kin_rowid):
-            if rid is not None:
-                self.lazy[rid] = True
+        for rid in (r for r in (self.rows.spec_rowid, self.rows.kin_rowid) if r is not None):
+            self.lazy[rid] = True
         self.row_lo, self.row_hi = np.asarray(self.rows.lo, float), np.asarray(self.rows.hi, float)
         self.in_R = keep = first_master(ctx, self.pairs, self.obj, k_init, self.extensions)
         self.timings = {"setup": time.perf_counter() - t0}
@@ -310,7 +309,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # a share of the gap goal, so on easier cases they end long before their cap and leave the time to the closure
     t1 = time.perf_counter()
     dive_end = t1 + DIVE_SHARE * (deadline - t1)  # one cap for the dive near the LP and the dive over every pair
-    r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap)
+    hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound else None  # a dive's stop (dive.py)
+    r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap, hopeless=hopeless)
 
     def closure_of(z: float) -> tuple[float, np.ndarray]:  # the threshold and the pairs of the closure for plan z
         # rc is float32 (rounded up): compare with a float32 threshold rounded down
@@ -321,7 +321,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         if n_more <= DIVE_AGAIN * closure_cap:  # a better plan may bring the closure within the cap: dive over all
             log.info("the near dive's plan leaves %d pairs in its closure (at most %d × the cap of %d): the dive over "
                      "every master pair too", n_more, DIVE_AGAIN, closure_cap)
-            r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False)
+            r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False, hopeless=hopeless)
             r, near = (r2, False) if r2 is not None and r2.objective > r.objective else (r, near)
     info["first_plan"] = "dive near the LP" if near else "dive over every master pair" if r is not None else "master MIP"
     if r is None:  # no plan from the dive: the MIP over the master
@@ -376,7 +376,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
              "" if closed else (f" > cap {closure_cap}: the bound stays the Lagrangian one" if has_bound else
                                 ": no LP round gave duals, so no bound"))
     settled = lp.converged or gap_reached(lp.plain if len(cg.pairs) <= KEPT_STOP_ABOVE else lp.bound, lp.z, gap / 4)
-    if has_bound and not closed and gap > 0 and settled and r.status == "optimal":
+    if has_bound and not closed and gap > 0 and settled and dive_done(r):
         # a MIP over an unclosed master cannot lower B, only polish the plan, which after a settled LP and a dive that
         # reached its own gap it did not do (tight, vacancies, preferences at 2,000 in play: the same plan, after
         # 20-33 s each); with --gap 0, an LP cut short by the time limit or a dive stopped by its time cap, it runs.
