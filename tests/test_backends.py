@@ -235,3 +235,64 @@ def test_a_highs_option_highs_refuses_is_said_not_hidden(sample, optimum, caplog
     assert r.status == "optimal" and r.objective == optimum
     said = [x.getMessage() for x in caplog.records if x.levelname == "WARNING"]
     assert any("no_such_option_in_highs" in x for x in said) and not any("presolve" in x for x in said)
+
+
+def test_guarded_child_stops_when_its_parent_is_killed(tmp_path):
+    """A guarded HiGHS child whose parent dies (SIGKILL: no cleanup in the parent) stops within seconds instead of
+    running on both cores to its time limit. The MIP is a market-split instance HiGHS does not solve in minutes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    script = tmp_path / "parent.py"
+    pids = tmp_path / "child.pid"
+    script.write_text(f"""
+import multiprocessing, threading, time, types
+import numpy as np, scipy.sparse as sp
+from cadrex.solvers.highs.translate import solve_model
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 100, (5, 40)).astype(float)
+    rhs = np.floor(a.sum(1) / 2)
+    M = types.SimpleNamespace(A=sp.csr_matrix(a), obj=np.zeros(40), lb=np.zeros(40), ub=np.ones(40), row_lo=rhs,
+                              row_hi=rhs, integer=np.ones(40, np.int8), offset=0.0, n_vars=40, n_rows=5)
+    M.objective_of = lambda x: 0.0
+    def tell():
+        while not multiprocessing.active_children():
+            time.sleep(0.1)
+        time.sleep(3.0)  # the child is solving
+        open({str(pids)!r}, "w").write(str(multiprocessing.active_children()[0].pid))
+    threading.Thread(target=tell, daemon=True).start()
+    solve_model(M, time_limit=300, guard=True)
+""", encoding="utf-8")
+
+    def running(pid: int) -> bool:  # alive and not a zombie
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "solver")})
+    try:
+        t0 = time.monotonic()
+        while not pids.exists() and time.monotonic() - t0 < 120:
+            time.sleep(0.2)
+        child = int(pids.read_text())
+        assert parent.poll() is None and running(child)  # both at work when the parent is killed
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        t1 = time.monotonic()
+        while running(child) and time.monotonic() - t1 < 30:
+            time.sleep(0.2)
+        assert not running(child), "the child still runs 30 s after its parent was killed"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if pids.exists() and running(int(pids.read_text())):
+            os.kill(int(pids.read_text()), signal.SIGKILL)
