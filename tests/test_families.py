@@ -317,7 +317,7 @@ def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
 
 def test_closable_from_is_where_a_plans_closure_fits_the_cap():
     """:func:`closable_from`: plans a little above it leave at most k pairs in their closure (the driver's rule: rc
-    above -(B - target)), plans a little below it more."""
+    above -(B - target)), plans a little below it more; it is never above the plans the bound certifies alone."""
     import numpy as np
 
     from cadrex.solvers.cg.bound import closable_from, closure_target
@@ -331,3 +331,8 @@ def test_closable_from_is_where_a_plans_closure_fits_the_cap():
         size = [int(np.count_nonzero(~in_R & (rc > -(B - closure_target(v, gap))))) for v in (z + 2, z - 2)]
         assert size[0] <= k < size[1]
     assert closable_from(rc, in_R, B, gap, int((~in_R).sum())) == -np.inf
+    # an LP stopped before convergence leaves pairs priced positive: a plan B certifies alone needs no closure
+    up = rc.copy()
+    up[~in_R] += 1000.0
+    z = closable_from(up, in_R, B, gap, 10)
+    assert z == pytest.approx(B / (1 + gap)) and closure_target(np.ceil(z) + 1, gap) >= B

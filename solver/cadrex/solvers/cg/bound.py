@@ -158,10 +158,11 @@ def closure_target(z1: float, gap: float) -> float:
 
 def closable_from(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, k: int) -> float:
     """About the lowest plan value whose closure under bound ``B`` and reduced costs ``rc`` has at most ``k`` pairs
-    outside the master ``in_R`` (-inf: every plan's): a closure is the pairs with rc above -(B - target), and a
-    plan's target (:func:`closure_target`) is about the plan times 1 + ``gap``."""
+    outside the master ``in_R``, or that ``B`` certifies alone (no closure then) (-inf: every plan's): a closure is
+    the pairs with rc above -(B - target), and a plan's target (:func:`closure_target`) is about the plan times
+    1 + ``gap``."""
     out = rc[~in_R]
     if len(out) <= k or not np.isfinite(B):
         return -np.inf
     t = float(np.partition(out, len(out) - k - 1)[len(out) - k - 1])  # the (k+1)-th largest: above it, k pairs at most
-    return (B + t) / (1.0 + gap)
+    return (B + min(t, 0.0)) / (1.0 + gap)
