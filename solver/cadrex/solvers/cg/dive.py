@@ -73,8 +73,9 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     the pairs near the LP optimum only (:data:`DIVE_RC`, half of ``time_cap`` at most), over all of them if that MIP
     has no plan; not when the last LP solution still needs artificial columns (its reduced costs then carry the
     big-M duals). ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the
-    one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap:
-    there the MIP stops once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
+    one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap
+    (twice the cap near the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops
+    once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
     (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). Returns the plan (None: no plan) and whether it came from
     the MIP near the LP."""
     if cg.x_lp is None:
