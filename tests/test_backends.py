@@ -251,7 +251,7 @@ def test_guarded_child_stops_when_its_parent_is_killed(tmp_path):
     script = tmp_path / "parent.py"
     pids = tmp_path / "child.pid"
     script.write_text(f"""
-import multiprocessing, threading, time, types
+import multiprocessing, os, threading, time, types
 import numpy as np, scipy.sparse as sp
 from cadrex.solvers.highs.translate import solve_model
 if __name__ == "__main__":
@@ -265,7 +265,8 @@ if __name__ == "__main__":
         while not multiprocessing.active_children():
             time.sleep(0.1)
         time.sleep(3.0)  # the child is solving
-        open({str(pids)!r}, "w").write(str(multiprocessing.active_children()[0].pid))
+        open({str(pids)!r} + ".tmp", "w").write(str(multiprocessing.active_children()[0].pid))
+        os.replace({str(pids)!r} + ".tmp", {str(pids)!r})  # whole, or not there yet
     threading.Thread(target=tell, daemon=True).start()
     solve_model(M, time_limit=300, guard=True)
 """, encoding="utf-8")

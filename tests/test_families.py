@@ -306,6 +306,8 @@ def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
     assert plain.status == "optimal" and dive_done(plain)
     off = run((lp.bound, 1.0, -np.inf))  # no bound is below -inf: as without
     assert (off.status, off.objective, off.message) == (plain.status, plain.objective, plain.message)
+    under = run((plain.objective - 1.0, 1.0, np.inf))  # an outer bound below every bound of the MIP: never near
+    assert (under.status, under.objective, under.message) == (plain.status, plain.objective, plain.message)
     outer = lp.bound + 1e6  # any plan is near so distant a bound: the first one stops the MIP
     near = run((outer, 1.0, np.inf))
     assert near.message == STOPPED_NEAR and near.status == "feasible" and dive_done(near)
@@ -332,6 +334,11 @@ def test_closable_from_is_where_a_plans_closure_fits_the_cap():
         assert size[0] <= k < size[1]
     assert closable_from(rc, in_R, B, gap, int((~in_R).sum())) == -np.inf
     # an LP stopped before convergence leaves pairs priced positive: a plan B certifies alone needs no closure
+    # a negative target (a model with a negative offset): a target is z + gap·|z|, so z = target / (1 - gap)
+    for k in (10, 1000):
+        z = closable_from(rc, in_R, -B, gap, k)
+        size = [int(np.count_nonzero(~in_R & (rc > -(-B - closure_target(v, gap))))) for v in (z + 2, z - 2)]
+        assert z < 0 and size[0] <= k < size[1]
     up = rc.copy()
     up[~in_R] += 1000.0
     z = closable_from(up, in_R, B, gap, 10)

@@ -165,4 +165,5 @@ def closable_from(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, k: int
     if len(out) <= k or not np.isfinite(B):
         return -np.inf
     t = float(np.partition(out, len(out) - k - 1)[len(out) - k - 1])  # the (k+1)-th largest: above it, k pairs at most
-    return (B + min(t, 0.0)) / (1.0 + gap)
+    x = B + min(t, 0.0)  # the target needed; a target is z + gap·|z| (z < 0: a model with a negative offset)
+    return x / (1.0 + gap) if x >= 0 else x / (1.0 - gap)

@@ -309,7 +309,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # a share of the gap goal, so on easier cases they end long before their cap and leave the time to the closure
     t1 = time.perf_counter()
     dive_end = t1 + DIVE_SHARE * (deadline - t1)  # one cap for the dive near the LP and the dive over every pair
-    hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound else None  # a dive's stop (dive.py)
+    hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound and not resumable else None
     r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap, hopeless=hopeless)
 
     def closure_of(z: float) -> tuple[float, np.ndarray]:  # the threshold and the pairs of the closure for plan z

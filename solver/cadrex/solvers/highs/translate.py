@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 
 import highspy
@@ -94,14 +95,19 @@ def _child(lp: _Lp, args: dict, q) -> None:
     # the limit counts from the parent's call, not from here: starting the child (spawn, imports, the model's
     # transfer) takes seconds that are part of the caller's time limit (measured: 5 s over a 60 s solve)
     args["time_limit"] = max(0.1, args.pop("wall_deadline") - time.time())
-    # a parent killed (SIGKILL, or SIGTERM to it alone) leaves the daemonic child running to its time limit on both
-    # cores: the child stops once its parent is gone (it is then another process's child)
-    parent = os.getppid()
-    r = _solve_inprocess(lp, on_incumbent=on_inc, progress=on_prog, parent=parent, **args)
-    if os.getppid() != parent:  # no one reads the queue: exit without waiting for its writes
-        q.cancel_join_thread()
-        return
+    # a parent killed (SIGKILL, or SIGTERM to it alone) would leave the daemonic child running to its time limit on
+    # both cores: a watchdog ends the child once its parent is gone, in any phase (HiGHS's, or a write to the queue
+    # no one reads); the parent's pid comes from the parent, so a death during the child's start counts too
+    if (parent := args.pop("parent", None)) is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    r = _solve_inprocess(lp, on_incumbent=on_inc, progress=on_prog, **args)
     q.put(("done", r.status, None if r.x is None else r.x, r.objective, r.bound, r.message))
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)  # no cleanup: no one is left to read a result
 
 
 @contextlib.contextmanager
@@ -131,7 +137,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
-            "stop_bound": stop_bound, "options": options, "stop_near": stop_near}
+            "stop_bound": stop_bound, "options": options, "stop_near": stop_near, "parent": os.getpid()}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
     give_back_memory()  # the child holds a copy of the model: this process should hold only what it uses
     with _main_hidden():
@@ -175,7 +181,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
 def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                      hint: np.ndarray | None = None, progress=None, gap: float = 0.0, on_incumbent=None,
                      stop_bound: float | None = None, options: dict | None = None, quiet: bool = False,
-                     stop_near: tuple | None = None, parent: int | None = None) -> BackendResult:
+                     stop_near: tuple | None = None) -> BackendResult:
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(os.environ.get("CADREX_HIGHS_LOG")))  # HiGHS's own log, for diagnosis
@@ -221,8 +227,6 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
             best["last"] = now
             progress(now - t0, best["obj"], best["bound"])
         if now > deadline or (stop_bound is not None and best["bound"] <= stop_bound + 1e-6):
-            e.interrupt()
-        elif parent is not None and os.getppid() != parent:
             e.interrupt()
         elif stop_near is not None and _near(best["obj"], best["bound"], *stop_near):
             best["near"] = True
