@@ -91,7 +91,8 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         one[on_bad[on_bad < m.n_pairs]] = False
         log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
     end = time.perf_counter() + time_cap
-    all_kw = {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[2])} if hopeless else {}
+    def stop(i: int) -> dict:  # the near MIP's stop (1) or the stop of the MIP over every pair (2)
+        return {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[i])} if hopeless else {}
     kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True}  # it logs its own lines
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
@@ -99,9 +100,8 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0)
         ub = m.ub.copy()
         ub[: m.n_pairs][far] = 0.0
-        near_kw = {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[1])} if hopeless else {}
         r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, 0.5 * time_cap),
-                             **kw, **near_kw)
+                             **kw, **stop(1))
         log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP "
                  "-> %s %s", int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
         if r.x is not None:
@@ -110,7 +110,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     # at 1 fixed: the status quo of most of the case, the moves left to the MIP
     for fix in (one, one & m.pair_stay):
         # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
-        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw, **all_kw)
+        r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw, **stop(2))
         log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
                  sub.n_pairs, r.status, r.objective)
         if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:

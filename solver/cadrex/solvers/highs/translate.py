@@ -26,6 +26,9 @@ GUARD_ABOVE = 150_000
 #: loaded machine, while the sub-MIPs of column generation below GUARD_ABOVE end far inside their caps
 FULL_GUARD_ABOVE = 100_000
 
+#: the message of a MIP stopped by ``stop_near`` (:func:`solve_model`)
+STOPPED_NEAR = "stopped near the outer bound"
+
 #: options of :class:`SolveOptions` this backend honours: all of them
 SUPPORTS = OPTIONS
 
@@ -259,10 +262,6 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
             h.modelStatusToString(ms), rt, obj, None if bound is None else round(float(bound), 2))
     message = STOPPED_NEAR if best["near"] and status == "feasible" else h.modelStatusToString(ms)
     return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=message)
-
-
-#: the message of a MIP stopped by ``stop_near`` (:func:`solve_model`)
-STOPPED_NEAR = "stopped near the outer bound"
 
 
 def _near(obj: float, bound: float, outer: float, share: float, below: float) -> bool:
