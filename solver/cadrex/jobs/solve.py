@@ -195,7 +195,7 @@ def _base_summary(case: Case, ctx: Context, pol: dict, backend: str, seed: int, 
 #: what summary.json's column_generation block holds, in this order (docs/guide.md describes each)
 CG_SUMMARY_KEYS = ("lp_value", "lagrangian_bound", "bound_round", "lp_converged", "lp_rounds", "lp_partial_rounds",
                    "lp_rounds_after_dive", "lp_iterations", "pairs_total", "pairs_priced", "pairs_master", "first_plan", "closure_pairs",
-                   "closed", "closure_fixed", "master_mip")
+                   "closed", "closure_fixed", "master_mip", "age_cuts")
 
 
 def _busy_hint(num_workers: int | None) -> None:

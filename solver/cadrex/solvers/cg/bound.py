@@ -39,10 +39,13 @@ class LagrangianBound:
     def duals_by_label(self, y: np.ndarray, plain: float) -> dict | None:
         """What explain needs to bound a forced pair (``analysis/explain_scale``): the duals ``y`` as the bound saw
         them, by row label, with their plain bound; None when the labels do not name the rows uniquely."""
-        y, labels = self.clean_duals(y), self.rows.label
+        y, labels = self.clean_duals(self.pad(y)), self.rows.label
         if len(set(labels)) != len(labels):
             return None
-        return {"lagrangian_bound": float(plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y)}}
+        if np.any(y[self.rows.n:]):  # the cuts' duals are no row's: the plain bound without them (valid, weaker)
+            y = self.pad(y[: self.rows.n])
+            plain = self.lagrangian(y).plain
+        return {"lagrangian_bound": float(plain), "rows": {labels[i]: float(y[i]) for i in np.flatnonzero(y[: self.rows.n])}}
 
     def lagrangian(self, y: np.ndarray, rc: np.ndarray | None = None) -> Lagrangian:
         """The Lagrangian bound of the full model under row duals ``y`` (any, not only a master's optimum), with the
@@ -58,6 +61,7 @@ class LagrangianBound:
         c·x ≤ L + Σ_c δ_{x(c)} with δ_j = (rc_j + y_{H2(c)}) − g_c ≤ 0 (the H2 side; H3 alike): a plan worth more
         than T uses only pairs with δ_j > −(L − T), the closure argument of :func:`solve_scaled`. With the LP's
         own duals at convergence both equal the LP value; in the first rounds the kept side is far lower."""
+        y = self.pad(y)
         clean = self.clean_duals(y)
         if rc is None or not np.array_equal(clean, y):
             rc, _ = self.price(clean)
@@ -66,6 +70,8 @@ class LagrangianBound:
                         np.where(np.isfinite(self.row_lo), self.row_lo, 0.0))
         r, a, v = self.aux_coo
         rc_aux = self.aux_obj - np.bincount(a.astype(np.int64), weights=v * y[r.astype(np.int64)], minlength=len(self.aux_obj))
+        ca, cv = self.cut_aux_part(y)
+        rc_aux -= np.bincount(ca, weights=cv, minlength=len(self.aux_obj))
         pos = rc_aux > 1e-9
         if np.any(pos & ~np.isfinite(self.aux_ub)):
             return Lagrangian(np.inf, np.inf, rc, y)

@@ -36,8 +36,9 @@ DIVE_AGAIN = 2
 #: an LP phase stopped by its gap rule resumes after the dive when the plan's closure is over SHRINK_CLOSURE pairs
 #: (and within the cap), on pools of at most SHRINK_POOL pairs: there the master LP and the pricing cache stay open
 #: through the dive (at 5,000 in play they would add ~300 MB to the dive's peak; the plans there were certified by
-#: the LP bound alone). Measured at 2,000 in play: benchmarks/README.md, session 16
-SHRINK_CLOSURE = 20_000
+#: the LP bound alone). Measured at 2,000 in play: benchmarks/README.md, session 16. 0 since the resumed rounds end
+#: with the age rows' cuts (cuts.py), which certify most plans without the closure MIP (session 28)
+SHRINK_CLOSURE = 0
 SHRINK_POOL = SMALL_POOL  # the pools where the first master is small too (pool.py)
 
 #: the dive stops within this share of the allowed gap (measured: see benchmarks/README.md, issue 17)

@@ -22,6 +22,7 @@ from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, give_back_memory, report
 from cadrex.solvers.cg import pricing
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
+from cadrex.solvers.cg.cuts import AgeCuts
 from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive, dive_done, hopeless_below
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
@@ -47,7 +48,7 @@ PAIRS_IN_FLIGHT = 1_000_000
 WARM_ADD_PER_POST = 5
 
 
-class ColumnGeneration(MasterLP, LagrangianBound):
+class ColumnGeneration(MasterLP, LagrangianBound, AgeCuts):
     """State of a price-and-branch solve of one context: the pool, the row index, the pricing cache, the master LP
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
@@ -63,11 +64,9 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         n = len(self.pairs)
         self.blocked = np.flatnonzero(~self.pairs.ok)
         self.rows = build_rows(ctx, summarize(ctx, self.pairs), self.extensions)
-        # each round adds the best positive pairs of each cadre and, when warm-started (a re-plan), of each post.
-        # Per post too, measured on 2,000-in-play re-plans with 5 declines: 48 rounds and 12.4 s of LP per cadre
-        # only, 6 rounds and 2.8 s with 5 per post (a re-plan's tail prices a few pairs of many cadres into the same
-        # posts). On a fresh solve it stopped the LP earlier at a weaker bound (closure 282k pairs instead of 7.7k at
-        # 2,000, the MIP then timed out): off there until measured on more case families (issue 17)
+        # each round adds the best positive pairs of each cadre and, when warm-started (a re-plan), of each post
+        # (2,000-in-play re-plans, 5 declines: 48 rounds and 12.4 s of LP per cadre only, 6 and 2.8 s with 5 per post;
+        # on a fresh solve it stopped the LP earlier at a weaker bound: a closure of 282k pairs instead of 7.7k)
         warm = any(e.master_pairs(ctx, self.pairs.take(np.zeros(0, np.int64))) is not None for e in self.extensions)
         if add_per_post is None:
             add_per_post = WARM_ADD_PER_POST if warm else 0
@@ -91,6 +90,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         ri = self.rows
         self.aux_obj, self.aux_ub = np.asarray(ri.aux_obj, float), np.asarray(ri.aux_ub, float)
         self.aux_coo = tuple(np.concatenate(a) if a else np.zeros(0) for a in (ri.aux_r, ri.aux_a, ri.aux_v))
+        self.init_cuts()
         self.pinned = np.flatnonzero(_pinned(ctx, self.pairs))  # H7 require pins: lower bound 1
         #: Wentges smoothing weight of the best duals so far (0: price with the LP duals only)
         self.smoothing = SMOOTHING
@@ -100,15 +100,16 @@ class ColumnGeneration(MasterLP, LagrangianBound):
     def price(self, y: np.ndarray, objective: bool = True) -> tuple[np.ndarray, float]:
         """Reduced costs of all pairs (c − Aᵀy) and Σ over pairs outside the master of max(0, rc); with
         ``objective=False`` the costs are 0 (phase I: −Aᵀy)."""
-        return reduced_costs(self.ctx, self.rows, self.pairs, self.obj if objective else None, self.AT, self.in_R,
-                             self.blocked, self.chunk, y)
+        return self.with_cuts(reduced_costs(self.ctx, self.rows, self.pairs, self.obj if objective else None, self.AT,
+                                            self.in_R, self.blocked, self.chunk, y[: self.rows.n]), y)
 
     def solve_lp(self, deadline: float, stop_gap: float = 0.0, max_rounds: int | None = None, progress=None,
-                 until: float | None = None, resume: LPOutcome | None = None, stop_bound: float = -np.inf) -> LPOutcome:
+                 until: float | None = None, resume: LPOutcome | None = None, stop_bound: float = -np.inf,
+                 cuts: bool = False) -> LPOutcome:
         """Column and row generation on the LP relaxation, one :class:`LPRound` per round in ``self.rounds``.
 
-        Stops at convergence, at the deadline (or, while the LP solution still needs artificial columns, so that no
-        plan can come from the master yet, at ``until`` if later), after ``max_rounds`` rounds, or once the bound is within ``stop_gap``
+        Stops at convergence, at the deadline (or at ``until`` if later while the LP solution needs artificials: no
+        plan can come from the master yet), after ``max_rounds`` rounds, or once the bound is within ``stop_gap``
         (relative) of the restricted LP value: a caller content with a gap does not need the last, slowest rounds.
         The bound returned is the lowest round's Lagrangian bound *with that round's own reduced costs*: the closure
         argument of :func:`solve_scaled` holds only for a bound and reduced costs of the same duals.
@@ -116,7 +117,8 @@ class ColumnGeneration(MasterLP, LagrangianBound):
         Lazy rows (H4 kinship, max_same_specialty) start outside the LP and enter when the LP solution violates them.
         Leaving rows out relaxes the LP, and their duals are then 0, so every round's Lagrangian bound stays valid.
         ``resume``: the outcome of an earlier call whose master LP is still open, continued (its pairs added first);
-        ``stop_bound``: stop once the bound is at most this (a plan's target: the certificate needs no more)."""
+        ``stop_bound``: stop once the bound is at most this (a plan's target: the certificate needs no more);
+        ``cuts``: an LP solution that priced out or met the gap rule gets the age rows' cuts first (cuts.py)."""
         if resume is None:
             self.open_master(self.model())
             self._pending = None
@@ -157,7 +159,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                 break
             partial = status != "optimal"
             z = h.getInfo().objective_function_value
-            y = np.zeros(self.rows.n)
+            y = np.zeros(len(self.row_lo))  # every row and cut
             y[self.active] = duals
             if not partial:  # a partial solve's primal solution is not the LP's: the last LP solution is kept
                 self._keep_solution(sol)
@@ -179,7 +181,7 @@ class ColumnGeneration(MasterLP, LagrangianBound):
                 # best duals so far and the LP's (the duals of a degenerate master jump around; the best ones move
                 # slowly). Its bound is valid like any other (:meth:`lagrangian`); its positive pairs are the ones
                 # added, unless it prices out (then the LP's)
-                ys = self.smoothing * center + (1.0 - self.smoothing) * y
+                ys = self.smoothing * self.pad(center) + (1.0 - self.smoothing) * y
                 sm = self.lagrangian(ys)
                 if np.isfinite(sm.bound) and sm.bound < out.bound:
                     out.bound, out.rc, out.bound_round, out.duals, out.plain = sm.bound, self.closure_costs(sm), rec.index, ys, sm.plain
@@ -206,7 +208,9 @@ class ColumnGeneration(MasterLP, LagrangianBound):
             # what this round would add: added at once, or first thing when the rounds are resumed
             self._pending = (new_rows, pick if n_pos else None)
             certified = np.floor(out.bound + 1e-6) <= stop_bound  # the objective is integral
-            if out.converged or timed_out or time.perf_counter() > lp_end() or close or cut or certified:
+            if cuts and not (timed_out or cut or certified) and self.cut_now(out, close, partial, lp_end()):
+                out.converged = close = False  # the age rows' cuts are in the LP (cuts.py): another round
+            elif out.converged or timed_out or time.perf_counter() > lp_end() or close or cut or certified:
                 if self.artificial > 1e-6 and out.priced_out:
                     log.info("master LP needs artificial columns at convergence: the LP relaxation is infeasible")
                 break
@@ -241,17 +245,15 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
                      until=t0 + LP_UNTIL * time_limit)
     cg.timings["lp"] = time.perf_counter() - t0 - cg.timings["setup"]
-    m = cg.model()
-    has_bound = bool(np.isfinite(lp.bound))
+    m, has_bound = cg.model(), bool(np.isfinite(lp.bound))
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "short_list": cg.short_list}
-
     def describe_lp() -> None:  # the LP phase's keys of the summary (again after resumed rounds)
         info.update({"lp_value": float(lp.z) if np.isfinite(lp.z) else None, "bound_round": lp.bound_round,
-                     "lagrangian_bound": float(lp.bound) if has_bound else None, "lp_converged": lp.converged})
+                     "lagrangian_bound": float(lp.bound) if has_bound else None, "lp_converged": lp.converged,
+                     "age_cuts": len(cg.cut_team)})
         if has_bound and lp.duals is not None and (d := cg.duals_by_label(lp.duals, lp.plain)) is not None:
             info["duals"] = d
     describe_lp()
-
     def finish(status: str, r: BackendResult | None = None, valid: float | None = None, message: str = ""):
         cg.h, cg._pending, cg.AT = None, None, None  # a master kept open is freed on every path (its memory)
         if status in ("infeasible", "restricted_infeasible"):
@@ -304,9 +306,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
             ok = closed and bound is not None and np.isfinite(bound)
             report(progress, elapsed, obj, certified(bound) if ok else (B if has_bound else None), phase)
         return shown if progress is not None else None
-    # the dives may take most of what is left: they are the likeliest source of a plan (the master MIP without its
-    # fixings found none in 16 s where the dive needed 21 s, on the tight family at 2,000 in play); they stop within
-    # a share of the gap goal, so on easier cases they end long before their cap and leave the time to the closure
+    # the dives may take most of what is left, the likeliest source of a plan (tight at 2,000: the master MIP found
+    # none in 16 s, the dive one in 21 s); they stop within a share of the gap goal, long before their cap if easy
     t1 = time.perf_counter()
     dive_end = t1 + DIVE_SHARE * (deadline - t1)  # one cap for the dive near the LP and the dive over every pair
     hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound and not resumable else None
@@ -336,9 +337,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     T = closure_target(z1, gap)
     last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
     # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough);
-    # or a closure over SHRINK_CLOSURE pairs within the cap, which a lower bound shrinks (strict at 2,000 in play: 86k
-    # pairs and a 14 s closure MIP; after the LP converged, 56k and 9 s), for at most the LP phase's own time (only
-    # where keep_open kept the master: a small pool, no extension, since re-plans were not measured)
+    # or a closure within the cap, which a lower bound (and the age cuts) shrink or make needless, for at most the LP
+    # phase's own time (only where keep_open kept the master: a small pool, no extension)
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
     x_before, z_before = cg.x_lp, lp.z  # the LP solution the dive started from, and its value
     if (resumable or shrink) and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
@@ -347,7 +347,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         t2, n_before = time.perf_counter(), len(cg.rounds)
         log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
         lp = cg.solve_lp(t2 + min(0.8 * (deadline - t2), np.inf if resumable else cg.timings["lp"]), max_rounds=max_rounds,
-                         stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T)
+                         stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T, cuts=True)
         B = min(B, float(np.floor(lp.bound + 1e-6)))
         cg.timings["lp"] += time.perf_counter() - t2
         t1 += time.perf_counter() - t2  # the closure MIP's time counts from here

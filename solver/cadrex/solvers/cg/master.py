@@ -237,7 +237,7 @@ class MasterLP:
             ar = ar.astype(np.int64)
             held = (self.lp_row[ar] >= 0) & (self.lp_row[ar] < self.rows_at_solution)
             act += np.bincount(ar[held], weights=(av * self.aux_lp[aa.astype(np.int64)])[held], minlength=self.rows.n)
-        return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi + 1e-6))
+        return np.flatnonzero(self.lazy & ((self.lp_row < 0) | in_lp) & (act > self.row_hi[: self.rows.n] + 1e-6))
 
     def rows_off_in_lp_solution(self) -> np.ndarray:
         """Rows the last LP solution does not satisfy by its pairs and auxiliaries alone: those with a positive
@@ -282,7 +282,7 @@ class MasterLP:
                 return None
             if h.getInfo().objective_function_value > -1e-6:
                 return False
-            y = np.zeros(self.rows.n)
+            y = np.zeros(len(self.row_lo))  # every row and cut
             y[self.active] = np.asarray(h.getSolution().row_dual)
             rc, _ = self.price(y, objective=False)
             positive = (rc > 1e-9) & ~self.in_R
@@ -299,7 +299,9 @@ class MasterLP:
         r, c, v = pair_columns(self.ctx, self.rows, sub)
         lr = self.lp_row[r]
         k = lr >= 0
-        M = sp.csc_matrix((v[k], (lr[k], c[k])), shape=(len(self.active), len(add)))
+        ck, cpos, cv = self.cut_entries(add)  # and the cuts' (cuts.py)
+        M = sp.csc_matrix((np.concatenate([v[k], cv]), (np.concatenate([lr[k], self.cut_lp_row[ck]]), np.concatenate([c[k], cpos]))),
+                          shape=(len(self.active), len(add)))
         M.sum_duplicates()
         h.addCols(len(add), self.obj[add] if cost is None else cost, np.zeros(len(add)), np.ones(len(add)), int(M.nnz), M.indptr[:-1].astype(np.int32),
                   M.indices.astype(np.int32), M.data)

@@ -1,0 +1,214 @@
+"""Cuts on the max_avg_age rows (SPEC §3 structure, a team's excess person-years) for the master LP of column
+generation (:class:`AgeCuts`, a part of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`).
+
+A team's age row reads Σ_j a_j·x_j − e ≤ b, with a_j = age − k over the pairs into the team (its holders' stays
+among them), e ≥ 0 its excess. The LP meets it with fractions of old and young cadres that no plan has: at 2,000 in
+play (`vacancies` seed 2) the LP bound stood 0.054 % above the optimum, and with these rows relaxed the gap closed
+(170 → 1.5). Complementing the stays (x̄ = 1 − x) gives Σ_{j∉S} a_j x_j + Σ_{j∈S} (−a_j) x̄_j − e ≤ β, β = b − Σ_S a_j,
+and for an integer δ > 0 with r₀ = β mod δ > 0 the mixed-integer rounding inequality, scaled by δ − r₀, is
+
+    Σ_{j∉S} κ(a_j)·x_j − Σ_{j∈S} κ(−a_j)·x_j − e ≤ (δ − r₀)·⌊β/δ⌋ − Σ_S κ(−a_j),
+    κ(a) = (δ − r₀)·⌊a/δ⌋ + max(0, (a mod δ) − r₀),
+
+integral throughout (ages and k are integers), valid for every plan of the full model. A pair's coefficient depends
+on its age, its team and whether it is a stay only: a pair outside the master gets its coefficient without the
+master's help, so pricing and the Lagrangian bound stay exact with the cuts' duals (the cuts are robust). The cuts
+are separated from an LP solution that priced out or reached the gap rule, at most :data:`CUT_ROUNDS` times."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from cadrex.solvers.cg.pricing import map_chunks
+
+log = logging.getLogger(__name__)
+
+#: separation rounds per solve (each is one master re-solve); measured at 2,000 in play, the first round took the
+#: LP bound 315,118 → 315,042 of the 315,036 that LP-dependent complementing reached, the next ones 8 more
+CUT_ROUNDS = 3
+#: the step sizes δ tried per team
+DELTAS = np.arange(2, 21)
+#: a cut enters when violated by more than this, in the units of its unscaled inequality
+MIN_VIOLATION = 1e-3
+
+
+def kappa(a: np.ndarray, delta: np.ndarray, r0: np.ndarray) -> np.ndarray:
+    """The cut coefficient κ(a) of a non-stay pair (integers: ``a``, ``delta`` and ``r0`` broadcast)."""
+    return (delta - r0) * np.floor_divide(a, delta) + np.maximum(0, np.mod(a, delta) - r0)
+
+
+class AgeCuts:
+    """The cuts of a :class:`~cadrex.solvers.cg.driver.ColumnGeneration` (its ``ctx``, ``rows``, ``pairs``, master
+    LP ``h``, ``cols``, ``x_lp``, ``aux_lp``, ``row_lo``/``row_hi``, ``active``). Cut k is row ``rows.n + k`` of the
+    duals ``y``; ``row_lo``/``row_hi`` grow with them."""
+
+    def init_cuts(self) -> None:
+        ctx, ri = self.ctx, self.rows
+        T = ctx.n_team
+        self.cut_team = np.zeros(0, np.int64)
+        self.cut_delta = np.zeros(0, np.int64)
+        self.cut_r0 = np.zeros(0, np.int64)
+        self.cut_aux = np.zeros(0, np.int64)
+        self.cut_lp_row = np.zeros(0, np.int64)  # each cut's row in the master LP
+        self.cut_rounds = 0
+        # per team: its age row's one auxiliary (coefficient −1), β and k; −1 where a team has no age row or its row
+        # has another auxiliary (an extension's): no cuts there
+        self.age_aux = np.full(T, -1, np.int64)
+        self.age_beta = np.zeros(T, np.int64)
+        if ri.age_row is None or not (ri.age_row >= 0).any():
+            return
+        ar, aa, av = (np.asarray(v) for v in self.aux_coo)
+        team_of_row = np.full(ri.n, -1, np.int64)
+        teams = np.flatnonzero(ri.age_row >= 0)
+        team_of_row[ri.age_row[teams]] = teams
+        on = team_of_row[ar.astype(np.int64)] >= 0 if len(ar) else np.zeros(0, bool)
+        t_on = team_of_row[ar[on].astype(np.int64)]
+        n_aux = np.bincount(t_on, minlength=T)
+        one = t_on[(n_aux[t_on] == 1) & (av[on] == -1.0)]
+        self.age_aux[one] = aa[on][(n_aux[t_on] == 1) & (av[on] == -1.0)].astype(np.int64)
+        b = np.asarray(ri.hi, float)[np.maximum(ri.age_row, 0)]
+        ok = (self.age_aux >= 0) & np.isfinite(b) & (b == np.round(b))
+        self.age_aux[~ok] = -1
+        # β = b − Σ over the team's stay pairs of a_j
+        st = np.flatnonzero(self.pairs.stay)
+        t = ctx.p_team[self.pairs.p[st]]
+        a = ctx.c_age[self.pairs.c[st]].astype(np.int64) - ri.age_k[t]
+        sa = np.bincount(t, weights=a, minlength=T).astype(np.int64)
+        self.age_beta = np.where(ok, np.round(b).astype(np.int64) - sa, 0)
+        self._stays = st[self.age_aux[t] >= 0]  # the stays of teams with cuts, for the separation
+
+    def pad(self, y: np.ndarray) -> np.ndarray:
+        """Duals ``y`` over every row and cut (0 on cuts added after they were taken)."""
+        n = len(self.row_lo)
+        return y if len(y) == n else np.concatenate([y, np.zeros(n - len(y))])
+
+    def _coef(self, k: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The coefficients of pool pairs ``idx`` in cuts ``k`` (elementwise; each pair in its cut's team)."""
+        ctx = self.ctx
+        a = ctx.c_age[self.pairs.c[idx]].astype(np.int64) - self.rows.age_k[self.cut_team[k]]
+        d, r0 = self.cut_delta[k], self.cut_r0[k]
+        stay = self.pairs.stay[idx]
+        return np.where(stay, -kappa(-a, d, r0), kappa(a, d, r0)).astype(float)
+
+    def _cut_rhs(self, k: np.ndarray) -> np.ndarray:
+        st = self._stays
+        t = self.ctx.p_team[self.pairs.p[st]]
+        out = np.zeros(len(k))
+        for i, kk in enumerate(k):
+            s = st[t == self.cut_team[kk]]
+            d, r0 = self.cut_delta[kk], self.cut_r0[kk]
+            a = self.ctx.c_age[self.pairs.c[s]].astype(np.int64) - self.rows.age_k[self.cut_team[kk]]
+            out[i] = (d - r0) * (self.age_beta[self.cut_team[kk]] // d) - kappa(-a, d, r0).sum()
+        return out
+
+    def cut_entries(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cuts' entries of pool pairs ``idx``: (cut, position in ``idx``, value)."""
+        if not len(self.cut_team) or not len(idx):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        t = self.ctx.p_team[self.pairs.p[idx]]
+        order = np.argsort(self.cut_team, kind="stable")
+        lo = np.searchsorted(self.cut_team[order], t, "left")
+        cnt = np.searchsorted(self.cut_team[order], t, "right") - lo
+        pos = np.repeat(np.arange(len(idx)), cnt)
+        k = order[np.repeat(lo, cnt) + (np.arange(len(pos)) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
+        return k, pos, self._coef(k, idx[pos])
+
+    def price_cuts(self, rc: np.ndarray, y: np.ndarray) -> None:
+        """Subtract the cuts' part of Aᵀy from the pool's reduced costs ``rc`` (in place)."""
+        n = self.rows.n
+        pi = y[n:n + len(self.cut_team)] if len(y) > n else np.zeros(0)
+        live = np.flatnonzero(pi != 0)
+        if not len(live):
+            return
+        on = np.zeros(self.ctx.n_team, bool)
+        on[self.cut_team[live]] = True
+
+        def part(sl: slice) -> np.ndarray:
+            return sl.start + np.flatnonzero(on[self.ctx.p_team[self.pairs.p[sl]]])
+        sel = np.concatenate(map_chunks(part, len(rc), self.chunk))
+        k, pos, v = self.cut_entries(sel)
+        w = pi[k] * v
+        keep = w != 0
+        rc[sel] -= np.bincount(pos[keep], weights=w[keep], minlength=len(sel))
+
+    def with_cuts(self, priced: tuple[np.ndarray, float], y: np.ndarray) -> tuple[np.ndarray, float]:
+        """:meth:`ColumnGeneration.price`'s reduced costs and excess without the cuts, ``priced``, with them."""
+        rc, extra = priced
+        if not len(self.cut_team):
+            return rc, extra
+        self.price_cuts(rc, y)
+        return rc, float(np.maximum(0.0, np.where(self.in_R, 0.0, rc)).sum())
+
+    def cut_aux_part(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cuts' part of Aᵀy on the auxiliaries: (auxiliary, value) (each cut's excess has −1)."""
+        n = self.rows.n
+        pi = y[n:n + len(self.cut_team)] if len(y) > n else np.zeros(0)
+        return self.cut_aux[: len(pi)], -pi
+
+    def cut_now(self, out, close: bool, partial: bool, end: float) -> int:
+        """Separate and add cuts (:meth:`separate_cuts`) if the last round's exact LP solution priced out or met the
+        gap rule without artificials, before ``end``; how many."""
+        ok = (out.converged or close) and not partial and self.artificial <= 1e-6 and time.perf_counter() < end
+        return self.separate_cuts() if ok else 0
+
+    def separate_cuts(self) -> int:
+        """Add to the master LP the most violated cut of each team whose age row its last LP solution breaks as a
+        plan cannot (one δ per team); how many."""
+        if self.cut_rounds >= CUT_ROUNDS or self.x_lp is None or self.aux_lp is None or not (self.age_aux >= 0).any():
+            return 0
+        self.cut_rounds += 1
+        ctx, ri = self.ctx, self.rows
+        nz = self.x_lp.support(1e-9)
+        nz = nz[~self.pairs.stay[nz]]
+        nz = nz[self.age_aux[ctx.p_team[self.pairs.p[nz]]] >= 0]
+        st = self._stays
+        idx = np.concatenate([nz, st])
+        w = np.concatenate([self.x_lp[nz], 1.0 - self.x_lp[st]])  # x, or x̄ for a stay
+        keep = w > 1e-9
+        idx, w = idx[keep], w[keep]
+        t = ctx.p_team[self.pairs.p[idx]]
+        a = ctx.c_age[self.pairs.c[idx]].astype(np.int64) - ri.age_k[t]
+        a = np.where(self.pairs.stay[idx], -a, a)
+        T = ctx.n_team
+        teams = np.flatnonzero(self.age_aux >= 0)
+        e = np.zeros(T)
+        e[teams] = self.aux_lp[self.age_aux[teams]]
+        best, best_d = np.full(T, MIN_VIOLATION), np.zeros(T, np.int64)
+        for d in DELTAS:
+            r0 = np.mod(self.age_beta, d)
+            lhs = np.bincount(t, weights=w * kappa(a, d, r0[t]), minlength=T)
+            viol = (lhs - e - (d - r0) * np.floor_divide(self.age_beta, d)) / np.maximum(d - r0, 1)
+            better = (viol > best) & (r0 > 0) & (self.age_aux >= 0)
+            best[better], best_d[better] = viol[better], d
+        new_t = np.flatnonzero(best_d > 0)
+        if not len(new_t):
+            return 0
+        k0 = len(self.cut_team)
+        self.cut_team = np.concatenate([self.cut_team, new_t])
+        self.cut_delta = np.concatenate([self.cut_delta, best_d[new_t]])
+        self.cut_r0 = np.concatenate([self.cut_r0, np.mod(self.age_beta[new_t], best_d[new_t])])
+        self.cut_aux = np.concatenate([self.cut_aux, self.age_aux[new_t]])
+        k = np.arange(k0, len(self.cut_team))
+        rhs = self._cut_rhs(k)
+        # the rows over the master's LP columns: its pairs' entries and each cut's excess
+        kk, pos, v = self.cut_entries(self.cols)
+        sel = kk >= k0
+        lp_col = self._lp_col_of_master()
+        R = np.concatenate([kk[sel] - k0, np.arange(len(k))])
+        C = np.concatenate([lp_col[pos[sel]], self.n0 + self.cut_aux[k]])
+        V = np.concatenate([v[sel], -np.ones(len(k))])
+        M = sp.csr_matrix((V, (R, C)), shape=(len(k), self.h.getNumCol()))
+        M.sum_duplicates()
+        M.eliminate_zeros()
+        self.h.addRows(len(k), np.full(len(k), -np.inf), rhs, int(M.nnz), M.indptr[:-1].astype(np.int32),
+                       M.indices.astype(np.int32), M.data)
+        self.row_lo = np.concatenate([self.row_lo, np.full(len(k), -np.inf)])
+        self.row_hi = np.concatenate([self.row_hi, rhs])
+        self.cut_lp_row = np.concatenate([self.cut_lp_row, len(self.active) + np.arange(len(k))])
+        self.active += list(ri.n + k)
+        log.info("age cuts, round %d: %d teams' max_avg_age rows cut (mixed-integer rounding)", self.cut_rounds, len(k))
+        return len(k)
