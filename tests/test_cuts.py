@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import cadrex
 from cadrex.jobs.generate import generate_case
@@ -42,10 +43,22 @@ def _gen(tmp_path, family, n, seed):
     return d
 
 
+def _lp(m) -> float:
+    """The LP relaxation's value of a model (maximized)."""
+    from scipy.optimize import linprog
+
+    hi, lo = np.isfinite(m.row_hi), np.isfinite(m.row_lo)
+    r = linprog(-m.obj, A_ub=sp.vstack([m.A[hi], -m.A[lo]]), b_ub=np.concatenate([m.row_hi[hi], -m.row_lo[lo]]),
+                bounds=np.column_stack([m.lb, m.ub]), method="highs")
+    assert r.status == 0
+    return float(-r.fun + m.offset)
+
+
 def test_age_cuts_lower_the_lp_bound_and_keep_it_above_the_optimum(tmp_path):
     """With the cuts, column generation converges to a bound no higher than without them and never below the optimum
     of the full model (HiGHS on every eligible pair); on at least one of these cases strictly lower."""
     from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.highs import solve_model
 
     lower = []
     for family, seed in (("vacancies", 2), ("base", 1)):
@@ -58,4 +71,11 @@ def test_age_cuts_lower_the_lp_bound_and_keep_it_above_the_optimum(tmp_path):
         assert opt.status == "optimal"
         assert opt.objective - 1e-6 <= cut.bound <= plain.bound + 1e-6, (family, seed)
         lower.append((family, len(cg.cut_team), plain.bound - cut.bound))
+        # the master with the cuts as rows (the dive's MIPs): the same optimum, a lower or equal LP value
+        m = cg.model()
+        mc = cg.cut_model(m)
+        assert mc.A.shape == (m.A.shape[0] + len(cg.cut_team), m.A.shape[1])
+        a, b = solve_model(m, time_limit=60), solve_model(mc, time_limit=60)
+        assert a.status == b.status == "optimal" and a.objective == pytest.approx(b.objective, abs=1e-6)
+        assert _lp(mc) <= _lp(m) + 1e-6
     assert any(n > 0 and d > 1e-6 for _, n, d in lower), lower

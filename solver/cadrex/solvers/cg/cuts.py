@@ -23,6 +23,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.cg.pricing import map_chunks
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 #: separation rounds per solve (each is one master re-solve); measured at 2,000 in play, the first round took the
 #: LP bound 315,118 → 315,042 of the 315,036 that LP-dependent complementing reached, the next ones 8 more
 CUT_ROUNDS = 3
+#: cuts in the first LP phase too (before the dive), not only in the rounds resumed after it
+FIRST_PHASE = True
 #: the step sizes δ tried per team
 DELTAS = np.arange(2, 21)
 #: a cut enters when violated by more than this, in the units of its unscaled inequality
@@ -148,6 +151,36 @@ class AgeCuts:
         n = self.rows.n
         pi = y[n:n + len(self.cut_team)] if len(y) > n else np.zeros(0)
         return self.cut_aux[: len(pi)], -pi
+
+    def cut_model(self, m):
+        """The master model ``m`` (a :class:`~cadrex.model.Model` over pool pairs ``m.pair_index``) with the cuts
+        as extra rows (rule "cut"): the same variables and plans, a tighter LP (a dive's MIP bound then reads like
+        the cut LP's). ``m`` itself when there are none."""
+        if not len(self.cut_team):
+            return m
+        import dataclasses
+
+        n = len(self.cut_team)
+        k, pos, v = self.cut_entries(m.pair_index)
+        R = np.concatenate([k, np.arange(n)])
+        C = np.concatenate([pos, m.n_pairs + self.cut_aux])
+        V = np.concatenate([v, -np.ones(n)])
+        cut = sp.csr_matrix((V, (R, C)), shape=(n, m.A.shape[1]))
+        cut.sum_duplicates()
+        cut.eliminate_zeros()
+        nr = self.rows.n
+        return dataclasses.replace(
+            m, A=sp.vstack([m.A, cut], format="csr"), row_lo=np.concatenate([m.row_lo, self.row_lo[nr:nr + n]]),
+            row_hi=np.concatenate([m.row_hi, self.row_hi[nr:nr + n]]),
+            row_rule=np.concatenate([np.asarray(m.row_rule), np.full(n, "cut", dtype=np.asarray(m.row_rule).dtype)]),
+            row_label=list(m.row_label) + [f"age cut {self.ctx.team_ids[t]} δ={d}" for t, d in zip(self.cut_team, self.cut_delta, strict=True)],
+            row_ent=list(m.row_ent) + [((), (), (int(t),)) for t in self.cut_team])
+
+    def first_phase_cuts(self) -> bool:
+        """Whether the first LP phase separates cuts: :data:`FIRST_PHASE`, on pools of at most
+        :data:`~cadrex.solvers.cg.pool.SMALL_POOL` pairs (larger ones' rounds cost tens of seconds, and their plans
+        were certified by the LP bound alone), without extensions (re-plans were not measured)."""
+        return FIRST_PHASE and not self.extensions and len(self.pairs) <= SMALL_POOL
 
     def cut_now(self, out, close: bool, partial: bool, end: float) -> int:
         """Separate and add cuts (:meth:`separate_cuts`) if the last round's exact LP solution priced out or met the

@@ -91,6 +91,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         on_bad = np.unique(m.A[bad].indices)
         one[on_bad[on_bad < m.n_pairs]] = False
         log.info("LP dive: %d rows off in the LP solution (artificial or lazy): their pairs are not fixed", len(bad))
+    m = cg.cut_model(m)  # the age cuts as rows (cuts.py): the MIPs' bounds then read like the cut LP's
     end = time.perf_counter() + time_cap
     def stop(i: int) -> dict:  # the near MIP's stop (1) or the stop of the MIP over every pair (2)
         return {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[i])} if hopeless else {}

@@ -20,9 +20,8 @@ import numpy as np
 from cadrex.model import Model, build_rows, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, give_back_memory, report
-from cadrex.solvers.cg import pricing
+from cadrex.solvers.cg import cuts, pricing
 from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
-from cadrex.solvers.cg.cuts import AgeCuts
 from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive, dive_done, hopeless_below
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
@@ -48,7 +47,7 @@ PAIRS_IN_FLIGHT = 1_000_000
 WARM_ADD_PER_POST = 5
 
 
-class ColumnGeneration(MasterLP, LagrangianBound, AgeCuts):
+class ColumnGeneration(MasterLP, LagrangianBound, cuts.AgeCuts):
     """State of a price-and-branch solve of one context: the pool, the row index, the pricing cache, the master LP
     (:class:`~cadrex.solvers.cg.master.MasterLP`) and the rounds. ``extensions``: see :mod:`cadrex.model.core`."""
 
@@ -243,7 +242,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     # half the time for the LP, or up to LP_UNTIL of it while its solution still needs artificial columns (a master
     # without a plan in it gives no plan at all: measured on the tight family at 2,000 in play and the default 60 s)
     lp = cg.solve_lp(t0 + 0.5 * time_limit, stop_gap=gap / 4, max_rounds=max_rounds, progress=progress,
-                     until=t0 + LP_UNTIL * time_limit)
+                     until=t0 + LP_UNTIL * time_limit, cuts=cg.first_phase_cuts())
     cg.timings["lp"] = time.perf_counter() - t0 - cg.timings["setup"]
     m, has_bound = cg.model(), bool(np.isfinite(lp.bound))
     info: dict = {"pairs_total": cg.n_eligible, "pairs_priced": len(cg.pairs), "short_list": cg.short_list}
@@ -319,7 +318,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         return above, (np.flatnonzero(~cg.in_R & (lp.rc > above)) if has_bound else np.zeros(0, np.int64))
     if r is not None and near and has_bound and B > closure_target(r.objective, gap):
         n_more = len(closure_of(r.objective)[1])
-        if n_more <= DIVE_AGAIN * closure_cap:  # a better plan may bring the closure within the cap: dive over all
+        # a better plan may bring the closure within the cap: dive over all (not if the age cuts resume first, below)
+        if n_more <= DIVE_AGAIN * closure_cap and not (keep_open and not resumable and n_more <= closure_cap):
             log.info("the near dive's plan leaves %d pairs in its closure (at most %d × the cap of %d): the dive over "
                      "every master pair too", n_more, DIVE_AGAIN, closure_cap)
             r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False, hopeless=hopeless)
