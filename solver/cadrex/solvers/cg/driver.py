@@ -298,7 +298,6 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
 
     def certified(b: float) -> float:  # the bound valid for the model, given a closed closure MIP's own bound b
         return min(B, max(T, float(np.floor(b + 1e-6))))
-
     def valid_progress(phase: str, closed: bool = False):  # a MIP's progress with the bound valid for the model:
         # over a closed closure ``certified``; otherwise B (the MIP's own bound holds for the master only)
         def shown(elapsed, obj, bound):
@@ -316,10 +315,12 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         # rc is float32 (rounded up): compare with a float32 threshold rounded down
         above = down32(-(B - closure_target(z, gap)) - 1e-6)
         return above, (np.flatnonzero(~cg.in_R & (lp.rc > above)) if has_bound else np.zeros(0, np.int64))
+    def rounds_fit() -> bool:  # 2 rounds like the last exact one, a fifth kept (40 s, 3,000 in play: 1 was not enough)
+        return 0.8 * (deadline - time.perf_counter()) > 2 * next((d.secs for d in reversed(cg.rounds) if not d.partial), 0)
     if r is not None and near and has_bound and B > closure_target(r.objective, gap):
         n_more = len(closure_of(r.objective)[1])
         # a better plan may bring the closure within the cap: dive over all (not if the age cuts resume first, below)
-        if n_more <= DIVE_AGAIN * closure_cap and not (keep_open and not resumable and n_more <= closure_cap):
+        if n_more <= DIVE_AGAIN * closure_cap and not (keep_open and not resumable and n_more <= closure_cap and rounds_fit()):
             log.info("the near dive's plan leaves %d pairs in its closure (at most %d × the cap of %d): the dive over "
                      "every master pair too", n_more, DIVE_AGAIN, closure_cap)
             r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False, hopeless=hopeless)
@@ -335,19 +336,18 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
     z1 = r.objective
     T = closure_target(z1, gap)
-    last_exact = next((rd.secs for rd in reversed(cg.rounds) if not rd.partial), 0.0)
-    # time for two rounds like the last exact one (a 40 s limit at 3,000 in play: one round's 12.8 s was not enough);
-    # or a closure within the cap, which a lower bound (and the age cuts) shrink or make needless, for at most the LP
-    # phase's own time (only where keep_open kept the master: a small pool, no extension)
+    # or a closure within the cap, which the resumed rounds' lower bound and age cuts shrink or make needless, for at
+    # most the LP phase's own time (only where keep_open kept the master: a small pool, no extension)
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
     x_before, z_before = cg.x_lp, lp.z  # the LP solution the dive started from, and its value
-    if (resumable or shrink) and B > T and 0.8 * (deadline - time.perf_counter()) > 2 * last_exact:
+    if (resumable or shrink) and B > T and rounds_fit():
         # the bound does not certify the plan: more LP rounds until it does or the LP converges, a fifth of the time
         # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
         t2, n_before = time.perf_counter(), len(cg.rounds)
         log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
         lp = cg.solve_lp(t2 + min(0.8 * (deadline - t2), np.inf if resumable else cg.timings["lp"]), max_rounds=max_rounds,
-                         stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T, cuts=True)
+                         stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T,
+                         cuts=shrink or cg.first_phase_cuts())  # measured there only (docs/guide.md)
         B = min(B, float(np.floor(lp.bound + 1e-6)))
         cg.timings["lp"] += time.perf_counter() - t2
         t1 += time.perf_counter() - t2  # the closure MIP's time counts from here
