@@ -269,7 +269,7 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     act = m.A @ x
     assert np.all(x >= lb - 1e-9) and np.all(x <= m.ub + 1e-9)
     assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
-    assert m.objective_of(x) == pytest.approx(small.objective, abs=1e-6)  # HiGHS tolerances on the continuous excesses
+    assert m.objective_of(x) == pytest.approx(small.objective, abs=1e-6)
     # two pairs fixed into one post break H3: the reduced MIP keeps that row and is infeasible, as the master is
     p = m.pair_p[~m.pair_stay]
     both = np.flatnonzero(~m.pair_stay)[np.flatnonzero(p == np.bincount(p).argmax())[:2]]

@@ -1,4 +1,5 @@
-"""Cuts on the max_avg_age rows (SPEC §3 structure, a team's excess person-years) for the master LP of column
+"""Cuts on the max_avg_age rows (SPEC §3 structure; §6's structure term, age_penalty_per_year per excess
+person-year; H6 when the rule is hard, which caps the excess: the cuts need only e ≥ 0) for the master LP of column
 generation (:class:`AgeCuts`, a part of :class:`~cadrex.solvers.cg.driver.ColumnGeneration`).
 
 A team's age row reads Σ_j a_j·x_j − e ≤ b, with a_j = age − k over the pairs into the team (its holders' stays
@@ -154,25 +155,31 @@ class AgeCuts:
         pi = y[n:n + len(self.cut_team)] if len(y) > n else np.zeros(0)
         return self.cut_aux[: len(pi)], -pi
 
+    def _cut_matrix(self, k0: int, idx: np.ndarray, col: np.ndarray, aux0: int, n_cols: int) -> sp.csr_matrix:
+        """Cuts ``k0``… as CSR rows over ``n_cols`` columns: pool pairs ``idx`` in columns ``col`` (by position in
+        ``idx``), each cut's excess −1 in column ``aux0`` + its auxiliary."""
+        k, pos, v = self.cut_entries(idx)
+        sel = k >= k0
+        n = len(self.cut_team) - k0
+        R = np.concatenate([k[sel] - k0, np.arange(n)])
+        C = np.concatenate([col[pos[sel]], aux0 + self.cut_aux[k0:]])
+        M = sp.csr_matrix((np.concatenate([v[sel], -np.ones(n)]), (R, C)), shape=(n, n_cols))
+        M.sum_duplicates()
+        M.eliminate_zeros()
+        return M
+
     def cut_model(self, m):
         """The master model ``m`` (a :class:`~cadrex.model.Model` over pool pairs ``m.pair_index``) with the cuts
         as extra rows (rule "cut"): the same variables and plans, a tighter LP (a dive's MIP bound then reads like
         the cut LP's). ``m`` itself when there are none."""
         if not len(self.cut_team):
             return m
-        n = len(self.cut_team)
-        k, pos, v = self.cut_entries(m.pair_index)
-        R = np.concatenate([k, np.arange(n)])
-        C = np.concatenate([pos, m.n_pairs + self.cut_aux])
-        V = np.concatenate([v, -np.ones(n)])
-        cut = sp.csr_matrix((V, (R, C)), shape=(n, m.A.shape[1]))
-        cut.sum_duplicates()
-        cut.eliminate_zeros()
-        nr = self.rows.n
+        n, nr = len(self.cut_team), self.rows.n
+        cut = self._cut_matrix(0, m.pair_index, np.arange(m.n_pairs), m.n_pairs, m.A.shape[1])
         return dataclasses.replace(
             m, A=sp.vstack([m.A, cut], format="csr"), row_lo=np.concatenate([m.row_lo, self.row_lo[nr:nr + n]]),
             row_hi=np.concatenate([m.row_hi, self.row_hi[nr:nr + n]]),
-            row_rule=np.concatenate([np.asarray(m.row_rule), np.full(n, "cut", dtype=np.asarray(m.row_rule).dtype)]),
+            row_rule=np.concatenate([np.asarray(m.row_rule), np.full(n, "cut")]),
             row_label=list(m.row_label) + [f"age cut {self.ctx.team_ids[t]} δ={d}"
                                            for t, d in zip(self.cut_team, self.cut_delta, strict=True)],
             row_ent=list(m.row_ent) + [((), (), (int(t),)) for t in self.cut_team])
@@ -229,15 +236,7 @@ class AgeCuts:
         k = np.arange(k0, len(self.cut_team))
         rhs = self._cut_rhs(k)
         # the rows over the master's LP columns: its pairs' entries and each cut's excess
-        kk, pos, v = self.cut_entries(self.cols)
-        sel = kk >= k0
-        lp_col = self._lp_col_of_master()
-        R = np.concatenate([kk[sel] - k0, np.arange(len(k))])
-        C = np.concatenate([lp_col[pos[sel]], self.n0 + self.cut_aux[k]])
-        V = np.concatenate([v[sel], -np.ones(len(k))])
-        M = sp.csr_matrix((V, (R, C)), shape=(len(k), self.h.getNumCol()))
-        M.sum_duplicates()
-        M.eliminate_zeros()
+        M = self._cut_matrix(k0, self.cols, self._lp_col_of_master(), self.n0, self.h.getNumCol())
         self.h.addRows(len(k), np.full(len(k), -np.inf), rhs, int(M.nnz), M.indptr[:-1].astype(np.int32),
                        M.indices.astype(np.int32), M.data)
         self.row_lo = np.concatenate([self.row_lo, np.full(len(k), -np.inf)])
