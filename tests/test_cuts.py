@@ -16,13 +16,13 @@ from cadrex.solvers.cg.cuts import kappa
 
 @pytest.mark.parametrize("seed", range(40))
 def test_age_cut_holds_for_every_0_1_point_of_its_row(seed):
-    """The MIR inequality with stays complemented, Σ_{j∉S} κ(a_j)x_j − Σ_{j∈S} κ(−a_j)x_j − e ≤ (δ−r₀)⌊β/δ⌋ −
+    """The MIR inequality with a set S complemented (the stays, or any other), Σ_{j∉S} κ(a_j)x_j − Σ_{j∈S} κ(−a_j)x_j − e ≤ (δ−r₀)⌊β/δ⌋ −
     Σ_S κ(−a_j), holds at every binary x with e = max(0, Σ a_j x_j − b) (the least excess the row allows), for random
     rows and every δ with r₀ > 0."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, 9))
     a = rng.integers(-15, 12, n)
-    stay = rng.random(n) < 0.4
+    stay = rng.random(n) < 0.4  # S
     b = int(rng.integers(-10, 10))
     beta = b - a[stay].sum()
     for d in range(2, 21):
@@ -102,3 +102,41 @@ def test_h6_age_cuts_keep_the_bound_valid_when_max_avg_age_is_hard(tmp_path, mon
         assert out.bound >= opt.objective - 1e-6, (family, seed, dk)
         cut_any.append(len(cg.cut_team))
     assert any(cut_any), cut_any
+
+
+def test_every_stored_cut_holds_at_its_rows_worst_0_1_point(tmp_path, monkeypatch):
+    """Each cut column generation adds, read back as pricing and the dives read it (``cut_entries`` over every pool
+    pair of its team, the master LP's right-hand side), against its team's age row alone: the most the cut's left
+    side can reach at a binary x with e ≥ max(0, Σ a_j x_j − b), an exact MIP (scipy's milp, not cadrex's model),
+    is at most its right-hand side. Cuts of both complemented sets (the stays; the LP's pairs above 1/2) are met."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from cadrex.solvers.cg import cuts
+    from cadrex.solvers.cg.driver import ColumnGeneration
+
+    monkeypatch.setattr(cuts, "CUT_ROUNDS", 6)
+    kinds = set()
+    for family, seed in (("tight", 2), ("vacancies", 1)):
+        ctx = Context(cadrex.load_case(_gen(tmp_path, family, 200, seed)))
+        cg = ColumnGeneration(ctx)
+        cg.solve_lp(1e18, cuts=True)
+        ri, N = cg.rows, len(cg.pairs)
+        team = ctx.p_team[cg.pairs.p]
+        for k in range(len(cg.cut_team)):
+            t = int(cg.cut_team[k])
+            idx = np.flatnonzero(team == t)
+            kk, pos, v = cg.cut_entries(idx)
+            coef = np.zeros(len(idx))
+            coef[pos[kk == k]] = v[kk == k]
+            a = ctx.c_age[cg.pairs.c[idx]].astype(float) - ri.age_k[t]
+            b = float(ri.hi[ri.age_row[t]])
+            # max coef·x − e  s.t.  a·x − e ≤ b, x ∈ {0,1}, e ≥ 0
+            n = len(idx)
+            r = milp(-np.concatenate([coef, [-1.0]]), integrality=np.concatenate([np.ones(n), [0]]),
+                     bounds=Bounds(np.zeros(n + 1), np.concatenate([np.ones(n), [np.inf]])),
+                     constraints=LinearConstraint(np.concatenate([a, [-1.0]])[None, :], -np.inf, b))
+            assert r.status == 0
+            assert -r.fun <= cg.row_hi[ri.n + k] + 1e-6, (family, seed, k, -r.fun, cg.row_hi[ri.n + k])
+            comp = cg.cut_comp[(cg.cut_comp >= k * N) & (cg.cut_comp < (k + 1) * N)] % N
+            kinds.add("stays" if np.array_equal(comp, np.intersect1d(idx, np.flatnonzero(cg.pairs.stay))) else "lp")
+    assert kinds == {"stays", "lp"}, kinds

@@ -5,16 +5,19 @@ generation (:class:`AgeCuts`, a part of :class:`~cadrex.solvers.cg.driver.Column
 A team's age row reads Σ_j a_j·x_j − e ≤ b, with a_j = age − k over the pairs into the team (its holders' stays
 among them), e ≥ 0 its excess. The LP meets it with fractions of old and young cadres that no plan has: at 2,000 in
 play (`vacancies` seed 2) the LP bound stood 0.054 % above the optimum, and with these rows relaxed the gap closed
-(170 → 1.5). Complementing the stays (x̄ = 1 − x) gives Σ_{j∉S} a_j x_j + Σ_{j∈S} (−a_j) x̄_j − e ≤ β, β = b − Σ_S a_j,
-and for an integer δ > 0 with r₀ = β mod δ > 0 the mixed-integer rounding inequality, scaled by δ − r₀, is
+(170 → 1.5). Complementing a set S of the team's pool pairs (x̄ = 1 − x) gives Σ_{j∉S} a_j x_j +
+Σ_{j∈S} (−a_j) x̄_j − e ≤ β, β = b − Σ_S a_j, and for an integer δ > 0 with r₀ = β mod δ > 0 the mixed-integer
+rounding inequality, scaled by δ − r₀, is
 
     Σ_{j∉S} κ(a_j)·x_j − Σ_{j∈S} κ(−a_j)·x_j − e ≤ (δ − r₀)·⌊β/δ⌋ − Σ_S κ(−a_j),
     κ(a) = (δ − r₀)·⌊a/δ⌋ + max(0, (a mod δ) − r₀),
 
-integral throughout (ages and k are integers), valid for every plan of the full model. A pair's coefficient depends
-on its age, its team and whether it is a stay only: a pair outside the master gets its coefficient without the
-master's help, so pricing and the Lagrangian bound stay exact with the cuts' duals (the cuts are robust). The cuts
-are separated from an LP solution that priced out or reached the gap rule, at most :data:`CUT_ROUNDS` times."""
+integral throughout (ages and k are integers), valid for every plan of the full model whatever S is. S is the
+team's stays or the pairs above 1/2 in the LP solution (the more violated; the second took tight s2's master LP
+266,213 → 266,162 where the first stopped, benchmarks/README.md), all of them pool pairs, kept per cut: every other
+pool pair, in the master or not, gets κ(a_j) from its age and team alone, so pricing and the Lagrangian bound stay
+exact with the cuts' duals. The cuts are separated from an LP solution that priced out or reached the gap rule, at
+most :data:`CUT_ROUNDS` times."""
 
 from __future__ import annotations
 
@@ -60,11 +63,14 @@ class AgeCuts:
         self.cut_r0 = np.zeros(0, np.int64)
         self.cut_aux = np.zeros(0, np.int64)
         self.cut_lp_row = np.zeros(0, np.int64)  # each cut's row in the master LP
+        # each cut's complemented pool pairs S_k, as sorted keys k·N + j (N pool pairs; the pool never changes)
+        self.cut_comp = np.zeros(0, np.int64)
         self.cut_rounds = 0
-        # per team: its age row's one auxiliary (coefficient −1), β and k; −1 where a team has no age row or its row
-        # has another auxiliary (an extension's): no cuts there
+        # per team: its age row's one auxiliary (coefficient −1) and right-hand side b; −1 where a team has no age
+        # row or its row has another auxiliary (an extension's): no cuts there
         self.age_aux = np.full(T, -1, np.int64)
-        self.age_beta = np.zeros(T, np.int64)
+        self.age_b = np.zeros(T, np.int64)
+        self._stays = np.zeros(0, np.int64)
         if ri.age_row is None or not (ri.age_row >= 0).any():
             return
         ar, aa, av = (np.asarray(v) for v in self.aux_coo)
@@ -79,13 +85,13 @@ class AgeCuts:
         b = np.asarray(ri.hi, float)[np.maximum(ri.age_row, 0)]
         ok = (self.age_aux >= 0) & np.isfinite(b) & (b == np.round(b))
         self.age_aux[~ok] = -1
-        # β = b − Σ over the team's stay pairs of a_j
+        self.age_b = np.where(ok, np.round(np.where(ok, b, 0)).astype(np.int64), 0)
         st = np.flatnonzero(self.pairs.stay)
-        t = ctx.p_team[self.pairs.p[st]]
-        a = ctx.c_age[self.pairs.c[st]].astype(np.int64) - ri.age_k[t]
-        sa = np.bincount(t, weights=a, minlength=T).astype(np.int64)
-        self.age_beta = np.where(ok, np.round(b).astype(np.int64) - sa, 0)
-        self._stays = st[self.age_aux[t] >= 0]  # the stays of teams with cuts, for the separation
+        self._stays = st[self.age_aux[ctx.p_team[self.pairs.p[st]]] >= 0]  # the stays of teams with cuts
+
+    def _age(self, idx: np.ndarray, team: np.ndarray) -> np.ndarray:
+        """a_j = age − k of pool pairs ``idx`` in the age rows of teams ``team``."""
+        return self.ctx.c_age[self.pairs.c[idx]].astype(np.int64) - self.rows.age_k[team]
 
     def pad(self, y: np.ndarray) -> np.ndarray:
         """Duals ``y`` over every row and cut (0 on cuts added after they were taken)."""
@@ -93,23 +99,14 @@ class AgeCuts:
         return y if len(y) == n else np.concatenate([y, np.zeros(n - len(y))])
 
     def _coef(self, k: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """The coefficients of pool pairs ``idx`` in cuts ``k`` (elementwise; each pair in its cut's team)."""
-        ctx = self.ctx
-        a = ctx.c_age[self.pairs.c[idx]].astype(np.int64) - self.rows.age_k[self.cut_team[k]]
+        """The coefficients of pool pairs ``idx`` in cuts ``k`` (elementwise; each pair in its cut's team):
+        κ(a), or −κ(−a) where the pair is in the cut's complemented set."""
+        a = self._age(idx, self.cut_team[k])
         d, r0 = self.cut_delta[k], self.cut_r0[k]
-        stay = self.pairs.stay[idx]
-        return np.where(stay, -kappa(-a, d, r0), kappa(a, d, r0)).astype(float)
-
-    def _cut_rhs(self, k: np.ndarray) -> np.ndarray:
-        st = self._stays
-        t = self.ctx.p_team[self.pairs.p[st]]
-        out = np.zeros(len(k))
-        for i, kk in enumerate(k):
-            s = st[t == self.cut_team[kk]]
-            d, r0 = self.cut_delta[kk], self.cut_r0[kk]
-            a = self.ctx.c_age[self.pairs.c[s]].astype(np.int64) - self.rows.age_k[self.cut_team[kk]]
-            out[i] = (d - r0) * (self.age_beta[self.cut_team[kk]] // d) - kappa(-a, d, r0).sum()
-        return out
+        key = k * len(self.pairs) + idx
+        at = np.minimum(np.searchsorted(self.cut_comp, key), max(len(self.cut_comp) - 1, 0))
+        comp = (self.cut_comp[at] == key) if len(self.cut_comp) else np.zeros(len(key), bool)
+        return np.where(comp, -kappa(-a, d, r0), kappa(a, d, r0)).astype(float)
 
     def cut_entries(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The cuts' entries of pool pairs ``idx``: (cut, position in ``idx``, value)."""
@@ -196,45 +193,70 @@ class AgeCuts:
         ok = (out.converged or close) and not partial and self.artificial <= 1e-6 and time.perf_counter() < end
         return self.separate_cuts() if ok else 0
 
+    def _most_violated(self, idx: np.ndarray, x: np.ndarray, comp: np.ndarray, e: np.ndarray):
+        """Per team, with pool pairs ``idx`` at LP values ``x`` and those where ``comp`` complemented (every pair of
+        S among ``idx``; the others' x may be 0): β = b − Σ_S a_j and the most violated δ with its violation (in
+        the units of the unscaled inequality; δ = 0 where none beats :data:`MIN_VIOLATION`)."""
+        T = self.ctx.n_team
+        t = self.ctx.p_team[self.pairs.p[idx]]
+        a = self._age(idx, t)
+        beta = self.age_b - np.bincount(t[comp], weights=a[comp], minlength=T).astype(np.int64)
+        w, a = np.where(comp, 1.0 - x, x), np.where(comp, -a, a)  # x̄ and −a where complemented
+        best, best_d = np.full(T, MIN_VIOLATION), np.zeros(T, np.int64)
+        for d in DELTAS:
+            r0 = np.mod(beta, d)
+            lhs = np.bincount(t, weights=w * kappa(a, d, r0[t]), minlength=T)
+            viol = (lhs - e - (d - r0) * np.floor_divide(beta, d)) / np.maximum(d - r0, 1)
+            better = (viol > best) & (r0 > 0) & (self.age_aux >= 0)
+            best[better], best_d[better] = viol[better], d
+        return beta, best, best_d
+
     def separate_cuts(self) -> int:
         """Add to the master LP the most violated cut of each team whose age row its last LP solution breaks as a
-        plan cannot (one δ per team); how many."""
+        plan cannot: one δ and one complemented set per team, the team's stays or its pairs above 1/2 in the LP
+        solution, whichever is more violated; how many."""
         if self.cut_rounds >= CUT_ROUNDS or self.x_lp is None or self.aux_lp is None or not (self.age_aux >= 0).any():
             return 0
         self.cut_rounds += 1
-        ctx, ri = self.ctx, self.rows
+        ctx, T, N = self.ctx, self.ctx.n_team, len(self.pairs)
         nz = self.x_lp.support(1e-9)
-        nz = nz[~self.pairs.stay[nz]]
         nz = nz[self.age_aux[ctx.p_team[self.pairs.p[nz]]] >= 0]
-        st = self._stays
-        idx = np.concatenate([nz, st])
-        w = np.concatenate([self.x_lp[nz], 1.0 - self.x_lp[st]])  # x, or x̄ for a stay
-        keep = w > 1e-9
-        idx, w = idx[keep], w[keep]
-        t = ctx.p_team[self.pairs.p[idx]]
-        a = ctx.c_age[self.pairs.c[idx]].astype(np.int64) - ri.age_k[t]
-        a = np.where(self.pairs.stay[idx], -a, a)
-        T = ctx.n_team
         teams = np.flatnonzero(self.age_aux >= 0)
         e = np.zeros(T)
         e[teams] = self.aux_lp[self.age_aux[teams]]
-        best, best_d = np.full(T, MIN_VIOLATION), np.zeros(T, np.int64)
-        for d in DELTAS:
-            r0 = np.mod(self.age_beta, d)
-            lhs = np.bincount(t, weights=w * kappa(a, d, r0[t]), minlength=T)
-            viol = (lhs - e - (d - r0) * np.floor_divide(self.age_beta, d)) / np.maximum(d - r0, 1)
-            better = (viol > best) & (r0 > 0) & (self.age_aux >= 0)
-            best[better], best_d[better] = viol[better], d
+        st = np.setdiff1d(self._stays, nz)  # stays at 0 in the LP solution
+        cand = [np.concatenate([nz, st]), nz]  # S = the stays; S = the pairs above 1/2
+        comps = [self.pairs.stay[cand[0]], self.x_lp[nz] > 0.5]
+        xs = [np.concatenate([self.x_lp[nz], np.zeros(len(st))]), self.x_lp[nz]]
+        res = [self._most_violated(i, x, c, e) for i, x, c in zip(cand, xs, comps, strict=True)]
+        pick = np.argmax(np.stack([r[1] for r in res]), axis=0)  # per team: the candidate S more violated
+        best_d = np.choose(pick, [r[2] for r in res])
+        beta = np.choose(pick, [r[0] for r in res])
         new_t = np.flatnonzero(best_d > 0)
         if not len(new_t):
             return 0
         k0 = len(self.cut_team)
+        slot = np.full(T, -1, np.int64)
+        slot[new_t] = k0 + np.arange(len(new_t))
+        keys = []
+        for i, (idx, comp) in enumerate(zip(cand, comps, strict=True)):
+            j = idx[comp]
+            tj = ctx.p_team[self.pairs.p[j]]
+            j, tj = j[(slot[tj] >= 0) & (pick[tj] == i)], tj[(slot[tj] >= 0) & (pick[tj] == i)]
+            keys.append(slot[tj] * N + j)
+        self.cut_comp = np.concatenate([self.cut_comp, np.sort(np.concatenate(keys))])
         self.cut_team = np.concatenate([self.cut_team, new_t])
         self.cut_delta = np.concatenate([self.cut_delta, best_d[new_t]])
-        self.cut_r0 = np.concatenate([self.cut_r0, np.mod(self.age_beta[new_t], best_d[new_t])])
+        self.cut_r0 = np.concatenate([self.cut_r0, np.mod(beta[new_t], best_d[new_t])])
         self.cut_aux = np.concatenate([self.cut_aux, self.age_aux[new_t]])
         k = np.arange(k0, len(self.cut_team))
-        rhs = self._cut_rhs(k)
+        # right-hand sides (δ − r₀)·⌊β/δ⌋ − Σ_S κ(−a_j)
+        kc = self.cut_comp[self.cut_comp >= k0 * N]
+        kk, j = kc // N, kc % N
+        sk = np.bincount(kk - k0, weights=kappa(-self._age(j, self.cut_team[kk]), self.cut_delta[kk], self.cut_r0[kk]),
+                         minlength=len(k))
+        d = self.cut_delta[k]
+        rhs = (d - self.cut_r0[k]) * np.floor_divide(beta[new_t], d) - sk
         # the rows over the master's LP columns: its pairs' entries and each cut's excess
         M = self._cut_matrix(k0, self.cols, self._lp_col_of_master(), self.n0, self.h.getNumCol())
         self.h.addRows(len(k), np.full(len(k), -np.inf), rhs, int(M.nnz), M.indptr[:-1].astype(np.int32),
@@ -242,6 +264,7 @@ class AgeCuts:
         self.row_lo = np.concatenate([self.row_lo, np.full(len(k), -np.inf)])
         self.row_hi = np.concatenate([self.row_hi, rhs])
         self.cut_lp_row = np.concatenate([self.cut_lp_row, len(self.active) + np.arange(len(k))])
-        self.active += list(ri.n + k)
-        log.info("age cuts, round %d: %d teams' max_avg_age rows cut (mixed-integer rounding)", self.cut_rounds, len(k))
+        self.active += list(self.rows.n + k)
+        log.info("age cuts, round %d: %d teams' max_avg_age rows cut (mixed-integer rounding; %d with the LP's "
+                 "complementing)", self.cut_rounds, len(k), int((pick[new_t] == 1).sum()))
         return len(k)
