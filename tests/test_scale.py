@@ -421,7 +421,7 @@ def test_solve_resumes_the_lp_when_its_share_of_the_time_ran_out(tmp_path, monke
     cgs = sol.summary["column_generation"]
     assert cgs["lp_rounds"] > 1 and cgs["bound_round"] > 1  # the bound came from a resumed round
     assert cgs["lp_rounds_after_dive"] == cgs["lp_rounds"] - 1
-    assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
+    assert sol.summary["violations"] == [] and sol.gap <= 0.0003 and sol.status in ("optimal", "feasible")
     exact = cadrex.solve(case, method="full", time_limit=60)
     assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model
 
@@ -495,14 +495,16 @@ def test_a_large_closure_on_a_small_pool_resumes_the_lp_rounds_stopped_by_the_ga
     monkeypatch.setattr(driver, "SHRINK_CLOSURE", 0)
     if not shrink:
         monkeypatch.setattr(driver, "SHRINK_POOL", 0)
-    generate_case(str(tmp_path / "g"), 300, 2)
+    # a case and gap goal whose dive plan the first phase's bound does not certify (re-picked when the age cuts got
+    # LP-dependent complementing: seed 2 at 0.1 % was then certified at once)
+    generate_case(str(tmp_path / "g"), 300, 8)
     case = cadrex.load_case(tmp_path / "g")
     with caplog.at_level(logging.INFO, logger="cadrex.solvers.cg.driver"):
-        sol = cadrex.solve(case, method="cg", gap=0.001, time_limit=60)
+        sol = cadrex.solve(case, method="cg", gap=0.0003, time_limit=60)
     cgs = sol.summary["column_generation"]
     assert ("more LP rounds" in caplog.text) is shrink
     assert (cgs.get("lp_rounds_after_dive") or 0) >= (1 if shrink else 0) and (shrink or "lp_rounds_after_dive" not in cgs)
-    assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
+    assert sol.summary["violations"] == [] and sol.gap <= 0.0003 and sol.status in ("optimal", "feasible")
     exact = cadrex.solve(case, method="full", time_limit=60)
     assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model
 

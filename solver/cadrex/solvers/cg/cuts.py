@@ -130,13 +130,11 @@ class AgeCuts:
         on = np.zeros(self.ctx.n_team, bool)
         on[self.cut_team[live]] = True
 
-        def part(sl: slice) -> np.ndarray:
-            return sl.start + np.flatnonzero(on[self.ctx.p_team[self.pairs.p[sl]]])
-        sel = np.concatenate(map_chunks(part, len(rc), self.chunk))
-        k, pos, v = self.cut_entries(sel)
-        w = pi[k] * v
-        keep = w != 0
-        rc[sel] -= np.bincount(pos[keep], weights=w[keep], minlength=len(sel))
+        def part(sl: slice) -> None:  # chunk by chunk, in place (disjoint slices): bounded memory at any pool size
+            sel = sl.start + np.flatnonzero(on[self.ctx.p_team[self.pairs.p[sl]]])
+            k, pos, v = self.cut_entries(sel)
+            rc[sel] -= np.bincount(pos, weights=pi[k] * v, minlength=len(sel))
+        map_chunks(part, len(rc), self.chunk)
 
     def with_cuts(self, priced: tuple[np.ndarray, float], y: np.ndarray) -> tuple[np.ndarray, float]:
         """:meth:`ColumnGeneration.price`'s reduced costs and excess without the cuts, ``priced``, with them."""
