@@ -421,7 +421,7 @@ def test_solve_resumes_the_lp_when_its_share_of_the_time_ran_out(tmp_path, monke
     cgs = sol.summary["column_generation"]
     assert cgs["lp_rounds"] > 1 and cgs["bound_round"] > 1  # the bound came from a resumed round
     assert cgs["lp_rounds_after_dive"] == cgs["lp_rounds"] - 1
-    assert sol.summary["violations"] == [] and sol.gap <= 0.0003 and sol.status in ("optimal", "feasible")
+    assert sol.summary["violations"] == [] and sol.gap <= 0.001 and sol.status in ("optimal", "feasible")
     exact = cadrex.solve(case, method="full", time_limit=60)
     assert exact.status == "optimal" and sol.best_bound >= exact.objective >= sol.objective  # valid for the full model
 
