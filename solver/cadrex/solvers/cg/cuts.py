@@ -240,8 +240,8 @@ class AgeCuts:
         for i, (idx, comp) in enumerate(zip(cand, comps, strict=True)):
             j = idx[comp]
             tj = ctx.p_team[self.pairs.p[j]]
-            j, tj = j[(slot[tj] >= 0) & (pick[tj] == i)], tj[(slot[tj] >= 0) & (pick[tj] == i)]
-            keys.append(slot[tj] * N + j)
+            mine = (slot[tj] >= 0) & (pick[tj] == i)  # the teams whose new cut complements this candidate's S
+            keys.append(slot[tj[mine]] * N + j[mine])
         self.cut_comp = np.concatenate([self.cut_comp, np.sort(np.concatenate(keys))])
         self.cut_team = np.concatenate([self.cut_team, new_t])
         self.cut_delta = np.concatenate([self.cut_delta, best_d[new_t]])
