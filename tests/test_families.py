@@ -317,6 +317,54 @@ def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
     assert m.objective_of(near.x) == pytest.approx(near.objective, abs=1e-6)
 
 
+def test_dive_mip_stops_at_its_first_plan_the_outer_bound_certifies(tmp_path):
+    """``stop_plan`` (the dive's ``certify_at``): the MIP stops at its first plan worth at least that much (message
+    STOPPED_AT_PLAN, which :func:`dive_done` takes as the dive's goal reached); a value no plan reaches changes
+    nothing."""
+    import numpy as np
+
+    from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.fixing import solve_fixed
+    from cadrex.solvers.highs import solve_model
+    from cadrex.solvers.highs.translate import STOPPED_AT_PLAN
+
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+
+    def run(stop_plan):
+        return solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, stop_plan=stop_plan)[0]
+
+    plain = run(None)
+    assert plain.status == "optimal" and dive_done(plain)
+    never = run(plain.objective + 1.0)  # above the MIP's optimum: as without
+    assert (never.status, never.objective, never.message) == (plain.status, plain.objective, plain.message)
+    low = plain.objective - 0.02 * abs(plain.objective)  # any plan of this MIP is worth that much: the first stops it
+    first = run(low)
+    assert first.message == STOPPED_AT_PLAN and first.status == "feasible" and dive_done(first)
+    assert low <= first.objective < plain.objective
+    act = m.A @ first.x  # the plan it stopped at is a plan of the master
+    assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
+    assert m.objective_of(first.x) == pytest.approx(first.objective, abs=1e-6)
+
+
+def test_certified_from_is_the_lowest_plan_a_bound_certifies():
+    """:func:`certified_from`: the plan value it gives is certified by B at the gap (its closure target reaches B),
+    the one below is not; no gap goal or no bound certifies nothing below B."""
+    import numpy as np
+
+    from cadrex.solvers.cg.bound import certified_from, closure_target
+
+    rng = np.random.default_rng(3)
+    for B in np.concatenate([rng.integers(-10**6, 10**6, 300), [0, 1, -1, 266_164, 664_820]]).astype(float):
+        for gap in (0.0005, 0.001, 0.01, 0.2):
+            z = certified_from(B, gap)
+            assert z == int(z) and closure_target(z, gap) >= B > closure_target(z - 1, gap), (B, gap, z)
+    assert certified_from(100.0, 0.0) == np.inf and certified_from(np.inf, 0.001) == np.inf
+
+
 def test_closable_from_is_where_a_plans_closure_fits_the_cap():
     """:func:`closable_from`: plans a little above it leave at most k pairs in their closure (the driver's rule: rc
     above -(B - target)), plans a little below it more; it is never above the plans the bound certifies alone."""

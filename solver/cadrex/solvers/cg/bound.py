@@ -162,6 +162,17 @@ def closure_target(z1: float, gap: float) -> float:
     return z1 + np.floor(gap * max(1.0, abs(z1)) + 1e-9) if gap > 0 else z1
 
 
+def certified_from(B: float, gap: float) -> float:
+    """The lowest integral plan value that the bound ``B`` certifies at the relative ``gap`` (``closure_target`` of
+    it at least ``B``); inf without a finite bound or a gap goal."""
+    if gap <= 0 or not np.isfinite(B):
+        return np.inf
+    z = float(np.floor(B / (1.0 + gap) if B >= 0 else B / (1.0 - gap))) - 2.0
+    while closure_target(z, gap) < B:
+        z += 1.0
+    return z
+
+
 def closable_from(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, k: int) -> float:
     """About the lowest plan value whose closure under bound ``B`` and reduced costs ``rc`` has at most ``k`` pairs
     outside the master ``in_R``, or that ``B`` certifies alone (no closure then) (-inf: every plan's): a closure is

@@ -17,7 +17,7 @@ from cadrex.solvers.cg.bound import closable_from
 from cadrex.solvers.cg.fixing import solve_fixed
 from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.highs import solve_model as solve_mip
-from cadrex.solvers.highs.translate import STOPPED_NEAR
+from cadrex.solvers.highs.translate import STOPPED_AT_PLAN, STOPPED_NEAR
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,14 @@ def hopeless_below(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, cap: 
 
 
 def dive_done(r: BackendResult) -> bool:
-    """The dive's MIP reached its own goal: its gap, or a plan near its bound (``hopeless``), not its time cap."""
-    return r.status == "optimal" or r.message == STOPPED_NEAR
+    """The dive's MIP reached its own goal: its gap, a plan near its bound (``hopeless``) or a plan the model's bound
+    certifies (``certify_at``), not its time cap."""
+    return r.status == "optimal" or r.message in (STOPPED_NEAR, STOPPED_AT_PLAN)
 
 
 def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
-         near: bool = True, hopeless: tuple[float, float, float] | None = None) -> tuple[BackendResult | None, bool]:
+         near: bool = True, hopeless: tuple[float, float, float] | None = None,
+         certify_at: float = np.inf) -> tuple[BackendResult | None, bool]:
     """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
     ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it). ``cg``: the
     :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
@@ -81,8 +83,10 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap
     (twice the cap near the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops
     once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
-    (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). Returns the plan (None: no plan) and whether it came from
-    the MIP near the LP."""
+    (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). ``certify_at``: the plan value the model's bound certifies
+    at the gap goal (:func:`~cadrex.solvers.cg.bound.certified_from`): a MIP stops at its first plan worth that much
+    (tight, 5,000 in play: the near dive ran to its 117 s cap for 664,517 where 664,156 was certified already).
+    Returns the plan (None: no plan) and whether it came from the MIP near the LP."""
     if cg.x_lp is None:
         return None, False
     one = cg.x_lp[m.pair_index] > 1 - 1e-6
@@ -98,7 +102,8 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     end = time.perf_counter() + time_cap
     def stop(i: int) -> dict:  # the near MIP's stop (1) or the stop of the MIP over every pair (2)
         return {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[i])} if hopeless else {}
-    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True}  # it logs its own lines
+    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True,  # it logs its own lines
+          "stop_plan": certify_at if np.isfinite(certify_at) else None}
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
         # plan there in a fraction of the time its sub-MIPs took over every pair (benchmarks/README.md, session 13)

@@ -21,7 +21,7 @@ from cadrex.model import Model, build_rows, summarize
 from cadrex.rules.context import Context
 from cadrex.solvers.base import BackendResult, give_back_memory, report
 from cadrex.solvers.cg import cuts, pricing
-from cadrex.solvers.cg.bound import LagrangianBound, closure_target, down32
+from cadrex.solvers.cg.bound import LagrangianBound, certified_from, closure_target, down32
 from cadrex.solvers.cg.dive import DIVE_AGAIN, SHRINK_CLOSURE, SHRINK_POOL, dive, dive_done, hopeless_below
 from cadrex.solvers.cg.master import MasterLP
 from cadrex.solvers.cg.pool import _pinned, build_pool, first_master, peak_mb
@@ -67,8 +67,7 @@ class ColumnGeneration(MasterLP, LagrangianBound, cuts.AgeCuts):
         # (2,000-in-play re-plans, 5 declines: 48 rounds and 12.4 s of LP per cadre only, 6 and 2.8 s with 5 per post;
         # on a fresh solve it stopped the LP earlier at a weaker bound: a closure of 282k pairs instead of 7.7k)
         warm = any(e.master_pairs(ctx, self.pairs.take(np.zeros(0, np.int64))) is not None for e in self.extensions)
-        if add_per_post is None:
-            add_per_post = WARM_ADD_PER_POST if warm else 0
+        add_per_post = (WARM_ADD_PER_POST if warm else 0) if add_per_post is None else add_per_post
         self.chunk, self.add_per_cadre, self.add_per_post = chunk, add_per_cadre, add_per_post
         self.AT = pricing_cache(ctx, self.rows, self.pairs, chunk, cache_nnz)
         # rows that enter the LP only when violated: H4 kinship and max_same_specialty (most are never binding)
@@ -309,7 +308,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     t1 = time.perf_counter()
     dive_end = t1 + DIVE_SHARE * (deadline - t1)  # one cap for the dive near the LP and the dive over every pair
     hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound and not resumable else None
-    r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap, hopeless=hopeless)
+    r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap, hopeless=hopeless, certify_at=certified_from(B, gap))
 
     def closure_of(z: float) -> tuple[float, np.ndarray]:  # the threshold and the pairs of the closure for plan z
         # rc is float32 (rounded up): compare with a float32 threshold rounded down
@@ -323,7 +322,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         if n_more <= DIVE_AGAIN * closure_cap and not (keep_open and not resumable and n_more <= closure_cap and rounds_fit()):
             log.info("the near dive's plan leaves %d pairs in its closure (at most %d × the cap of %d): the dive over "
                      "every master pair too", n_more, DIVE_AGAIN, closure_cap)
-            r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False, hopeless=hopeless)
+            r2, _ = dive(cg, m, seed, max(1.0, dive_end - time.perf_counter()), gap, near=False, hopeless=hopeless,
+                         certify_at=certified_from(B, gap))
             r, near = (r2, False) if r2 is not None and r2.objective > r.objective else (r, near)
     info["first_plan"] = "dive near the LP" if near else "dive over every master pair" if r is not None else "master MIP"
     if r is None:  # no plan from the dive: the MIP over the master
@@ -361,7 +361,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         # came from: the dive again, near it (10,000 in play, vacancies: the first dive came from round 2's LP, 2.2 %
         # below the LP after the resumed rounds; strict at 2,000, where the LP moved 0.0002 %, it cost 2-4 s for no plan)
         t3, m3 = time.perf_counter(), cg.model()
-        r3, near3 = dive(cg, m3, seed, max(1.0, DIVE_SHARE * (deadline - t3)), gap)
+        r3, near3 = dive(cg, m3, seed, max(1.0, DIVE_SHARE * (deadline - t3)), gap, certify_at=certified_from(B, gap))
         if r3 is not None and r3.objective > z1:
             r, m, z1, T = r3, m3, r3.objective, closure_target(r3.objective, gap)
             info["first_plan"] = "dive near the LP, again" if near3 else "dive over every master pair, again"

@@ -28,6 +28,8 @@ FULL_GUARD_ABOVE = 100_000
 
 #: the message of a MIP stopped by ``stop_near`` (:func:`solve_model`)
 STOPPED_NEAR = "stopped near the outer bound"
+#: the message of a MIP stopped by ``stop_plan`` (:func:`solve_model`)
+STOPPED_AT_PLAN = "stopped at a plan the outer bound certifies"
 
 #: options of :class:`SolveOptions` this backend honours: all of them
 SUPPORTS = OPTIONS
@@ -48,12 +50,15 @@ def solve(model, options: SolveOptions) -> BackendResult:
 def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                 hint: np.ndarray | None = None, progress=None, gap: float = 0.0, guard: bool | None = None,
                 stop_bound: float | None = None, options: dict | None = None, guard_size: int | None = None,
-                quiet: bool = False, guard_above: int | None = None, stop_near: tuple | None = None) -> BackendResult:
+                quiet: bool = False, guard_above: int | None = None, stop_near: tuple | None = None,
+                stop_plan: float | None = None) -> BackendResult:
     """Solve ``model`` with HiGHS MIP and stop at ``time_limit`` seconds of wall clock whatever the phase, or as soon
     as the dual bound is at most ``stop_bound`` (the caller's certificate needs no more). ``stop_near``:
     ``(outer, share, below)``, a restricted MIP whose caller judges its plan against a larger model's bound ``outer``
     stops once its own bound is at most ``below`` and its plan is within ``share`` of the distance from that bound to
-    ``outer`` (the message then says :data:`STOPPED_NEAR`). ``options``: extra HiGHS
+    ``outer`` (the message then says :data:`STOPPED_NEAR`). ``stop_plan``: stop once a plan is worth at least this (a
+    caller's outer bound certifies such a plan at its gap goal; the message then says :data:`STOPPED_AT_PLAN`).
+    ``options``: extra HiGHS
     options (e.g. ``{"presolve": "off"}``). ``quiet``: the closing "highs: …" line at debug level (a sub-MIP whose
     caller logs its own line).
 
@@ -70,9 +75,10 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
         size = model.n_vars if guard_size is None else guard_size
         guard = size >= (GUARD_ABOVE if guard_above is None else guard_above) and not multiprocessing.current_process().daemon
     if guard:
-        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options, stop_near)
+        return _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound, options, stop_near,
+                              stop_plan)
     return _solve_inprocess(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=stop_bound, options=options,
-                            quiet=quiet, stop_near=stop_near)
+                            quiet=quiet, stop_near=stop_near, stop_plan=stop_plan)
 
 
 class _Lp:
@@ -132,7 +138,7 @@ def _main_hidden():
 
 
 def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, stop_bound=None, options=None,
-                   stop_near=None) -> BackendResult:
+                   stop_near=None, stop_plan=None) -> BackendResult:
     import multiprocessing as mp
     import queue
 
@@ -140,7 +146,8 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     args = {"wall_deadline": time.time() + time_limit, "seed": seed, "num_workers": num_workers, "hint": hint, "gap": gap,
-            "stop_bound": stop_bound, "options": options, "stop_near": stop_near, "parent": os.getpid()}
+            "stop_bound": stop_bound, "options": options, "stop_near": stop_near, "stop_plan": stop_plan,
+            "parent": os.getpid()}
     p = ctx.Process(target=_child, args=(_Lp(model), args, q), daemon=True)
     give_back_memory()  # the child holds a copy of the model: this process should hold only what it uses
     with _main_hidden():
@@ -184,7 +191,7 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
 def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers: int | None = None,
                      hint: np.ndarray | None = None, progress=None, gap: float = 0.0, on_incumbent=None,
                      stop_bound: float | None = None, options: dict | None = None, quiet: bool = False,
-                     stop_near: tuple | None = None) -> BackendResult:
+                     stop_near: tuple | None = None, stop_plan: float | None = None) -> BackendResult:
     t0 = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(os.environ.get("CADREX_HIGHS_LOG")))  # HiGHS's own log, for diagnosis
@@ -203,7 +210,7 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     # optimum is 21,904); its bound counts only once the model's own MIP has started (its clock restarts).
     # "rt", "b": the last callback's MIP clock and bound
     best = {"x": None, "obj": -np.inf, "bound": np.inf, "last": 0.0, "mip": hint is None or _feasible(model, hint),
-            "rt": np.inf, "b": np.inf, "near": False}
+            "rt": np.inf, "b": np.inf, "near": False, "at_plan": False}
     deadline = t0 + time_limit
 
     def on_improve(e):
@@ -234,6 +241,9 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
         elif stop_near is not None and _near(best["obj"], best["bound"], *stop_near):
             best["near"] = True
             e.interrupt()
+        elif stop_plan is not None and best["mip"] and best["obj"] >= stop_plan - 1e-6:
+            best["at_plan"] = True
+            e.interrupt()
 
     h.cbMipImprovingSolution.subscribe(on_improve)
     for cbname in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
@@ -260,7 +270,9 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     obj = model.objective_of(np.round(x)) if x is not None else None
     log.log(logging.DEBUG if quiet else logging.INFO, "highs: %s in %.2fs, objective %s, bound %s",
             h.modelStatusToString(ms), rt, obj, None if bound is None else round(float(bound), 2))
-    message = STOPPED_NEAR if best["near"] and status == "feasible" else h.modelStatusToString(ms)
+    message = h.modelStatusToString(ms)
+    if status == "feasible" and (best["near"] or best["at_plan"]):
+        message = STOPPED_NEAR if best["near"] else STOPPED_AT_PLAN
     return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=message)
 
 
