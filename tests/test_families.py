@@ -282,25 +282,34 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     assert clash.conflict >= 0 and solve_model(clash, time_limit=60).status == "infeasible"
 
 
+def _dive_mip(tmp_path):
+    """A 300-cadre `vacancies` case after its LP phase: the LP outcome, the master and a solve of its dive MIP (the
+    pairs the LP sets to 1 fixed) taking extra keywords of :func:`cadrex.solvers.highs.solve_model`."""
+    from cadrex.solvers.cg.dive import DIVE_OPTIONS
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.fixing import solve_fixed
+    from cadrex.solvers.highs import solve_model
+
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
+    lp = cg.solve_lp(1e18)
+    m = cg.model()
+    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+    return lp, m, lambda **kw: solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, **kw)[0]
+
+
 def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
     """``stop_near``: a restricted MIP whose bound is at most ``below`` stops at a plan within ``share`` of the distance
     from its bound to the outer bound (message STOPPED_NEAR, which :func:`dive_done` takes as the dive's goal
     reached); with ``below`` under every bound it runs as without."""
     import numpy as np
 
-    from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
-    from cadrex.solvers.cg.driver import ColumnGeneration
-    from cadrex.solvers.cg.fixing import solve_fixed
-    from cadrex.solvers.highs import solve_model
+    from cadrex.solvers.cg.dive import dive_done
     from cadrex.solvers.highs.translate import STOPPED_NEAR
 
-    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
-    lp = cg.solve_lp(1e18)
-    m = cg.model()
-    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+    lp, m, dive_mip = _dive_mip(tmp_path)
 
     def run(stop_near):
-        return solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, stop_near=stop_near)[0]
+        return dive_mip(stop_near=stop_near)
 
     plain = run(None)
     assert plain.status == "optimal" and dive_done(plain)
@@ -323,19 +332,13 @@ def test_dive_mip_stops_at_its_first_plan_the_outer_bound_certifies(tmp_path):
     nothing."""
     import numpy as np
 
-    from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
-    from cadrex.solvers.cg.driver import ColumnGeneration
-    from cadrex.solvers.cg.fixing import solve_fixed
-    from cadrex.solvers.highs import solve_model
+    from cadrex.solvers.cg.dive import dive_done
     from cadrex.solvers.highs.translate import STOPPED_AT_PLAN
 
-    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
-    cg.solve_lp(1e18)
-    m = cg.model()
-    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+    _, m, dive_mip = _dive_mip(tmp_path)
 
     def run(stop_plan):
-        return solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, stop_plan=stop_plan)[0]
+        return dive_mip(stop_plan=stop_plan)
 
     plain = run(None)
     assert plain.status == "optimal" and dive_done(plain)
