@@ -53,6 +53,13 @@ DIVE_GAP_SHARE = 0.25
 DIVE_OPTIONS = {"presolve_mode": 1, "mip_pool_soft_limit": 1000}
 
 
+#: whether the dives stop at their first plan the bound certifies (``certify_at``). Off: on the default path it never
+#: fired at 2,000 in play and at 5,000 it gave worse plans in the same time (must_move s1 774,147 -> 773,757, strict
+#: s1 769,202 -> 768,882, within the 0.1 % goal; session 30). It pays with the age cuts at 5,000 (tight s2: near dive
+#: 117 s -> 32 s), which are not on by default there (docs/guide.md)
+STOP_AT_CERTIFIED = False
+
+
 def hopeless_below(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, cap: int) -> tuple | None:
     """:func:`dive`'s ``hopeless`` for the bound ``B`` and its reduced costs ``rc`` (None with no gap goal: a proof
     wants the best plan the dive can give). The driver passes none when the LP rounds resume after the dive (an LP
@@ -103,7 +110,7 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     def stop(i: int) -> dict:  # the near MIP's stop (1) or the stop of the MIP over every pair (2)
         return {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[i])} if hopeless else {}
     kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True,  # it logs its own lines
-          "stop_plan": certify_at if np.isfinite(certify_at) else None}
+          "stop_plan": certify_at if STOP_AT_CERTIFIED and np.isfinite(certify_at) else None}
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
         # plan there in a fraction of the time its sub-MIPs took over every pair (benchmarks/README.md, session 13)
