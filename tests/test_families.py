@@ -353,6 +353,33 @@ def test_dive_mip_stops_at_its_first_plan_the_outer_bound_certifies(tmp_path):
     assert m.objective_of(first.x) == pytest.approx(first.objective, abs=1e-6)
 
 
+def test_dives_stopped_at_a_certified_plan_give_a_verified_plan_within_the_goal(tmp_path, monkeypatch):
+    """With STOP_AT_CERTIFIED on, a dive stopped at its first certified plan ends the solve with that plan: verified
+    by the independent verifier, its bound at least the full model's optimum and within the gap goal of the plan."""
+    from cadrex.solvers.cg import dive as dive_mod
+    from cadrex.solvers.cg import driver
+    from cadrex.solvers.highs.translate import STOPPED_AT_PLAN
+
+    monkeypatch.setattr(dive_mod, "STOP_AT_CERTIFIED", True)
+    real_dive, messages = driver.dive, []
+
+    def record(*a, **kw):
+        r, near = real_dive(*a, **kw)
+        messages.append(r.message if r is not None else None)
+        return r, near
+
+    monkeypatch.setattr(driver, "dive", record)
+    case = cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))
+    gap = 0.005
+    res = cadrex.solve(case, method="cg", gap=gap, time_limit=60)
+    assert STOPPED_AT_PLAN in messages  # the stop fired
+    ev = evaluate(case, res.placements, res.summary["policy"])
+    assert not ev.violations and ev.objective == res.objective
+    full = cadrex.solve(case, method="full", time_limit=60)
+    assert full.status == "optimal" and res.objective <= full.objective <= res.best_bound
+    assert res.best_bound - res.objective <= gap * abs(res.objective) + 1
+
+
 def test_certified_from_is_the_lowest_plan_a_bound_certifies():
     """:func:`certified_from`: the plan value it gives is certified by B at the gap (its closure target reaches B),
     the one below is not; no gap goal or no bound certifies nothing below B."""

@@ -91,8 +91,9 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     (twice the cap near the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops
     once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
     (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). ``certify_at``: the plan value the model's bound certifies
-    at the gap goal (:func:`~cadrex.solvers.cg.bound.certified_from`): a MIP stops at its first plan worth that much
-    (tight, 5,000 in play: the near dive ran to its 117 s cap for 664,517 where 664,156 was certified already).
+    at the gap goal (:func:`~cadrex.solvers.cg.bound.certified_from`): with :data:`STOP_AT_CERTIFIED` on, a MIP
+    stops at its first plan worth that much (tight, 5,000 in play, age cuts on: the near dive ran to its 117 s cap
+    for 664,517 where 664,156 was certified already).
     Returns the plan (None: no plan) and whether it came from the MIP near the LP."""
     if cg.x_lp is None:
         return None, False
