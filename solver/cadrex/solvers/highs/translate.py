@@ -58,9 +58,8 @@ def solve_model(model, time_limit: float = 60.0, seed: int = 0, num_workers: int
     stops once its own bound is at most ``below`` and its plan is within ``share`` of the distance from that bound to
     ``outer`` (the message then says :data:`STOPPED_NEAR`). ``stop_plan``: stop once a plan is worth at least this (a
     caller's outer bound certifies such a plan at its gap goal; the message then says :data:`STOPPED_AT_PLAN`).
-    ``options``: extra HiGHS
-    options (e.g. ``{"presolve": "off"}``). ``quiet``: the closing "highs: …" line at debug level (a sub-MIP whose
-    caller logs its own line).
+    ``options``: extra HiGHS options (e.g. ``{"presolve": "off"}``). ``quiet``: the closing "highs: …" line at debug
+    level (a sub-MIP whose caller logs its own line).
 
     HiGHS checks its own time limit and our interrupt callbacks in most phases, but was measured overrunning a
     600 s limit by 430 s on a 500k-variable model. Large models therefore run in a spawned child process that
