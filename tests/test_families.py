@@ -353,6 +353,33 @@ def test_dive_mip_stops_at_its_first_plan_the_outer_bound_certifies(tmp_path):
     assert m.objective_of(first.x) == pytest.approx(first.objective, abs=1e-6)
 
 
+def test_dive_mip_stops_at_its_node_cap_with_the_same_plan_on_every_run(tmp_path):
+    """The dive's node cap (``mip_max_nodes``, :data:`DIVE_NODES`): a MIP that needs a search (400-cadre `tight`, 100
+    nodes to its optimum) stops at the cap with a plan of the master (message STOPPED_AT_NODES, which :func:`dive_done`
+    takes as the dive's budget spent), and two runs give the same plan: work, not the clock, ended it."""
+    import numpy as np
+
+    from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.fixing import solve_fixed
+    from cadrex.solvers.highs import solve_model
+    from cadrex.solvers.highs.translate import STOPPED_AT_NODES
+
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "tight", 400, 3))))
+    cg.solve_lp(1e18)
+    m = cg.model()
+    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
+    runs = [solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS | {"mip_max_nodes": 1})[0]
+            for _ in range(2)]
+    for r in runs:
+        assert r.status == "feasible" and r.message == STOPPED_AT_NODES and dive_done(r)
+        assert r.bound is not None and r.bound - r.objective >= 1  # not proved optimal: the cap ended it
+        act = m.A @ r.x
+        assert np.all(act >= m.row_lo - 1e-6) and np.all(act <= m.row_hi + 1e-6)
+        assert m.objective_of(np.round(r.x)) == pytest.approx(r.objective, abs=1e-6)
+    assert runs[0].objective == runs[1].objective and np.array_equal(runs[0].x, runs[1].x)
+
+
 def test_dives_stopped_at_a_certified_plan_give_a_verified_plan_within_the_goal(tmp_path, monkeypatch):
     """With STOP_AT_CERTIFIED on, a dive stopped at its first certified plan ends the solve with that plan: verified
     by the independent verifier, its bound at least the full model's optimum and within the gap goal of the plan."""

@@ -17,7 +17,7 @@ from cadrex.solvers.cg.bound import closable_from
 from cadrex.solvers.cg.fixing import solve_fixed
 from cadrex.solvers.cg.pool import SMALL_POOL
 from cadrex.solvers.highs import solve_model as solve_mip
-from cadrex.solvers.highs.translate import STOPPED_AT_PLAN, STOPPED_NEAR
+from cadrex.solvers.highs.translate import STOPPED_AT_NODES, STOPPED_AT_PLAN, STOPPED_NEAR
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,16 @@ DIVE_GAP_SHARE = 0.25
 #: on the near dives' MIPs written out at 5,000 in play (seed 1): base 13.3 -> 7.7 s, vacancies 36.5 -> 24.8 s,
 #: preferences 8.1 -> 7.7 s, big_provinces 6.9 -> 7.6 s; at 2,000 (seed 2) tight 40.5 -> 38.0 s with a better plan
 #: (266,010 for 265,984), vacancies 3.8 -> 4.3 s, preferences 2.5 -> 1.6 s (benchmarks/README.md, session 26)
+#: A node cap (:data:`DIVE_NODES`): work, not time, ends a long dive, so that its plan and the path after it are the
+#: same on a loaded machine (session 31; the dive's time cap is left as a guard of the time limit)
 DIVE_OPTIONS = {"presolve_mode": 1, "mip_pool_soft_limit": 1000}
+
+#: the dive MIPs' node cap. At 2,000 and 5,000 in play every family's near dive ends at its root except `tight`:
+#: 193 nodes at 2,000 (s2, its goal reached), 282 at 5,000 (s2: its plan 664,399 found at node 282 after 121 s; on a
+#: loaded machine its 100 s time cap stopped it first with 664,093 and the master MIP ran to the time limit)
+DIVE_NODES = 500
+#: the near dive's share of the dives' time cap (half before the node cap: 138 s at 5,000, tight s2, 121 s needed)
+NEAR_SHARE = 0.75
 
 
 #: whether the dives stop at their first plan the bound certifies (``certify_at``). Off: on the default path it never
@@ -73,9 +82,9 @@ def hopeless_below(rc: np.ndarray, in_R: np.ndarray, B: float, gap: float, cap: 
 
 
 def dive_done(r: BackendResult) -> bool:
-    """The dive's MIP reached its own goal: its gap, a plan near its bound (``hopeless``) or a plan the model's bound
-    certifies (``certify_at``), not its time cap."""
-    return r.status == "optimal" or r.message in (STOPPED_NEAR, STOPPED_AT_PLAN)
+    """The dive's MIP reached its own goal (its gap, a plan near its bound (``hopeless``), a plan the model's bound
+    certifies (``certify_at``)) or its node cap (:data:`DIVE_NODES`), not its time cap."""
+    return r.status == "optimal" or r.message in (STOPPED_NEAR, STOPPED_AT_PLAN, STOPPED_AT_NODES)
 
 
 def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
@@ -84,9 +93,9 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     """A first plan: fix the pairs the LP relaxation sets to 1 and solve the small MIP over the rest, to within
     ``DIVE_GAP_SHARE`` of the allowed ``gap`` (a plan, not a proof: the closure certifies it). ``cg``: the
     :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
-    the pairs near the LP optimum only (:data:`DIVE_RC`, half of ``time_cap`` at most), over all of them if that MIP
-    has no plan; not when the last LP solution still needs artificial columns (its reduced costs then carry the
-    big-M duals). ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the
+    the pairs near the LP optimum only (:data:`DIVE_RC`, :data:`NEAR_SHARE` of ``time_cap`` at most), over all of
+    them if that MIP has no plan; not when the last LP solution still needs artificial columns (its reduced costs then
+    carry the big-M duals). Each MIP stops at :data:`DIVE_NODES` nodes at most; ``time_cap`` guards the time limit. ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the
     one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap
     (twice the cap near the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops
     once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
@@ -110,7 +119,8 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     end = time.perf_counter() + time_cap
     def stop(i: int) -> dict:  # the near MIP's stop (1) or the stop of the MIP over every pair (2)
         return {"stop_near": (hopeless[0], DIVE_GAP_SHARE, hopeless[i])} if hopeless else {}
-    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS, "quiet": True,  # it logs its own lines
+    kw = {"seed": seed, "gap": DIVE_GAP_SHARE * gap, "options": DIVE_OPTIONS | {"mip_max_nodes": DIVE_NODES},
+          "quiet": True,  # it logs its own lines
           "stop_plan": certify_at if STOP_AT_CERTIFIED and np.isfinite(certify_at) else None}
     if near and cg.rc_master is not None and cg.artificial <= 1e-6:
         # first over the pairs near the LP optimum: those the last LP uses or prices above -DIVE_RC. HiGHS found a
@@ -118,10 +128,11 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
         far = (cg.master_rc(m.pair_index) < -DIVE_RC) & (cg.x_lp[m.pair_index] < 1e-9) & (m.lb[: m.n_pairs] == 0)
         ub = m.ub.copy()
         ub[: m.n_pairs][far] = 0.0
-        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=max(1.0, 0.5 * time_cap),
-                             **kw, **stop(1))
+        r, sub = solve_fixed(dataclasses.replace(m, ub=ub), one, solve_mip, time_limit=NEAR_SHARE * time_cap, **kw,
+                             **stop(1))
         log.info("LP dive near the LP (%d far pairs left out): %d of %d master pairs fixed at 1, %d left in its MIP "
-                 "-> %s %s", int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective)
+                 "-> %s %s (%s, %s)", int(far.sum()), int(one.sum()), m.n_pairs, sub.n_pairs, r.status, r.objective,
+                 r.message, ", ".join(r.log))
         if r.x is not None:
             return r, True
     # if fixing every one is infeasible (the LP's fractional rest cannot be completed), once more with only the stays
@@ -129,8 +140,8 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     for fix in (one, one & m.pair_stay):
         # the MIP without the columns the fixings set to 0 (HiGHS's presolve took seconds on them)
         r, sub = solve_fixed(m, fix, solve_mip, time_limit=max(1.0, end - time.perf_counter()), **kw, **stop(2))
-        log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s", int(fix.sum()), m.n_pairs,
-                 sub.n_pairs, r.status, r.objective)
+        log.info("LP dive: %d of %d master pairs fixed at 1, %d left in its MIP -> %s %s (%s, %s)", int(fix.sum()),
+                 m.n_pairs, sub.n_pairs, r.status, r.objective, r.message, ", ".join(r.log))
         if r.x is not None or r.status != "infeasible" or not np.any(one & ~m.pair_stay) or time.perf_counter() > end:
             break
     return (r if r.x is not None else None), False

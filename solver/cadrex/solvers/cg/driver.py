@@ -310,8 +310,7 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     hopeless = hopeless_below(lp.rc, cg.in_R, B, gap, closure_cap) if has_bound and not resumable else None
     r, near = dive(cg, m, seed, max(1.0, dive_end - t1), gap, hopeless=hopeless, certify_at=certified_from(B, gap))
 
-    def closure_of(z: float) -> tuple[float, np.ndarray]:  # the threshold and the pairs of the closure for plan z
-        # rc is float32 (rounded up): compare with a float32 threshold rounded down
+    def closure_of(z: float) -> tuple[float, np.ndarray]:  # the closure's threshold (float32, rc's rounding) and pairs
         above = down32(-(B - closure_target(z, gap)) - 1e-6)
         return above, (np.flatnonzero(~cg.in_R & (lp.rc > above)) if has_bound else np.zeros(0, np.int64))
     def rounds_fit() -> bool:  # 2 rounds like the last exact one, a fifth kept (40 s, 3,000 in play: 1 was not enough)
@@ -336,8 +335,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
     cg.timings["first_plan"] = time.perf_counter() - t1  # the dive (and the master MIP if the dive gave no plan)
     z1 = r.objective
     T = closure_target(z1, gap)
-    # or a closure within the cap, which the resumed rounds' lower bound and age cuts shrink or make needless, for at
-    # most the LP phase's own time (only where keep_open kept the master: a small pool, no extension)
+    # or a closure within the cap, which the resumed rounds' lower bound and age cuts shrink or make needless, in as
+    # many rounds again as the LP phase took at most (only where keep_open kept the master: small pool, no extension)
     shrink = keep_open and not resumable and B > T and SHRINK_CLOSURE < len(closure_of(z1)[1]) <= closure_cap
     x_before, z_before = cg.x_lp, lp.z  # the LP solution the dive started from, and its value
     if (resumable or shrink) and B > T and rounds_fit():
@@ -345,7 +344,8 @@ def solve_scaled(ctx: Context, time_limit: float, seed: int = 0, progress=None, 
         # kept for the closure MIP (10,000 in play: the bound 0.9 % above a plan 0.03 % below the restricted LP)
         t2, n_before = time.perf_counter(), len(cg.rounds)
         log.info("the bound %.0f does not certify the plan %.0f at the gap goal (target %.0f): more LP rounds", B, z1, T)
-        lp = cg.solve_lp(t2 + min(0.8 * (deadline - t2), np.inf if resumable else cg.timings["lp"]), max_rounds=max_rounds,
+        more = max_rounds if resumable else min(max_rounds or np.inf, 2 * n_before)  # a count, not a clock reading
+        lp = cg.solve_lp(t2 + 0.8 * (deadline - t2), max_rounds=more,
                          stop_gap=gap / 4 if resumable else 0.0, progress=progress, resume=lp, stop_bound=T,
                          cuts=shrink or cg.first_phase_cuts())  # measured there only (docs/guide.md)
         B = min(B, float(np.floor(lp.bound + 1e-6)))

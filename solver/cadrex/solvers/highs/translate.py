@@ -31,6 +31,9 @@ STOPPED_NEAR = "stopped near the outer bound"
 #: the message of a MIP stopped by ``stop_plan`` (:func:`solve_model`)
 STOPPED_AT_PLAN = "stopped at a plan the outer bound certifies"
 
+#: the message of a MIP stopped by its node limit (HiGHS's ``mip_max_nodes``: a work cap, the same on every machine)
+STOPPED_AT_NODES = "stopped at its node limit"
+
 #: options of :class:`SolveOptions` this backend honours: all of them
 SUPPORTS = OPTIONS
 
@@ -109,7 +112,7 @@ def _child(lp: _Lp, args: dict, q) -> None:
     if (parent := args.pop("parent", None)) is not None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     r = _solve_inprocess(lp, on_incumbent=on_inc, progress=on_prog, **args)
-    q.put(("done", r.status, None if r.x is None else r.x, r.objective, r.bound, r.message))
+    q.put(("done", r.status, None if r.x is None else r.x, r.objective, r.bound, r.message, r.log))
 
 
 def _watch_parent(parent: int) -> None:
@@ -179,8 +182,8 @@ def _solve_guarded(model, time_limit, seed, num_workers, hint, progress, gap, st
     p.join(timeout=10)
     rt = time.perf_counter() - t0
     if done is not None:
-        _, status, x, obj, b, message = done
-        return BackendResult(status=status, x=x, objective=obj, bound=b, runtime=rt, message=message)
+        _, status, x, obj, b, message, lines = done
+        return BackendResult(status=status, x=x, objective=obj, bound=b, runtime=rt, message=message, log=lines)
     log.warning("highs: still running at the wall-clock deadline (%.0fs): stopped; best plan received kept", rt)
     if best_x is None:
         return BackendResult("no_solution", None, None, bound, rt, message="stopped at the wall-clock deadline")
@@ -267,12 +270,16 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     else:
         status = "feasible" if x is not None else "no_solution"
     obj = model.objective_of(np.round(x)) if x is not None else None
-    log.log(logging.DEBUG if quiet else logging.INFO, "highs: %s in %.2fs, objective %s, bound %s",
-            h.modelStatusToString(ms), rt, obj, None if bound is None else round(float(bound), 2))
+    nodes = max(0, int(info.mip_node_count))  # how far the search went (a dive's node cap: cg/dive.py)
+    log.log(logging.DEBUG if quiet else logging.INFO, "highs: %s in %.2fs, objective %s, bound %s, %d nodes",
+            h.modelStatusToString(ms), rt, obj, None if bound is None else round(float(bound), 2), nodes)
     message = h.modelStatusToString(ms)
     if status == "feasible" and (best["near"] or best["at_plan"]):
         message = STOPPED_NEAR if best["near"] else STOPPED_AT_PLAN
-    return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=message)
+    elif ms == highspy.HighsModelStatus.kSolutionLimit and nodes >= int(h.getOptionValue("mip_max_nodes")[1]):
+        message = STOPPED_AT_NODES
+    return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=message,
+                         log=[f"{nodes} nodes"])
 
 
 def _near(obj: float, bound: float, outer: float, share: float, below: float) -> bool:
