@@ -276,7 +276,7 @@ def _solve_inprocess(model, time_limit: float = 60.0, seed: int = 0, num_workers
     message = h.modelStatusToString(ms)
     if status == "feasible" and (best["near"] or best["at_plan"]):
         message = STOPPED_NEAR if best["near"] else STOPPED_AT_PLAN
-    elif ms == highspy.HighsModelStatus.kSolutionLimit and nodes >= int(h.getOptionValue("mip_max_nodes")[1]):
+    elif ms == highspy.HighsModelStatus.kSolutionLimit and nodes >= (options or {}).get("mip_max_nodes", np.inf):
         message = STOPPED_AT_NODES
     return BackendResult(status=status, x=x, objective=obj, bound=bound, runtime=rt, message=message,
                          log=[f"{nodes} nodes"])
