@@ -50,8 +50,8 @@ DIVE_GAP_SHARE = 0.25
 #: on the near dives' MIPs written out at 5,000 in play (seed 1): base 13.3 -> 7.7 s, vacancies 36.5 -> 24.8 s,
 #: preferences 8.1 -> 7.7 s, big_provinces 6.9 -> 7.6 s; at 2,000 (seed 2) tight 40.5 -> 38.0 s with a better plan
 #: (266,010 for 265,984), vacancies 3.8 -> 4.3 s, preferences 2.5 -> 1.6 s (benchmarks/README.md, session 26)
-#: A node cap (:data:`DIVE_NODES`): work, not time, ends a long dive, so that its plan and the path after it are the
-#: same on a loaded machine (session 31; the dive's time cap is left as a guard of the time limit)
+#: The node cap (:data:`DIVE_NODES`) is passed beside these: work, not time, ends a long dive, so that its plan and
+#: the path after it are the same on a loaded machine (session 31; the time cap is left as a guard of the time limit)
 DIVE_OPTIONS = {"presolve_mode": 1, "mip_pool_soft_limit": 1000}
 
 #: the dive MIPs' node cap. At 2,000 and 5,000 in play every family's near dive ends at its root except `tight`:
@@ -95,11 +95,11 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     :class:`~cadrex.solvers.cg.driver.ColumnGeneration` after its LP phase; ``m``: its master. ``near``: first over
     the pairs near the LP optimum only (:data:`DIVE_RC`, :data:`NEAR_SHARE` of ``time_cap`` at most), over all of
     them if that MIP has no plan; not when the last LP solution still needs artificial columns (its reduced costs then
-    carry the big-M duals). Each MIP stops at :data:`DIVE_NODES` nodes at most; ``time_cap`` guards the time limit. ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the
-    one over every pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap
-    (twice the cap near the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops
-    once its plan is within ``DIVE_GAP_SHARE`` of the distance from its bound to ``B``
-    (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). ``certify_at``: the plan value the model's bound certifies
+    carry the big-M duals). Each MIP stops at :data:`DIVE_NODES` nodes at most; ``time_cap`` guards the time limit.
+    ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the one over every
+    pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap (twice the cap near
+    the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops once its plan is within
+    ``DIVE_GAP_SHARE`` of the distance from its bound to ``B`` (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). ``certify_at``: the plan value the model's bound certifies
     at the gap goal (:func:`~cadrex.solvers.cg.bound.certified_from`): with :data:`STOP_AT_CERTIFIED` on, a MIP
     stops at its first plan worth that much (tight, 5,000 in play, age cuts on: the near dive ran to its 117 s cap
     for 664,517 where 664,156 was certified already).
