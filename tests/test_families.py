@@ -282,19 +282,20 @@ def test_dive_mip_without_the_columns_its_fixings_rule_out_has_the_same_optimum(
     assert clash.conflict >= 0 and solve_model(clash, time_limit=60).status == "infeasible"
 
 
-def _dive_mip(tmp_path):
-    """A 300-cadre `vacancies` case after its LP phase: the LP outcome, the master and a solve of its dive MIP (the
-    pairs the LP sets to 1 fixed) taking extra keywords of :func:`cadrex.solvers.highs.solve_model`."""
+def _dive_mip(tmp_path, family: str = "vacancies", n: int = 300, seed: int = 1):
+    """A generated case (300-cadre `vacancies` unless told) after its LP phase: the LP outcome, the master and a solve
+    of its dive MIP (the pairs the LP sets to 1 fixed) taking extra keywords of :func:`cadrex.solvers.highs.solve_model`
+    (``options`` replaces DIVE_OPTIONS)."""
     from cadrex.solvers.cg.dive import DIVE_OPTIONS
     from cadrex.solvers.cg.driver import ColumnGeneration
     from cadrex.solvers.cg.fixing import solve_fixed
     from cadrex.solvers.highs import solve_model
 
-    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "vacancies", 300, 1))))
+    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, family, n, seed))))
     lp = cg.solve_lp(1e18)
     m = cg.model()
     fix = cg.x_lp[m.pair_index] > 1 - 1e-6
-    return lp, m, lambda **kw: solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS, **kw)[0]
+    return lp, m, lambda **kw: solve_fixed(m, fix, solve_model, time_limit=60, seed=0, **({"options": DIVE_OPTIONS} | kw))[0]
 
 
 def test_dive_mip_stops_near_the_outer_bound_only_below_its_threshold(tmp_path):
@@ -360,17 +361,10 @@ def test_dive_mip_stops_at_its_node_cap_with_the_same_plan_on_every_run(tmp_path
     import numpy as np
 
     from cadrex.solvers.cg.dive import DIVE_OPTIONS, dive_done
-    from cadrex.solvers.cg.driver import ColumnGeneration
-    from cadrex.solvers.cg.fixing import solve_fixed
-    from cadrex.solvers.highs import solve_model
     from cadrex.solvers.highs.translate import STOPPED_AT_NODES
 
-    cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, "tight", 400, 3))))
-    cg.solve_lp(1e18)
-    m = cg.model()
-    fix = cg.x_lp[m.pair_index] > 1 - 1e-6
-    runs = [solve_fixed(m, fix, solve_model, time_limit=60, seed=0, options=DIVE_OPTIONS | {"mip_max_nodes": 1})[0]
-            for _ in range(2)]
+    _, m, dive_mip = _dive_mip(tmp_path, "tight", 400, 3)
+    runs = [dive_mip(options=DIVE_OPTIONS | {"mip_max_nodes": 1}) for _ in range(2)]
     for r in runs:
         assert r.status == "feasible" and r.message == STOPPED_AT_NODES and dive_done(r)
         assert r.bound is not None and r.bound - r.objective >= 1  # not proved optimal: the cap ended it

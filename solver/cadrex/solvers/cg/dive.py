@@ -99,9 +99,10 @@ def dive(cg, m: Model, seed: int, time_cap: float, gap: float = 0.0,
     ``hopeless``: ``(B, near_below, all_below)``, the model's bound and, for the MIP near the LP and the one over every
     pair, the restricted bound below which even that MIP's best plan leaves a closure over the cap (twice the cap near
     the LP) and is not certified by ``B`` alone (:func:`hopeless_below`): there the MIP stops once its plan is within
-    ``DIVE_GAP_SHARE`` of the distance from its bound to ``B`` (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`). ``certify_at``: the plan value the model's bound certifies
-    at the gap goal (:func:`~cadrex.solvers.cg.bound.certified_from`): with :data:`STOP_AT_CERTIFIED` on, a MIP
-    stops at its first plan worth that much (tight, 5,000 in play, age cuts on: the near dive ran to its 117 s cap
+    ``DIVE_GAP_SHARE`` of the distance from its bound to ``B`` (:data:`cadrex.solvers.highs.translate.STOPPED_NEAR`).
+    ``certify_at``: the plan value the model's bound certifies at the gap goal
+    (:func:`~cadrex.solvers.cg.bound.certified_from`): with :data:`STOP_AT_CERTIFIED` on, a MIP stops at its first plan
+    worth that much (tight, 5,000 in play, age cuts on: the near dive ran to its 117 s cap
     for 664,517 where 664,156 was certified already).
     Returns the plan (None: no plan) and whether it came from the MIP near the LP."""
     if cg.x_lp is None:
