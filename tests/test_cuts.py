@@ -140,3 +140,29 @@ def test_every_stored_cut_holds_at_its_rows_worst_0_1_point(tmp_path, monkeypatc
             comp = cg.cut_comp[(cg.cut_comp >= k * N) & (cg.cut_comp < (k + 1) * N)] % N
             kinds.add("stays" if np.array_equal(comp, np.intersect1d(idx, np.flatnonzero(cg.pairs.stay))) else "lp")
     assert kinds == {"stays", "lp"}, kinds
+
+
+def test_cuts_start_within_cut_from_times_the_gap_rule_before_it_is_met(tmp_path):
+    """The first LP phase's cuts (``solve_lp(stop_gap=g, cuts=True)``, as the driver runs it with g a quarter of the
+    gap goal) are separated at exact rounds only, each within ``CUT_FROM × g`` of the round's LP value (the lowest
+    plain bound so far, as the gap rule reads it), the first one at the first such round without artificials; on
+    these cases at least one cut round comes before the gap rule itself holds (the rounds it saves)."""
+    from cadrex.solvers.cg import cuts
+    from cadrex.solvers.cg.driver import ColumnGeneration
+    from cadrex.solvers.cg.rounds import gap_reached
+
+    g, early = 0.0005 / 4, []
+    for family, seed in (("vacancies", 3), ("base", 4), ("tight", 5)):
+        cg = ColumnGeneration(Context(cadrex.load_case(_gen(tmp_path, family, 300, seed))))
+        at, sep = [], cg.separate_cuts
+        def spy(cg=cg, at=at, sep=sep):
+            at.append(len(cg.rounds))
+            return sep()
+        cg.separate_cuts = spy
+        cg.solve_lp(1e18, stop_gap=g, cuts=True)
+        plain = np.minimum.accumulate([r.plain for r in cg.rounds])
+        near = [not r.partial and gap_reached(p, r.lp, cuts.CUT_FROM * g) for r, p in zip(cg.rounds, plain, strict=True)]
+        assert at and all(near[k - 1] for k in at), (family, at, near)
+        assert at[0] == 1 + near.index(True), (family, at, near)
+        early += [not gap_reached(plain[k - 1], cg.rounds[k - 1].lp, g) for k in at]
+    assert any(early), early

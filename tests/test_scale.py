@@ -496,8 +496,9 @@ def test_a_large_closure_on_a_small_pool_resumes_the_lp_rounds_stopped_by_the_ga
     if not shrink:
         monkeypatch.setattr(driver, "SHRINK_POOL", 0)
     # a case and gap goal whose dive plan the first phase's bound does not certify (re-picked when the age cuts got
-    # LP-dependent complementing: seed 2 at 0.1 % was then certified at once)
-    generate_case(str(tmp_path / "g"), 300, 8)
+    # LP-dependent complementing: seed 2 at 0.1 % was then certified at once; seed 8 once the cuts started within
+    # CUT_FROM times the gap rule, session 32)
+    generate_case(str(tmp_path / "g"), 300, 20)
     case = cadrex.load_case(tmp_path / "g")
     with caplog.at_level(logging.INFO, logger="cadrex.solvers.cg.driver"):
         sol = cadrex.solve(case, method="cg", gap=0.0003, time_limit=60)

@@ -16,8 +16,8 @@ integral throughout (ages and k are integers), valid for every plan of the full 
 team's stays or the pairs above 1/2 in the LP solution (the more violated; the second took tight s2's master LP
 266,213 → 266,162 where the first stopped, benchmarks/README.md), all of them pool pairs, kept per cut: every other
 pool pair, in the master or not, gets κ(a_j) from its age and team alone, so pricing and the Lagrangian bound stay
-exact with the cuts' duals. The cuts are separated from an LP solution that priced out or reached the gap rule, at
-most :data:`CUT_ROUNDS` times."""
+exact with the cuts' duals. The cuts are separated from an LP solution that priced out or came near the gap rule
+(:data:`CUT_FROM`), at most :data:`CUT_ROUNDS` times."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ CUT_ROUNDS = 3
 #: cuts in the first LP phase too (before the dive), not only in the rounds resumed after it (2,000 in play, 14
 #: cases: time median 14.5 -> 12.8 s, every case but `tight` within the 0.05 % goal; benchmarks/README.md, session 28)
 FIRST_PHASE = True
+#: the cuts are separated once the LP round's bound is within CUT_FROM times the gap rule's share of the LP value (the
+#: gap goal itself, the rule stopping at a quarter of it), not only once it meets the rule: the cut rounds then overlap
+#: the last pricing rounds. 2,000 in play, the 14 cases (`cadrex.solve(case, gap=0.0005)` one after the other): time
+#: median 18.0 -> 16.0 s, every family but `tight` faster, every gap within the goal; `tight` s1-s4 28.8, 74.1, 76.9,
+#: 92.5 s -> 41.9, 93.8, 71.5, 74.6 s (s4 gap 0.149 -> 0.097 %); benchmarks/README.md, session 32
+CUT_FROM = 4
 #: the step sizes δ tried per team
 DELTAS = np.arange(2, 21)
 #: a cut enters when violated by more than this, in the units of its unscaled inequality
@@ -54,6 +60,8 @@ class AgeCuts:
     """The cuts of a :class:`~cadrex.solvers.cg.driver.ColumnGeneration` (its ``ctx``, ``rows``, ``pairs``, master
     LP ``h``, ``cols``, ``x_lp``, ``aux_lp``, ``row_lo``/``row_hi``, ``active``). Cut k is row ``rows.n + k`` of the
     duals ``y``; ``row_lo``/``row_hi`` grow with them."""
+
+    cut_from = CUT_FROM  # the driver's rounds separate cuts within this many times the gap rule's share
 
     def init_cuts(self) -> None:
         ctx, ri = self.ctx, self.rows
@@ -186,8 +194,8 @@ class AgeCuts:
         return FIRST_PHASE and not self.extensions and len(self.pairs) <= SMALL_POOL
 
     def cut_now(self, out, close: bool, partial: bool, end: float) -> int:
-        """Separate and add cuts (:meth:`separate_cuts`) if the last round's exact LP solution priced out or met the
-        gap rule without artificials, before ``end``; how many."""
+        """Separate and add cuts (:meth:`separate_cuts`) if the last round's exact LP solution priced out or is
+        ``close`` to the gap rule (:data:`CUT_FROM`) without artificials, before ``end``; how many."""
         ok = (out.converged or close) and not partial and self.artificial <= 1e-6 and time.perf_counter() < end
         return self.separate_cuts() if ok else 0
 

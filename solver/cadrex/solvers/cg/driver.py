@@ -200,13 +200,13 @@ class ColumnGeneration(MasterLP, LagrangianBound, cuts.AgeCuts):
                      z, bound, n_pos, len(new_rows), t_lp, self.iterations, time.perf_counter() - t0, peak_mb())
             # the phase, and the best bound so far (valid for the full model)
             report(progress, 0.0, None, float(out.bound) if np.isfinite(out.bound) else None, f"LP {len(self.rounds)}")
-            # the gap rule: the plain bound on small pools, B on large ones (:data:`KEPT_STOP_ABOVE`)
-            close = not partial and stop_gap > 0 and gap_reached(plain if len(self.pairs) <= KEPT_STOP_ABOVE else out.bound, z, stop_gap)
+            # the gap rule (plain bound on small pools, B on large ones: KEPT_STOP_ABOVE); cuts within cut_from × it
+            reading, exact = plain if len(self.pairs) <= KEPT_STOP_ABOVE else out.bound, not partial and stop_gap > 0
+            close, near = (exact and gap_reached(reading, z, f * stop_gap) for f in (1, self.cut_from))
             cut = max_rounds is not None and len(self.rounds) >= max_rounds
-            # what this round would add: added at once, or first thing when the rounds are resumed
-            self._pending = (new_rows, pick if n_pos else None)
+            self._pending = (new_rows, pick if n_pos else None)  # this round's additions: now, or when resumed
             certified = np.floor(out.bound + 1e-6) <= stop_bound  # the objective is integral
-            if cuts and not (timed_out or cut or certified) and self.cut_now(out, close, partial, lp_end()):
+            if cuts and not (timed_out or cut or certified) and self.cut_now(out, near, partial, lp_end()):
                 out.converged = close = False  # the age rows' cuts are in the LP (cuts.py): another round
             elif out.converged or timed_out or time.perf_counter() > lp_end() or close or cut or certified:
                 if self.artificial > 1e-6 and out.priced_out:
