@@ -145,8 +145,8 @@ def test_every_stored_cut_holds_at_its_rows_worst_0_1_point(tmp_path, monkeypatc
 def test_cuts_start_within_cut_from_times_the_gap_rule_before_it_is_met(tmp_path):
     """The first LP phase's cuts (``solve_lp(stop_gap=g, cuts=True)``, as the driver runs it with g a quarter of the
     gap goal) are separated at exact rounds only, each within ``CUT_FROM × g`` of the round's LP value (the lowest
-    plain bound so far, as the gap rule reads it), the first one at the first such round without artificials; on
-    these cases at least one cut round comes before the gap rule itself holds (the rounds it saves)."""
+    plain bound so far, as the gap rule reads it), the first one at the first such round (these cases' rounds there
+    need no artificial columns); at least one cut round comes before the gap rule itself holds (the rounds it saves)."""
     from cadrex.solvers.cg import cuts
     from cadrex.solvers.cg.driver import ColumnGeneration
     from cadrex.solvers.cg.rounds import gap_reached
