@@ -61,7 +61,10 @@ class AgeCuts:
     LP ``h``, ``cols``, ``x_lp``, ``aux_lp``, ``row_lo``/``row_hi``, ``active``). Cut k is row ``rows.n + k`` of the
     duals ``y``; ``row_lo``/``row_hi`` grow with them."""
 
-    cut_from = CUT_FROM  # the driver's rounds separate cuts within this many times the gap rule's share
+    @property
+    def cut_from(self) -> float:
+        """:data:`CUT_FROM`, read at each round (the driver's ``cuts`` argument hides this module's name there)."""
+        return CUT_FROM
 
     def init_cuts(self) -> None:
         ctx, ri = self.ctx, self.rows
@@ -193,10 +196,10 @@ class AgeCuts:
         were certified by the LP bound alone), without extensions (re-plans were not measured)."""
         return FIRST_PHASE and not self.extensions and len(self.pairs) <= SMALL_POOL
 
-    def cut_now(self, out, close: bool, partial: bool, end: float) -> int:
+    def cut_now(self, out, near: bool, partial: bool, end: float) -> int:
         """Separate and add cuts (:meth:`separate_cuts`) if the last round's exact LP solution priced out or is
-        ``close`` to the gap rule (:data:`CUT_FROM`) without artificials, before ``end``; how many."""
-        ok = (out.converged or close) and not partial and self.artificial <= 1e-6 and time.perf_counter() < end
+        ``near`` the gap rule (within :data:`CUT_FROM` times it) without artificials, before ``end``; how many."""
+        ok = (out.converged or near) and not partial and self.artificial <= 1e-6 and time.perf_counter() < end
         return self.separate_cuts() if ok else 0
 
     def _most_violated(self, idx: np.ndarray, x: np.ndarray, comp: np.ndarray, e: np.ndarray):
