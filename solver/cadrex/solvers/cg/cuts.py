@@ -66,6 +66,10 @@ class AgeCuts:
         """:data:`CUT_FROM`, read at each round (the driver's ``cuts`` argument hides this module's name there)."""
         return CUT_FROM
 
+    def team_of(self, idx) -> np.ndarray:
+        """The team of each pool pair in ``idx`` (indices or a slice)."""
+        return self.ctx.p_team[self.pairs.p[idx]]
+
     def init_cuts(self) -> None:
         ctx, ri = self.ctx, self.rows
         T = ctx.n_team
@@ -98,7 +102,7 @@ class AgeCuts:
         self.age_aux[~ok] = -1
         self.age_b = np.where(ok, np.round(np.where(ok, b, 0)).astype(np.int64), 0)
         st = np.flatnonzero(self.pairs.stay)
-        self._stays = st[self.age_aux[ctx.p_team[self.pairs.p[st]]] >= 0]  # the stays of teams with cuts
+        self._stays = st[self.age_aux[self.team_of(st)] >= 0]  # the stays of teams with cuts
 
     def _age(self, idx: np.ndarray, team: np.ndarray) -> np.ndarray:
         """a_j = age − k of pool pairs ``idx`` in the age rows of teams ``team``."""
@@ -123,7 +127,7 @@ class AgeCuts:
         """The cuts' entries of pool pairs ``idx``: (cut, position in ``idx``, value)."""
         if not len(self.cut_team) or not len(idx):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        t = self.ctx.p_team[self.pairs.p[idx]]
+        t = self.team_of(idx)
         order = np.argsort(self.cut_team, kind="stable")
         lo = np.searchsorted(self.cut_team[order], t, "left")
         cnt = np.searchsorted(self.cut_team[order], t, "right") - lo
@@ -142,7 +146,7 @@ class AgeCuts:
         on[self.cut_team[live]] = True
 
         def part(sl: slice) -> None:  # chunk by chunk, in place (disjoint slices): bounded memory at any pool size
-            sel = sl.start + np.flatnonzero(on[self.ctx.p_team[self.pairs.p[sl]]])
+            sel = sl.start + np.flatnonzero(on[self.team_of(sl)])
             k, pos, v = self.cut_entries(sel)
             rc[sel] -= np.bincount(pos, weights=pi[k] * v, minlength=len(sel))
         map_chunks(part, len(rc), self.chunk)
@@ -207,7 +211,7 @@ class AgeCuts:
         S among ``idx``; the others' x may be 0): β = b − Σ_S a_j and the most violated δ with its violation (in
         the units of the unscaled inequality; δ = 0 where none beats :data:`MIN_VIOLATION`)."""
         T = self.ctx.n_team
-        t = self.ctx.p_team[self.pairs.p[idx]]
+        t = self.team_of(idx)
         a = self._age(idx, t)
         beta = self.age_b - np.bincount(t[comp], weights=a[comp], minlength=T).astype(np.int64)
         w, a = np.where(comp, 1.0 - x, x), np.where(comp, -a, a)  # x̄ and −a where complemented
@@ -227,9 +231,9 @@ class AgeCuts:
         if self.cut_rounds >= CUT_ROUNDS or self.x_lp is None or self.aux_lp is None or not (self.age_aux >= 0).any():
             return 0
         self.cut_rounds += 1
-        ctx, T, N = self.ctx, self.ctx.n_team, len(self.pairs)
+        T, N = self.ctx.n_team, len(self.pairs)
         nz = self.x_lp.support(1e-9)
-        nz = nz[self.age_aux[ctx.p_team[self.pairs.p[nz]]] >= 0]
+        nz = nz[self.age_aux[self.team_of(nz)] >= 0]
         teams = np.flatnonzero(self.age_aux >= 0)
         e = np.zeros(T)
         e[teams] = self.aux_lp[self.age_aux[teams]]
@@ -250,7 +254,7 @@ class AgeCuts:
         keys = []
         for i, (idx, comp) in enumerate(zip(cand, comps, strict=True)):
             j = idx[comp]
-            tj = ctx.p_team[self.pairs.p[j]]
+            tj = self.team_of(j)
             mine = (slot[tj] >= 0) & (pick[tj] == i)  # the teams whose new cut complements this candidate's S
             keys.append(slot[tj[mine]] * N + j[mine])
         self.cut_comp = np.concatenate([self.cut_comp, np.sort(np.concatenate(keys))])
