@@ -60,7 +60,7 @@ def main() -> None:
         h.run()
         info = h.getInfo()
         d = z - info.mip_dual_bound
-        share = f"{d / ref:6.2f}" if ref else "  1.00"
+        share = "  1.00" if ref is None else f"{d / ref:6.2f}" if ref > 1e-6 else "   n/a"  # n/a: no gap at all
         print(f"{name:30s} {len(keep) - len(rows):6d} {z:12.1f} {info.mip_dual_bound:12.1f} {d:8.1f} {share} "
               f"{info.objective_function_value:12.0f} {time.perf_counter() - t:6.1f}", flush=True)
         return d
